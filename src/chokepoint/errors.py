@@ -1,0 +1,25 @@
+"""One exception family. The CLI turns any of these into one line on stderr and exit code 1."""
+
+from __future__ import annotations
+
+
+class ChokepointError(Exception):
+    """Base of every error the tool raises on purpose (bad input, bad option)."""
+
+
+class InputError(ChokepointError):
+    """A file that cannot be read or parsed, or an option that names nothing."""
+
+
+class ValidationError(ChokepointError):
+    """A graph document with one or more problems; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        head = self.problems[0] if self.problems else "invalid graph"
+        more = len(self.problems) - 1
+        super().__init__(head if more == 0 else f"{head} (and {more} more problem{'s' if more > 1 else ''})")
+
+
+class UnknownCountryError(InputError):
+    """A country code, country name or bloc that is not known."""

@@ -1,0 +1,171 @@
+"""A validated graph and the structure derived from it (suppliers, inputs, products).
+
+:class:`Graph` wraps a :class:`~chokepoint.model.Document`; it is never mutated. ``to_digraph``
+gives the networkx view (the model for small graphs and the reference for results).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+
+import networkx as nx
+
+from .countries import country_name
+from .model import ITEM_KINDS, Document, Edge, Node
+
+
+@dataclass(frozen=True)
+class Supply:
+    """One supplier of an item: ``share`` is the point value used in propagation (normalised)."""
+
+    supplier: str
+    country: str
+    share: float
+    edge: Edge
+
+
+class Graph:
+    """A validated supply graph. Build it with :func:`chokepoint.load_graph` or ``Graph(document)``."""
+
+    def __init__(self, document: Document, *, origin: str | None = None, warnings: tuple[str, ...] = ()):
+        self.document = document
+        self.origin = origin or document.name
+        self.warnings = tuple(warnings)
+
+    def __repr__(self) -> str:
+        return f"<Graph {self.name!r}: {len(self.nodes)} nodes, {len(self.document.edges)} edges>"
+
+    @property
+    def name(self) -> str:
+        return self.document.name
+
+    @property
+    def title(self) -> str:
+        return self.document.title
+
+    @cached_property
+    def nodes(self) -> dict[str, Node]:
+        return {node.id: node for node in self.document.nodes}
+
+    def label(self, node_id: str) -> str:
+        node = self.nodes[node_id]
+        if node.label:
+            return node.label
+        return country_name(node_id) if node.kind == "country" else node_id
+
+    def country_of(self, node_id: str) -> str | None:
+        """The country a supplier stands for: itself, or a facility's country."""
+        node = self.nodes[node_id]
+        if node.kind == "country":
+            return node.id
+        if node.kind == "facility":
+            return node.country
+        return None
+
+    @cached_property
+    def supplies(self) -> dict[str, tuple[Supply, ...]]:
+        """Suppliers of each item, with point shares scaled down when they sum past 1."""
+        raw: dict[str, list[Edge]] = defaultdict(list)
+        for edge in self.document.edges:
+            if edge.type == "supplies":
+                raw[edge.to].append(edge)
+        result = {}
+        for item, edges in raw.items():
+            total = sum(edge.share.point for edge in edges)
+            scale = 1.0 / total if total > 1.0 else 1.0
+            result[item] = tuple(
+                Supply(edge.from_, self.country_of(edge.from_), edge.share.point * scale, edge)
+                for edge in sorted(edges, key=lambda e: (-e.share.point, e.from_))
+            )
+        return result
+
+    @cached_property
+    def inputs(self) -> dict[str, tuple[str, ...]]:
+        """Inputs (``requires`` edges) of each node, sorted by id."""
+        result: dict[str, list[str]] = defaultdict(list)
+        for edge in self.document.edges:
+            if edge.type == "requires":
+                result[edge.to].append(edge.from_)
+        return {node: tuple(sorted(ids)) for node, ids in result.items()}
+
+    def unknown_share(self, item: str) -> float:
+        """The share of an item's supply left to other or unknown suppliers."""
+        supplies = self.supplies.get(item, ())
+        if not supplies:
+            return 1.0
+        return max(0.0, 1.0 - sum(s.share for s in supplies))
+
+    @cached_property
+    def items(self) -> tuple[str, ...]:
+        return tuple(n.id for n in self.document.nodes if n.kind in ITEM_KINDS)
+
+    @cached_property
+    def countries(self) -> tuple[str, ...]:
+        """Countries that supply something, directly or through a facility, sorted."""
+        found = {s.country for supplies in self.supplies.values() for s in supplies}
+        found |= {n.country for n in self.document.nodes if n.kind == "facility"}
+        return tuple(sorted(c for c in found if c))
+
+    @cached_property
+    def products(self) -> tuple[str, ...]:
+        """Product nodes; in a graph without any (an imported data table), its end items."""
+        products = [n.id for n in self.document.nodes if n.kind == "product"]
+        if products:
+            return tuple(products)
+        used = {e.from_ for e in self.document.edges if e.type == "requires"}
+        return tuple(i for i in self.items if i not in used)
+
+    @cached_property
+    def digraph(self) -> nx.DiGraph:
+        return to_digraph(self)
+
+    def upstream(self, ids) -> set[str]:
+        """The given nodes and everything they draw on (suppliers, inputs, their suppliers...)."""
+        graph = self.digraph
+        keep = set(ids)
+        for ident in ids:
+            keep |= nx.ancestors(graph, ident)
+        for ident in list(keep):
+            node = self.nodes[ident]
+            if node.kind == "facility" and node.country in self.nodes:
+                keep.add(node.country)
+        return keep
+
+    def source_citation(self, edge: Edge) -> str:
+        """'CFR 2025, global production, 2025, F01' style citation of a supplies edge."""
+        parts = []
+        if edge.source:
+            parts.append(edge.source)
+        if edge.basis:
+            parts.append(edge.basis)
+        if edge.year:
+            parts.append(str(edge.year))
+        if edge.fact:
+            parts.append(edge.fact)
+        if edge.estimated:
+            parts.append("estimated")
+        return ", ".join(parts)
+
+
+def to_digraph(graph: Graph) -> nx.DiGraph:
+    """The graph as a networkx DiGraph; node and edge attributes use the file format's names."""
+    result = nx.DiGraph(name=graph.name, title=graph.title)
+    for node in graph.document.nodes:
+        attrs = node.model_dump(exclude_none=True)
+        attrs.pop("id")
+        attrs["label"] = graph.label(node.id)
+        result.add_node(node.id, **attrs)
+    for edge in graph.document.edges:
+        attrs = edge.model_dump(by_alias=True, exclude_none=True)
+        for key in ("from", "to"):
+            attrs.pop(key)
+        if edge.share is not None:
+            attrs["share"] = edge.share.point
+            attrs["share_low"] = edge.share.low
+            attrs["share_high"] = edge.share.high
+            if edge.share.level:
+                attrs["share_level"] = edge.share.level
+        result.add_edge(edge.from_, edge.to, **attrs)
+    return result

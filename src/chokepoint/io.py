@@ -1,0 +1,238 @@
+"""Reading and writing graph files, and finding the bundled graphs.
+
+``load_graph`` takes a bundled name (``quantum``) or a path to a YAML or JSON file, resolves
+``include`` entries and validates the result. ``save_graph`` writes a document atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError, ValidationError
+from .graph import Graph
+from .validate import parse_document
+
+#: Files larger than this are refused unless the caller raises ``max_bytes``.
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+#: YAML alias references allowed in one file (bounds "billion laughs" documents).
+MAX_YAML_ALIASES = 1000
+GRAPH_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def graphs_dir() -> Path:
+    """The folder of bundled graphs: inside the installed package, or ``graphs/`` in a checkout."""
+    packaged = resources.files("chokepoint").joinpath("graphs")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parents[2] / "graphs"
+    if checkout.is_dir():
+        return checkout
+    raise InputError("the bundled graphs are missing from this installation (reinstall chokepoint)")
+
+
+def bundled_names() -> list[str]:
+    """Names of the bundled graphs, sorted."""
+    return sorted(p.stem for p in graphs_dir().iterdir() if p.suffix in GRAPH_SUFFIXES)
+
+
+def resolve_path(name_or_path: str | os.PathLike) -> Path:
+    """A bundled graph's file for a name, or the given path when it is a file."""
+    text = str(name_or_path)
+    path = Path(text)
+    if path.suffix in GRAPH_SUFFIXES or os.sep in text or path.exists():
+        if not path.exists():
+            raise InputError(f"{text}: no such file")
+        if not path.is_file():
+            raise InputError(f"{text}: not a file")
+        return path
+    for suffix in GRAPH_SUFFIXES:
+        candidate = graphs_dir() / f"{text}{suffix}"
+        if candidate.is_file():
+            return candidate
+    raise InputError(f"{text}: neither a file nor a bundled graph (bundled: {', '.join(bundled_names())})")
+
+
+class _BoundedSafeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses documents with too many alias references."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases = getattr(self, "_aliases", 0) + 1
+            if self._aliases > MAX_YAML_ALIASES:
+                mark = self.peek_event().start_mark
+                raise yaml.YAMLError(f"more than {MAX_YAML_ALIASES} aliases (line {mark.line + 1}); refusing a possible alias bomb")
+        return super().compose_node(parent, index)
+
+
+def read_data(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES):
+    """Read a YAML or JSON file into plain data, with one-line errors naming the file."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if size > max_bytes:
+        raise InputError(f"{path}: {size:,} bytes is over the limit of {max_bytes:,} (raise it with --max-bytes)")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if b"\x00" in raw[:8192]:
+        raise InputError(f"{path}: a binary file, not YAML or JSON")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
+    if not text.strip():
+        raise InputError(f"{path}: empty file")
+    if path.suffix == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    try:
+        return yaml.load(text, Loader=_BoundedSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = (exc.problem or exc.context or "syntax error").strip()
+        if "could not determine a constructor" in problem:
+            problem = f"refused tag: {problem.split('tag')[-1].strip()} (only plain YAML is read)"
+        raise InputError(f"{path}: invalid YAML{where}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+
+
+def load_graph(name_or_path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_nodes: int | None = None) -> Graph:
+    """Load, resolve and validate a graph.
+
+    Parameters
+    ----------
+    name_or_path
+        A bundled graph's name (see :func:`bundled_names`) or the path of a YAML or JSON file.
+    max_bytes
+        Refuse files larger than this.
+    max_nodes
+        Refuse graphs with more nodes than this (``None``: no bound).
+
+    Raises
+    ------
+    InputError, ValidationError
+        With messages naming the file and the entry.
+    """
+    if isinstance(name_or_path, Graph):
+        return name_or_path
+    path = resolve_path(name_or_path)
+    return _load_path(path.resolve(), str(path if not _is_bundled(path) else path.name), max_bytes, max_nodes, ())
+
+
+def _is_bundled(path: Path) -> bool:
+    try:
+        return path.resolve().parent == graphs_dir().resolve()
+    except InputError:
+        return False
+
+
+def _load_path(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[str, ...]) -> Graph:
+    data = read_data(path, max_bytes=max_bytes)
+    if max_nodes is not None and isinstance(data, dict) and isinstance(data.get("nodes"), list):
+        if len(data["nodes"]) > max_nodes:
+            raise InputError(f"{origin}: {len(data['nodes']):,} nodes is over the limit of {max_nodes:,} (raise it with --max-nodes)")
+    extra_nodes, extra_edges, extra_sources = _resolve_includes(data, origin, chain + (str(path),))
+    document, warnings = parse_document(
+        data, origin, extra_nodes=extra_nodes, extra_edges=extra_edges, extra_sources=extra_sources
+    )
+    return Graph(document, origin=origin, warnings=tuple(warnings))
+
+
+def _resolve_includes(data, origin: str, chain: tuple[str, ...]):
+    if not isinstance(data, dict) or not data.get("include"):
+        return (), (), {}
+    from .validate import Problems, parse_includes
+
+    problems = Problems(origin)
+    includes = parse_includes(data, problems)
+    if problems.errors:
+        raise ValidationError(problems.errors)
+    nodes, edges, sources, taken = [], [], {}, set()
+    for index, include in enumerate(includes):
+        entry = f"include[{index}] ({include.graph})"
+        try:
+            path = resolve_path(include.graph) if os.sep not in include.graph else None
+        except InputError:
+            path = None
+        if path is None or not _is_bundled(path):
+            raise ValidationError([f"{origin}: {entry}.graph: '{include.graph}' is not a bundled graph"])
+        if str(path.resolve()) in chain:
+            raise ValidationError([f"{origin}: {entry}.graph: include cycle through '{include.graph}'"])
+        other = _load_path(path.resolve(), path.name, DEFAULT_MAX_BYTES, None, chain)
+        missing = [ident for ident in include.nodes if ident not in other.nodes]
+        if missing:
+            raise ValidationError([f"{origin}: {entry}.nodes: {', '.join(missing)} not in graph '{include.graph}'"])
+        keep = other.upstream(include.nodes)
+        for node in other.document.nodes:
+            if node.id in keep and node.id not in taken:
+                taken.add(node.id)
+                nodes.append((f"{entry} node '{node.id}'", node))
+        for edge in other.document.edges:
+            if edge.from_ in keep and edge.to in keep:
+                edges.append((f"{entry} edge ({edge.from_} -> {edge.to})", edge))
+                if edge.source:
+                    sources[edge.source] = other.document.sources[edge.source]
+    own = {raw.get("id") for raw in data.get("nodes") or [] if isinstance(raw, dict)}
+    clash = sorted(own & taken, key=str)
+    if clash:
+        raise ValidationError([f"{origin}: nodes: {', '.join(map(str, clash))} redefined here but included from another graph"])
+    return nodes, edges, sources
+
+
+def dump_document(document, fmt: str) -> str:
+    """A document (or a :class:`Graph`) as YAML or JSON text with the file format's names."""
+    data = document.document.to_dict() if isinstance(document, Graph) else document.to_dict()
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def atomic_write(path: str | os.PathLike, content: str | bytes, *, force: bool = True) -> Path:
+    """Write ``content`` to ``path`` through a temporary file and a rename.
+
+    A failed write leaves no partial file and leaves an existing file untouched.
+    """
+    target = Path(path)
+    if target.exists() and target.is_dir():
+        raise InputError(f"{target}: is a folder")
+    if target.exists() and not force:
+        raise InputError(f"{target}: exists; pass --force to overwrite it")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{target}: folder {folder} does not exist")
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return target
+
+
+def save_graph(graph, path: str | os.PathLike, *, force: bool = True) -> Path:
+    """Write a graph or document as YAML or JSON (by the file's extension), atomically."""
+    target = Path(path)
+    fmt = "json" if target.suffix == ".json" else "yaml"
+    return atomic_write(target, dump_document(graph, fmt), force=force)
+
+

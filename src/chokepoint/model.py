@@ -1,0 +1,244 @@
+"""The graph document: pydantic models whose field names are the file format's.
+
+A document is parsed entry by entry (see :mod:`chokepoint.validate`), so that every problem in a
+file is reported at once. The models here only know about one entry at a time; checks that span
+entries (unknown nodes, sums of shares, cycles) live in :mod:`chokepoint.validate`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+
+NODE_KINDS = ("country", "facility", "material", "component", "product")
+ITEM_KINDS = ("material", "component", "product")
+SUPPLIER_KINDS = ("country", "facility")
+EDGE_TYPES = ("supplies", "requires")
+
+#: Level words: a supplier named without a number stands for a range of shares.
+LEVELS: dict[str, tuple[float, float]] = {
+    "sole": (0.95, 1.00),
+    "dominant": (0.70, 0.95),
+    "main": (0.50, 0.90),
+    "major": (0.20, 0.50),
+    "minor": (0.01, 0.10),
+}
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]+$")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SUPPLY_ONLY_FIELDS = ("share", "basis", "year", "source", "fact", "estimated")
+
+Text = Annotated[str, Field(max_length=10_000)]
+
+
+class Share(BaseModel):
+    """A supplier's share of an item: a point (``low == high``), a range, or a level word."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    low: float
+    high: float
+    level: Optional[str] = None
+
+    @property
+    def point(self) -> float:
+        """The value used in propagation: the midpoint of the range."""
+        return (self.low + self.high) / 2
+
+    @property
+    def is_range(self) -> bool:
+        return self.low != self.high
+
+    def to_value(self):
+        """The share as it is written in a file: a word, a number or ``[low, high]``."""
+        if self.level is not None:
+            return self.level
+        if not self.is_range:
+            return self.low
+        return [self.low, self.high]
+
+    def __str__(self) -> str:
+        if self.level is not None:
+            return f"{self.level} [{self.low:g}-{self.high:g}]"
+        if not self.is_range:
+            return f"{self.low:g}"
+        return f"[{self.low:g}-{self.high:g}]"
+
+    @classmethod
+    def parse(cls, value) -> "Share":
+        """Read a share as written in a file. Raises ``ValueError`` with a one-line reason."""
+        if isinstance(value, Share):
+            return value
+        if isinstance(value, dict) and set(value) <= {"low", "high", "level"} and "low" in value:
+            return cls(**value)
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in LEVELS:
+                low, high = LEVELS[word]
+                return cls(low=low, high=high, level=word)
+            raise ValueError(f"unknown level word '{value}' (known: {', '.join(LEVELS)})")
+        if isinstance(value, (list, tuple)):
+            if len(value) != 2:
+                raise ValueError(f"a range must be [low, high], got {len(value)} values")
+            low, high = (_number(v) for v in value)
+            if low > high:
+                raise ValueError(f"range [{low:g}, {high:g}] has low > high")
+            return cls(low=low, high=high)
+        number = _number(value)
+        return cls(low=number, high=number)
+
+
+def _number(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number in [0, 1], a [low, high] range or a level word, got {value!r}")
+    number = float(value)
+    if math.isnan(number) or not 0.0 <= number <= 1.0:
+        raise ValueError(f"{value!r} is outside [0, 1]")
+    return number
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: Text
+    publisher: Optional[Text] = None
+    year: Optional[int] = None
+    url: Optional[Text] = None
+
+
+class Include(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    graph: str
+    nodes: list[str]
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: Literal["country", "facility", "material", "component", "product"]
+    label: Optional[Text] = None
+    stage: Optional[Text] = None
+    country: Optional[str] = None
+    needs: Literal["all", "any"] = "all"
+    critical_mineral: StrictBool = False
+    stockpile_months: Optional[Annotated[float, Field(ge=0, allow_inf_nan=False)]] = None
+    note: Optional[Text] = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_chars(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError(f"'{value}' may only contain letters, digits and . _ : -")
+        return value
+
+    @field_validator("stockpile_months", mode="before")
+    @classmethod
+    def _no_bool(cls, value):
+        if isinstance(value, bool):
+            raise ValueError("expected a number of months")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "Node":
+        if self.kind == "facility" and not self.country:
+            raise ValueError("a facility needs a 'country'")
+        if self.kind != "facility" and self.country is not None:
+            raise ValueError("'country' is only for facilities")
+        if self.kind != "material" and self.critical_mineral:
+            raise ValueError("'critical_mineral' is only for materials")
+        if self.kind != "country" and not self.label:
+            raise ValueError("a label is required")
+        return self
+
+    @property
+    def display(self) -> str:
+        return self.label or self.id
+
+
+class Edge(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+    type: Literal["supplies", "requires"]
+    share: Optional[Share] = None
+    basis: Optional[Text] = None
+    year: Optional[int] = None
+    source: Optional[str] = None
+    fact: Optional[str] = None
+    estimated: StrictBool = False
+    note: Optional[Text] = None
+
+    @field_validator("share", mode="before")
+    @classmethod
+    def _share(cls, value):
+        return None if value is None else Share.parse(value)
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _year(cls, value):
+        if isinstance(value, bool) or (value is not None and not isinstance(value, int)):
+            raise ValueError(f"expected a year as an integer, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _type_fields(self) -> "Edge":
+        if self.type == "supplies" and self.share is None:
+            raise ValueError("a supplies edge needs a 'share'")
+        if self.type == "requires":
+            extra = [name for name in SUPPLY_ONLY_FIELDS if getattr(self, name) not in (None, False)]
+            if extra:
+                raise ValueError(f"{', '.join(extra)} only apply to supplies edges")
+        if self.share is not None and self.share.level is not None and not self.estimated:
+            raise ValueError(f"share '{self.share.level}' is a level word: mark the edge 'estimated: true'")
+        return self
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.from_, self.to)
+
+
+class Document(BaseModel):
+    """A validated graph document (includes resolved). Build it with :func:`chokepoint.load_graph`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    title: str
+    description: Optional[str] = None
+    sources: dict[str, Source] = Field(default_factory=dict)
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...] = ()
+
+    def to_dict(self) -> dict:
+        """The document as plain data with the file format's field names (round-trips)."""
+        data = self.model_dump(mode="python", by_alias=True, exclude_none=True)
+        data["nodes"] = [_compact_node(node) for node in self.nodes]
+        data["edges"] = [_compact_edge(edge) for edge in self.edges]
+        data["sources"] = {key: src.model_dump(exclude_none=True) for key, src in self.sources.items()}
+        if not data["sources"]:
+            del data["sources"]
+        return data
+
+
+def _compact_node(node: Node) -> dict:
+    data = node.model_dump(exclude_none=True)
+    if data.get("needs") == "all":
+        del data["needs"]
+    if not data.get("critical_mineral"):
+        data.pop("critical_mineral", None)
+    return data
+
+
+def _compact_edge(edge: Edge) -> dict:
+    data = edge.model_dump(by_alias=True, exclude_none=True)
+    if edge.share is not None:
+        data["share"] = edge.share.to_value()
+    if not data.get("estimated"):
+        data.pop("estimated", None)
+    return data

@@ -1,0 +1,50 @@
+"""Human output: rich tables from DataFrames and lists. Only the CLI imports this module."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pandas as pd
+from rich.console import Console
+from rich import box
+from rich.table import Table
+
+
+def console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 200
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False, emoji=False)
+
+
+def fmt(value) -> str:
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, (list, tuple)):
+        return " -> ".join(map(str, value))
+    return str(value)
+
+
+def frame_table(frame: pd.DataFrame, title: str | None = None, *, index: bool = False, formats=None) -> Table:
+    """A rich table of a DataFrame; ``formats`` maps column -> callable(value) -> str."""
+    formats = formats or {}
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    data = frame.reset_index() if index else frame
+    for column in data.columns:
+        numeric = pd.api.types.is_numeric_dtype(data[column]) and not pd.api.types.is_bool_dtype(data[column])
+        table.add_column(str(column), justify="right" if numeric else "left", overflow="fold")
+    for row in data.itertuples(index=False):
+        table.add_row(*[formats.get(col, fmt)(val) for col, val in zip(data.columns, row)])
+    return table
+
+
+def pct(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{100 * value:.1f}%"
