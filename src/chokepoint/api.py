@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 
 from .graph import Graph
@@ -47,3 +49,94 @@ def edges_table(graph) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["from", "to", "type", "share", "basis", "year", "source", "fact", "estimated"])
     frame["year"] = frame["year"].astype("Int64")
     return frame
+
+
+def target(graph, *, threshold: float = 0.65, all_items: bool = False) -> pd.DataFrame:
+    """The 65% target test per material and stage (see :func:`chokepoint.concentration.target`)."""
+    from .concentration import target as _target
+
+    return _target(_graph(graph), threshold=threshold, all_items=all_items)
+
+
+def concentration(graph) -> pd.DataFrame:
+    """Concentration of every supplied item (top country, top-3, HHI, unknown share)."""
+    from .concentration import concentration as _concentration
+
+    return _concentration(_graph(graph))
+
+
+def cutoff(graph, *, countries=(), blocs=(), spare_capacity: float = 0.0):
+    """Cut off countries and/or blocs (see :func:`chokepoint.scenarios.cutoff`)."""
+    from .scenarios import cutoff as _cutoff
+
+    if isinstance(countries, str):
+        countries = (countries,)
+    if isinstance(blocs, str):
+        blocs = (blocs,)
+    return _cutoff(_graph(graph), countries=countries, blocs=blocs, spare_capacity=spare_capacity)
+
+
+def sweep(graph, *, pairs: bool = False, spare_capacity: float = 0.0, progress=None) -> pd.DataFrame:
+    """Each country (and with ``pairs`` every pair) cut off in turn: long frame of availabilities."""
+    from .scenarios import sweep as _sweep
+
+    return _sweep(_graph(graph), pairs=pairs, spare_capacity=spare_capacity, progress=progress)
+
+
+def find_chokepoints(graph, *, top: int | None = None) -> pd.DataFrame:
+    """Non-country nodes ranked by knockout impact times exposure, with the reason in words."""
+    from .chokepoints import find_chokepoints as _find
+
+    return _find(_graph(graph), top=top)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What ``chokepoint analyse`` shows: chokepoints, target results and country exposure."""
+
+    graph: str
+    title: str
+    chokepoints: pd.DataFrame = field(repr=False)
+    target: pd.DataFrame = field(repr=False)
+    exposure: pd.DataFrame = field(repr=False)
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "graph": self.graph,
+            "chokepoints": records(self.chokepoints),
+            "target": records(self.target),
+            "exposure": records(self.exposure[["country", "product", "availability"]]),
+        }
+
+
+def analyse(graph, *, top: int = 10, threshold: float = 0.65, countries: int = 5) -> Analysis:
+    """Top chokepoints with why, target results (all tested items) and the costliest country cutoffs."""
+    from .scenarios import exposure
+
+    g = _graph(graph)
+    choke = find_chokepoints(g, top=top)
+    tgt = target(g, threshold=threshold)
+    if tgt.empty:
+        tgt = target(g, threshold=threshold, all_items=True)
+    exp = exposure(g, sweep(g), top=countries)
+    return Analysis(g.name, g.title, choke, tgt, exp, g.warnings)
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """DataFrame rows as JSON-safe dicts: NaN becomes None, numpy scalars become Python ones."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in row.items():
+            if hasattr(value, "item") and not isinstance(value, (list, tuple, str)):
+                value = value.item()
+            if isinstance(value, float) and value != value:
+                value = None
+            if value is pd.NA:
+                value = None
+            if isinstance(value, tuple):
+                value = list(value)
+            clean[key] = value
+        out.append(clean)
+    return out

@@ -148,7 +148,9 @@ def check_nodes(nodes: list[tuple[str, Node]], problems: Problems) -> dict[str, 
             problems.error(f"{entry}.country", f"unknown country code '{node.country}'")
     for entry, node in nodes:
         if node.kind == "facility" and node.country and is_country_code(node.country):
-            if node.country in by_id and by_id[node.country].kind != "country":
+            if node.country not in by_id:
+                problems.error(f"{entry}.country", f"'{node.country}' is not a node of this graph (declare it with kind: country)")
+            elif by_id[node.country].kind != "country":
                 problems.error(f"{entry}.country", f"'{node.country}' is a {by_id[node.country].kind}, not a country")
     return by_id
 

@@ -1,0 +1,133 @@
+"""Importers: turn published tables into graph documents.
+
+Each importer returns an :class:`ImportResult`: a graph document as plain data (the pinned file
+format of ``docs/file-format.md``, ready for ``yaml.safe_dump``/``json.dumps``), the rows it did
+not turn into an edge (each with its row number and the reason), and a few summary lines.
+
+- :func:`import_usgs`: the USGS Mineral Commodity Summaries world-production data release.
+- :func:`import_table`: a tidy CSV or Excel table, one row per (item, stage, country, value).
+
+An imported graph holds materials (or other items) and the countries that supply them; it has no
+product nodes unless the table names some, and the importers add nothing artificial to make one.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an importer produced.
+
+    Attributes
+    ----------
+    document
+        The graph document as plain dicts and lists (file-format field names).
+    skipped
+        One dict per input row not turned into an edge: ``row`` (1-based data row, header not
+        counted), the row's identifying fields, the raw ``value``, a short ``category`` and a
+        one-line ``reason``.
+    summary
+        Human-readable lines: rows read, nodes and edges made, rows skipped by category, and
+        anything adjusted (rescaled shares, inferred units).
+    """
+
+    document: dict
+    skipped: list[dict] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+
+    def skipped_by_category(self) -> dict[str, int]:
+        """Count of skipped rows per ``category``, most frequent first (ties by name)."""
+        counts = Counter(entry["category"] for entry in self.skipped)
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def to_yaml(self) -> str:
+        """The document as YAML, keys in file-format order."""
+        import yaml
+
+        return yaml.safe_dump(self.document, sort_keys=False, allow_unicode=True, width=100)
+
+
+def clean_text(value) -> str:
+    """Strip, turn non-breaking and other odd spaces into plain spaces, collapse runs of spaces."""
+    if value is None:
+        return ""
+    text = str(value).replace("\u00a0", " ").replace("\ufeff", "")
+    text = unicodedata.normalize("NFC", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def slugify(*parts: str) -> str:
+    """Lower-kebab id made of ``[a-z0-9-]`` from the given words ("Cobalt", "Mine production")."""
+    text = " ".join(clean_text(part) for part in parts if part)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text.replace("&", " and ")
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "item"
+
+
+def read_bytes_checked(path: Path, what: str = "a CSV") -> bytes:
+    """Read a file, refusing missing, empty and binary files with one-line messages."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: a folder, not a file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if not raw.strip():
+        raise InputError(f"{path}: empty file")
+    if b"\x00" in raw[:8192]:
+        raise InputError(f"{path}: a binary file, not {what}")
+    return raw
+
+
+def read_csv_frame(path: Path, *, sep: str = ",") -> tuple[pd.DataFrame, str]:
+    """Read a CSV as strings (no NA guessing), header names cleaned of BOMs and stray spaces.
+
+    Returns the frame and the encoding used ("utf-8" or "cp1252"). Raises :class:`InputError`
+    naming the file for empty, binary or unparseable files.
+    """
+    raw = read_bytes_checked(path)
+    try:
+        text, encoding = raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        # Older USGS releases and Excel exports are Windows-1252; anything undecodable is not text.
+        try:
+            text, encoding = raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not a text file (byte {exc.start} cannot be decoded)") from None
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=True)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: empty file") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        detail = detail.removeprefix("Error tokenizing data. C error: ")
+        raise InputError(f"{path}: not a readable CSV ({detail})") from None
+    frame = frame.fillna("")
+    frame.columns = [clean_text(column) for column in frame.columns]
+    return frame, encoding
+
+
+def count_lines(counts: dict[str, int]) -> str:
+    """``"12 aggregate, 3 blank"`` from a category -> count mapping."""
+    return ", ".join(f"{n} {category}" for category, n in counts.items()) or "none"
+
+
+from .table import import_table  # noqa: E402  (the submodules use the helpers above)
+from .usgs import import_usgs  # noqa: E402
+
+__all__ = ["ImportResult", "import_table", "import_usgs", "slugify"]

@@ -1,0 +1,180 @@
+"""Availability propagation under a scenario: the reference implementation of DESIGN.md.
+
+Availability is a fraction in [0, 1]:
+
+- a country: 0 if cut off, else 1; a facility: its country's availability, min with its inputs;
+- an item's supplied fraction: the shares of its available suppliers plus the unknown remainder;
+  with spare capacity ``r`` every surviving supplier (the unnamed remainder included) may grow by
+  ``r`` of its share, capped at 1; an item with no suppliers listed is limited only by its inputs;
+- an item with inputs: ``min(supplied, combined inputs)``, combined by min (``needs: all``) or
+  max (``needs: any``);
+- cycles reach the largest fixed point: start from full availability and iterate down.
+
+Stockpiles: a node with ``stockpile_months`` M whose shortage is caused at time t runs short at
+t + M, at the computed shortfall. An ``all`` node runs short when its first short input does, an
+``any`` node when its last alternative does, an item when its first lost supplier does.
+
+This module works node by node on the :class:`~chokepoint.graph.Graph` and is the reference for
+results; :mod:`chokepoint.engine` evaluates many scenarios at once on compiled arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from .graph import Graph
+
+TOLERANCE = 1e-12
+MAX_ITERATIONS = 10_000
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Countries cut off (alpha-2 codes, blocs already expanded), nodes knocked out, options."""
+
+    countries: frozenset[str] = frozenset()
+    knockout: frozenset[str] = frozenset()
+    spare_capacity: float = 0.0
+    shares: dict | None = field(default=None, compare=False, hash=False)
+    """Optional override of point shares: {(supplier, item): share} (Monte Carlo draws)."""
+
+
+def evaluation_order(graph: Graph) -> list[list[str]]:
+    """Strongly connected components of the supply graph in topological order."""
+    digraph = graph.digraph
+    condensed = nx.condensation(digraph)
+    order = []
+    for component in nx.lexicographical_topological_sort(condensed, key=lambda c: min(condensed.nodes[c]["members"])):
+        order.append(sorted(condensed.nodes[component]["members"]))
+    return order
+
+
+def _update(graph: Graph, node_id: str, avail: dict[str, float], scenario: Scenario) -> float:
+    if node_id in scenario.knockout:
+        return 0.0
+    node = graph.nodes[node_id]
+    if node.kind == "country":
+        return 0.0 if node_id in scenario.countries else 1.0
+    if node.kind == "facility":
+        value = avail.get(node.country, 0.0 if node.country in scenario.countries else 1.0)
+    else:
+        supplies = graph.supplies.get(node_id)
+        if supplies:
+            if scenario.shares is None:
+                shares = [(s.supplier, s.share) for s in supplies]
+                remainder = graph.unknown_share(node_id)
+            else:
+                shares = [(s.supplier, scenario.shares[(s.supplier, node_id)]) for s in supplies]
+                remainder = max(0.0, 1.0 - sum(share for _, share in shares))
+            surviving = sum(share * avail[supplier] for supplier, share in shares) + remainder
+            value = min(1.0, surviving * (1.0 + scenario.spare_capacity))
+        else:
+            value = 1.0
+    inputs = graph.inputs.get(node_id)
+    if inputs:
+        values = [avail[i] for i in inputs]
+        combined = max(values) if node.needs == "any" else min(values)
+        value = min(value, combined)
+    return min(1.0, max(0.0, value))
+
+
+def propagate(graph: Graph, scenario: Scenario, order: list[list[str]] | None = None) -> dict[str, float]:
+    """Availability of every node under ``scenario`` (the largest fixed point)."""
+    order = order if order is not None else evaluation_order(graph)
+    avail: dict[str, float] = {}
+    for component in order:
+        for node_id in component:
+            avail[node_id] = 1.0
+        if len(component) == 1 and component[0] not in graph.inputs.get(component[0], ()):
+            avail[component[0]] = _update(graph, component[0], avail, scenario)
+            continue
+        for _ in range(MAX_ITERATIONS):
+            change = 0.0
+            for node_id in component:
+                new = _update(graph, node_id, avail, scenario)
+                change = max(change, abs(new - avail[node_id]))
+                avail[node_id] = new
+            if change <= TOLERANCE:
+                break
+    return avail
+
+
+def shortage_months(graph: Graph, avail: dict[str, float], scenario: Scenario) -> dict[str, float | None]:
+    """Months until each short node's shortage starts (``None`` for nodes that are not short).
+
+    A cut country or knocked-out node is short at month 0; stockpiles delay their holder's
+    shortage. Computed as the least fixed point from "never", so cycles terminate.
+    """
+    short = {n for n, a in avail.items() if a < 1.0 - 1e-12}
+    start = {n: math.inf for n in avail}
+    for _ in range(len(avail) + 1):
+        changed = False
+        for node_id in avail:
+            if node_id not in short:
+                continue
+            node = graph.nodes[node_id]
+            if node_id in scenario.knockout or (node.kind == "country" and node_id in scenario.countries):
+                cause = 0.0
+            else:
+                causes = []
+                if node.kind == "facility" and node.country in short:
+                    causes.append(start[node.country])
+                for supply in graph.supplies.get(node_id, ()):
+                    if supply.supplier in short:
+                        causes.append(start[supply.supplier])
+                inputs = [i for i in graph.inputs.get(node_id, ()) if i in short]
+                if inputs:
+                    times = [start[i] for i in inputs]
+                    all_short = len(inputs) == len(graph.inputs[node_id])
+                    if node.needs == "any":
+                        if all_short:
+                            causes.append(max(times))
+                    else:
+                        causes.append(min(times))
+                cause = min(causes) if causes else math.inf
+            new = cause + (node.stockpile_months or 0.0)
+            if new < start[node_id]:
+                start[node_id] = new
+                changed = True
+        if not changed:
+            break
+    return {n: (None if n not in short or math.isinf(start[n]) else start[n]) for n in avail}
+
+
+def explain(graph: Graph, avail: dict[str, float], node_id: str, scenario: Scenario) -> list[str]:
+    """The chain of nodes that explains a node's loss, from the cut country to the node.
+
+    At each step the binding cause is followed: for an ``all`` node the scarcest input when it
+    binds, for an ``any`` node its best alternative, otherwise the supplier whose loss removes the
+    most supply (a facility leads on to its country).
+    """
+    path = [node_id]
+    seen = {node_id}
+    current = node_id
+    while True:
+        node = graph.nodes[current]
+        if node.kind == "country" or current in scenario.knockout or avail[current] >= 1.0 - 1e-12:
+            break
+        step = None
+        inputs = graph.inputs.get(current, ())
+        if inputs:
+            sign = -1.0 if node.needs == "any" else 1.0
+            best = sorted(inputs, key=lambda i: (sign * avail[i], i))[0]
+            if avail[best] <= avail[current] + 1e-12 and avail[best] < 1.0 - 1e-12:
+                step = best
+        if step is None and node.kind == "facility":
+            step = node.country
+        if step is None:
+            losses = [(s.share * (1.0 - avail[s.supplier]), s.supplier) for s in graph.supplies.get(current, ())]
+            losses = [(loss, sup) for loss, sup in losses if loss > 0]
+            if losses:
+                step = sorted(losses, key=lambda x: (-x[0], x[1]))[0][1]
+        if step is None or step in seen:
+            break
+        path.append(step)
+        seen.add(step)
+        current = step
+    return list(reversed(path))

@@ -1,0 +1,141 @@
+"""Country cutoffs and sweeps over the reference propagation.
+
+A scenario names countries and/or blocs to cut off. Unknown codes and blocs are errors; a known
+country that supplies nothing in the graph is reported as "no supply edges from XX", never as a
+silent zero.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .countries import country_name, resolve_bloc, resolve_country
+from .errors import InputError
+from .graph import Graph
+from .propagate import Scenario, evaluation_order, explain, propagate, shortage_months
+
+PRODUCT_COLUMNS = ["id", "label", "availability", "loss", "months_to_shortage", "path"]
+NODE_COLUMNS = ["id", "label", "kind", "availability", "months_to_shortage"]
+
+
+def resolve_countries(countries=(), blocs=()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Expand codes/names and bloc names into (sorted alpha-2 codes, canonical bloc names)."""
+    codes = {resolve_country(c) for c in countries}
+    names = []
+    for bloc in blocs:
+        canonical, members = resolve_bloc(bloc)
+        names.append(canonical)
+        codes |= set(members)
+    return tuple(sorted(codes)), tuple(names)
+
+
+def check_spare_capacity(spare_capacity: float) -> float:
+    if not spare_capacity >= 0.0 or spare_capacity > 100:
+        raise InputError(f"spare capacity {spare_capacity:g} must be a fraction >= 0 (0.2 = suppliers grow by 20%)")
+    return float(spare_capacity)
+
+
+@dataclass(frozen=True)
+class CutoffResult:
+    """Availability of every node when ``countries`` are cut off."""
+
+    graph: str
+    countries: tuple[str, ...]
+    blocs: tuple[str, ...]
+    spare_capacity: float
+    absent: tuple[str, ...]
+    products: pd.DataFrame = field(repr=False)
+    nodes: pd.DataFrame = field(repr=False)
+
+    @property
+    def note(self) -> str:
+        if not self.absent:
+            return ""
+        return "; ".join(f"no supply edges from {c} ({country_name(c)})" for c in self.absent)
+
+    def to_dict(self) -> dict:
+        products = []
+        for row in self.products.itertuples(index=False):
+            products.append({"id": row.id, "label": row.label, "availability": row.availability,
+                             "loss": row.loss, "months_to_shortage": row.months_to_shortage,
+                             "path": list(row.path)})
+        return {
+            "scenario": {"graph": self.graph, "countries": list(self.countries), "blocs": list(self.blocs),
+                         "spare_capacity": self.spare_capacity, "absent": list(self.absent), "note": self.note},
+            "products": products,
+            "nodes": [{"id": r.id, "availability": r.availability, "months_to_shortage": r.months_to_shortage}
+                      for r in self.nodes.itertuples(index=False)],
+        }
+
+
+def cutoff(graph: Graph, *, countries=(), blocs=(), spare_capacity: float = 0.0) -> CutoffResult:
+    """Cut off countries and/or blocs; the products ranked by loss with the chain that explains each."""
+    codes, names = resolve_countries(countries, blocs)
+    if not codes:
+        raise InputError("name at least one country (--country) or bloc (--bloc) to cut off")
+    spare = check_spare_capacity(spare_capacity)
+    present = set(graph.countries)
+    absent = tuple(c for c in codes if c not in present)
+    scenario = Scenario(countries=frozenset(codes), spare_capacity=spare)
+    avail = propagate(graph, scenario)
+    months = shortage_months(graph, avail, scenario)
+    rows = []
+    for product in graph.products:
+        a = avail[product]
+        rows.append({"id": product, "label": graph.label(product), "availability": a, "loss": 1.0 - a,
+                     "months_to_shortage": months[product],
+                     "path": tuple(explain(graph, avail, product, scenario)) if a < 1.0 - 1e-12 else ()})
+    products = pd.DataFrame(rows, columns=PRODUCT_COLUMNS)
+    products = products.sort_values(["loss", "id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
+    nodes = pd.DataFrame([{"id": n, "label": graph.label(n), "kind": graph.nodes[n].kind,
+                           "availability": avail[n], "months_to_shortage": months[n]} for n in graph.nodes],
+                         columns=NODE_COLUMNS)
+    nodes = nodes.sort_values(["availability", "id"], kind="mergesort").reset_index(drop=True)
+    return CutoffResult(graph.name, codes, names, spare, absent, products, nodes)
+
+
+def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: float = 0.0,
+          progress=None) -> pd.DataFrame:
+    """Each supplying country cut off in turn (and every pair with ``pairs``).
+
+    Returns a long frame with columns ``countries`` ("CN" or "CN+JP"), ``product`` and
+    ``availability``; :func:`sweep_matrix` pivots it to products x scenarios. ``progress`` is
+    called with the number of scenarios done after each one.
+    """
+    spare = check_spare_capacity(spare_capacity)
+    pool = tuple(sorted(resolve_country(c) for c in countries)) if countries else graph.countries
+    combos = [(c,) for c in pool]
+    if pairs:
+        combos += list(itertools.combinations(pool, 2))
+    order = evaluation_order(graph)
+    rows = []
+    for done, combo in enumerate(combos, start=1):
+        avail = propagate(graph, Scenario(countries=frozenset(combo), spare_capacity=spare), order)
+        key = "+".join(combo)
+        rows.extend({"countries": key, "product": p, "availability": avail[p]} for p in graph.products)
+        if progress is not None:
+            progress(done)
+    return pd.DataFrame(rows, columns=["countries", "product", "availability"])
+
+
+def sweep_matrix(frame: pd.DataFrame) -> pd.DataFrame:
+    """Products x scenarios availability matrix from a :func:`sweep` frame (scenario order kept)."""
+    matrix = frame.pivot(index="product", columns="countries", values="availability")
+    return matrix[list(dict.fromkeys(frame["countries"]))]
+
+
+def exposure(graph: Graph, sweep_frame: pd.DataFrame | None = None, *, top: int | None = None) -> pd.DataFrame:
+    """Countries ranked by what their cutoff costs the products (mean loss), one row per product."""
+    frame = sweep_frame if sweep_frame is not None else sweep(graph)
+    frame = frame.rename(columns={"countries": "country"})
+    mean_loss = (1.0 - frame.groupby("country")["availability"].mean()).rename("mean_loss")
+    ranked = mean_loss.reset_index().sort_values(["mean_loss", "country"], ascending=[False, True], kind="mergesort")
+    if top is not None:
+        ranked = ranked.head(top)
+    out = ranked.merge(frame, on="country")
+    out["rank"] = out["country"].map({c: i for i, c in enumerate(ranked["country"])})
+    out = out.sort_values(["rank", "availability", "product"], kind="mergesort")
+    return out[["country", "product", "availability", "mean_loss"]].reset_index(drop=True)
