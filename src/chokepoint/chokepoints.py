@@ -32,7 +32,8 @@ def dominators(graph: Graph) -> dict[str, set[str]]:
     g = nx.DiGraph(graph.digraph)
     g.add_node(ROOT)
     for node_id in graph.nodes:
-        if g.in_degree(node_id) == 0:
+        # roots of supply: nodes nothing feeds, and items partly supplied by unnamed others
+        if g.in_degree(node_id) == 0 or (node_id in graph.supplies and graph.unknown_share(node_id) > 1e-12):
             g.add_edge(ROOT, node_id)
     idom = nx.immediate_dominators(g, ROOT)
     result = {}

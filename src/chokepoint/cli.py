@@ -103,6 +103,167 @@ def show(
             out.print(f"  {key}: {src.title}" + (f" ({bits})" if bits else ""))
 
 
+COUNTRY_HELP = "Country to cut off: ISO alpha-2 code (CN) or name; repeat for several."
+BLOC_HELP = "Bloc to cut off (G7, EU, Quad, 'Chip 4', NATO, ...); repeat for several."
+
+
+@app.command()
+def analyse(
+    graph: str = typer.Argument(..., help=GRAPH_HELP),
+    top: int = typer.Option(10, "--top", min=1, help="How many chokepoints to show."),
+    threshold: float = typer.Option(0.65, "--threshold", help="Target: the most one country may supply."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """One screen: top chokepoints with why, target results, costliest country cutoffs."""
+    from .api import analyse as api_analyse
+
+    result = api_analyse(graph, top=top, threshold=threshold)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    from .render import console, frame_table, pct
+
+    out = console()
+    out.print(f"{result.title} ({result.graph})")
+    choke = result.chokepoints[["id", "label", "score", "knockout_loss", "exposure", "worst_country", "reason"]]
+    out.print(frame_table(choke, f"Top {len(choke)} chokepoints (score = knockout loss x single-country exposure)",
+                          formats={"knockout_loss": pct, "exposure": pct, "score": lambda v: f"{v:.3f}"}))
+    _print_target(out, result.target, threshold, title="Target: no more than "
+                  f"{100 * threshold:g}% from one country")
+    exp = result.exposure
+    summary = exp.groupby("country", sort=False).agg(mean_loss=("mean_loss", "first"))
+    worst = exp.sort_values(["availability", "product"]).groupby("country", sort=False).first()
+    table = summary.join(worst[["product", "availability"]]).reset_index()
+    table.columns = ["country", "mean product loss", "hardest-hit product", "its availability"]
+    out.print(frame_table(table, "Costliest single-country cutoffs",
+                          formats={"mean product loss": pct, "its availability": pct}))
+
+
+def _print_target(out, frame, threshold, title):
+    from .render import frame_table, pct
+
+    def share(row):
+        if row.top_share != row.top_share:
+            return ""
+        text = pct(row.top_share)
+        if abs(row.top_share_high - row.top_share_low) > 1e-12:
+            text += f" [{pct(row.top_share_low)}-{pct(row.top_share_high)}]"
+        return text
+
+    if frame.empty:
+        out.print(f"{title}: no items tested (no critical minerals; use --all)")
+        return
+    show = frame.copy()
+    show["top share"] = [share(r) for r in frame.itertuples()]
+    show = show[["id", "stage", "top_country", "top share", "hhi", "status", "capacity_needed", "facts"]]
+    out.print(frame_table(show, title, formats={"capacity_needed": pct, "hhi": lambda v: "" if v != v else f"{v:,.0f}"}))
+
+
+@app.command()
+def target(
+    graph: str = typer.Argument(..., help=GRAPH_HELP),
+    threshold: float = typer.Option(0.65, "--threshold", help="The most one country may supply (inclusive)."),
+    all_items: bool = typer.Option(False, "--all", help="Test every supplied item, not only critical minerals."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Test each material and stage against 'no more than 65% from any single country'."""
+    from .api import records, target as api_target
+
+    frame = api_target(graph, threshold=threshold, all_items=all_items)
+    if as_json:
+        cols = ["id", "label", "stage", "top_country", "top_share", "top_share_low", "top_share_high", "hhi",
+                "status", "margin", "capacity_needed", "facts"]
+        _echo_json(records(frame[cols]))
+        return
+    from .render import console
+
+    out = console()
+    _print_target(out, frame, threshold, f"Target: no more than {100 * threshold:g}% from one country")
+    counts = frame["status"].value_counts()
+    out.print(", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "undetermined", "pass", "no data")))
+
+
+@app.command()
+def cutoff(
+    graph: str = typer.Argument(..., help=GRAPH_HELP),
+    country: Optional[List[str]] = typer.Option(None, "--country", "-c", help=COUNTRY_HELP),
+    bloc: Optional[List[str]] = typer.Option(None, "--bloc", "-b", help=BLOC_HELP),
+    spare_capacity: float = typer.Option(0.0, "--spare-capacity", help="Surviving suppliers may grow by this fraction of their share."),
+    show_nodes: bool = typer.Option(False, "--nodes", help="Also list every node's availability."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Cut off countries and/or blocs: which products lose how much, after how long, and why."""
+    from .api import cutoff as api_cutoff
+
+    result = api_cutoff(graph, countries=country or (), blocs=bloc or (), spare_capacity=spare_capacity)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    from .render import console, frame_table, pct
+
+    out = console()
+    who = ", ".join(result.countries)
+    if result.blocs:
+        who = f"{' + '.join(result.blocs)} ({who})"
+    out.print(f"Cutoff of {who} in {result.graph}" + (f", spare capacity {result.spare_capacity:g}" if result.spare_capacity else ""))
+    if result.note:
+        out.print(result.note)
+    products = result.products.copy()
+    products["months_to_shortage"] = products["months_to_shortage"].map(lambda m: "" if m != m or m is None else f"{m:g}")
+    out.print(frame_table(products[["id", "availability", "loss", "months_to_shortage", "path"]], "Products",
+                          formats={"availability": pct, "loss": pct}))
+    if show_nodes:
+        out.print(frame_table(result.nodes, "Nodes", formats={"availability": pct}))
+
+
+@app.command()
+def sweep(
+    graph: str = typer.Argument(..., help=GRAPH_HELP),
+    pairs: bool = typer.Option(False, "--pairs", help="Also cut off every pair of countries."),
+    spare_capacity: float = typer.Option(0.0, "--spare-capacity", help="Surviving suppliers may grow by this fraction of their share."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Cut off each country in turn (and every pair): a products x countries availability matrix."""
+    from .api import records, sweep as api_sweep
+    from .scenarios import sweep_matrix
+
+    with _progress("sweep") as progress:
+        frame = api_sweep(graph, pairs=pairs, spare_capacity=spare_capacity, progress=progress)
+    if as_json:
+        _echo_json(records(frame))
+        return
+    from .render import console, frame_table, pct
+
+    matrix = sweep_matrix(frame)
+    order = (1 - matrix).mean().sort_values(ascending=False, kind="mergesort").index
+    out = console()
+    out.print(frame_table(matrix[order].reset_index(), "Availability of each product when a country is cut off",
+                          formats={c: pct for c in matrix.columns}))
+
+
+class _progress:
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from rich.progress import Progress
+
+        self.bar = Progress(transient=True, console=None)
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=None)
+        return lambda done: self.bar.update(task, completed=done)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
+
+
 def main() -> None:
     """Entry point: one line on stderr and exit 1 for user errors, never a traceback."""
     try:
@@ -135,3 +296,7 @@ def main() -> None:
         sys.stderr.write(f"error: internal error ({type(exc).__name__}: {exc}); "
                          "set CHOKEPOINT_DEBUG=1 for the traceback and please report it\n")
         sys.exit(2)
+
+
+# Commands defined in their own modules register themselves on ``app``.
+from . import cli_export  # noqa: E402,F401

@@ -14,7 +14,8 @@ from functools import lru_cache
 from importlib import resources
 
 import pycountry
-import yaml
+
+from . import _yaml
 
 from .errors import UnknownCountryError
 
@@ -145,7 +146,7 @@ def _bloc_key(name: str) -> str:
 def load_blocs() -> dict[str, dict]:
     """The bloc table: name -> {"label", "members" (tuple of alpha-2), "note"}."""
     text = resources.files("chokepoint").joinpath("data", "blocs.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text) or {}
+    raw = _yaml.load(text) or {}
     blocs = {}
     for name, entry in raw.get("blocs", {}).items():
         members = tuple(sorted(entry["members"]))

@@ -122,6 +122,17 @@ def read_csv_frame(path: Path, *, sep: str = ",") -> tuple[pd.DataFrame, str]:
     return frame, encoding
 
 
+def round_shares(shares: list[float], *, total_cap: float | None = None) -> list[float]:
+    """Round to 6 decimals; with ``total_cap``, take any rounding excess off the largest share."""
+    rounded = [round(s, 6) for s in shares]
+    if total_cap is not None and rounded:
+        excess = round(sum(rounded) - total_cap, 6)
+        if excess > 0:
+            largest = max(range(len(rounded)), key=lambda i: (rounded[i], -i))
+            rounded[largest] = round(rounded[largest] - excess, 6)
+    return rounded
+
+
 def count_lines(counts: dict[str, int]) -> str:
     """``"12 aggregate, 3 blank"`` from a category -> count mapping."""
     return ", ".join(f"{n} {category}" for category, n in counts.items()) or "none"

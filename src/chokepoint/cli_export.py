@@ -1,0 +1,1 @@
+"""CLI commands `export` and `plot` (registered on the main app)."""

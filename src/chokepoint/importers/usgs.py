@@ -1,0 +1,791 @@
+"""Import the USGS Mineral Commodity Summaries world-production data release.
+
+The release (``MCS2025_World_Data.csv``, DOI 10.5066/P13XCP3R) holds one table per commodity and
+production type: a row per producing country, an ``Other countries`` row and a ``World total
+(rounded)`` row, with production for 2023 and an estimate for 2024. :func:`import_usgs` makes one
+material node per (commodity, production type) and one ``supplies`` edge per producing country,
+with the country's share of world production.
+
+How the file's quirks are read (each is tested on the shipped file):
+
+- UTF-8 byte-order mark; header names with a stray space (``PROD_EST_ 2024``): header names are
+  compared with all spaces removed.
+- Trailing and non-breaking spaces in commodity, country and type names: collapsed.
+- Misspellings: commodity ``Gemanium`` is Germanium (its rows are all blank: reported, not read
+  as zeros); TYPE ``Mine poduction`` is mine production (also ``grosss``, ``ilmentite``,
+  ``Ferosilicon``). The table of one commodity spelled ``Talc and Pyrophyllite`` on its first row
+  and ``Talc, crude`` on the others is one table.
+- Types written differently inside one table (``Mine production, estimated`` on the United States
+  row, ``Mine production, cobalt content, estimated`` on the others) are one production type: a
+  type is normalised to a stage (``mine production``) and a qualifier, dropping ``estimated`` and
+  ``<commodity> content``.
+- Flags: ``W`` (withheld), ``NA``, bounds such as ``>90000000`` and blank cells are reported in
+  ``skipped`` and never read as zero; a blank cell whose note says ``W``/``NA`` is reported so.
+- Aggregate rows are not countries: ``World total ...`` (the denominator), ``Other countries ...``
+  (kept as the unattributed remainder), ``United States and Canada`` (several countries), and a
+  world total of two types together (``World total (ilmenite and rutile, rounded)``).
+- Country names with a parenthetical (``Brazil (beneficiated)``, ``United States (kyanite)``)
+  resolve to the country; the parenthetical goes into the edge's note. Two rows of one country in
+  one table (helium: ``United States (extracted from natural gas)`` and ``(from Cliffside Field)``)
+  make one edge with their sum.
+- Units differ from table to table: a table's shares only combine rows in its own unit (that of
+  its world total row); a row in another unit is reported, and a row with a blank unit cell is
+  taken to be in the table's unit, which its note says.
+- Capacity and reserves rows and columns are not production and are not used for shares.
+
+Denominators: ``"world"`` divides by the published ``World total (rounded)`` row, as USGS does for
+its leading-country percentages (Table 5). Because that total is rounded, the country shares of a
+table can sum past 1; they are then rescaled to the sum of the table's rows (countries plus other
+countries), which the node's note and the summary say. When a table has no usable world total the
+sum of its rows is used and said. ``"sum"`` always divides by the sum of the table's rows: the
+listed countries plus the ``Other countries`` row (so that production not attributed to a country
+stays as the remainder rather than inflating every listed country's share).
+
+Critical minerals are those of the US 2022 list as named in the release's Tables 4 and 5 (read
+from beside the CSV when present, else a built-in copy of the list). ``Magnesium compounds``
+(magnesite) is not marked: the list names magnesium, the metal (its Table 5 figures are those of
+magnesium metal).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..countries import country_name, resolve_country
+from ..errors import InputError, UnknownCountryError
+from . import ImportResult, clean_text, count_lines, read_csv_frame, round_shares, slugify
+
+DENOMINATORS = ("world", "sum")
+REQUIRED_COLUMNS = ("COMMODITY", "COUNTRY", "TYPE", "UNIT_MEAS")
+PRODUCTION_COLUMN = re.compile(r"^PROD_(EST_)?(\d{4})$")
+
+#: Commodity names as spelled in the file (lower case, spaces collapsed) -> the name to use.
+COMMODITY_ALIASES = {
+    "gemanium": "Germanium",
+    "talc, crude": "Talc and pyrophyllite",
+}
+
+#: Misspelled words in TYPE.
+TYPE_TYPOS = {
+    "poduction": "production",
+    "grosss": "gross",
+    "ilmentite": "ilmenite",
+    "ferosilicon": "ferrosilicon",
+}
+
+#: USGS country names that ``resolve_country`` does not know yet.
+COUNTRY_ALIASES = {
+    "côte d’ivoire": "CI",
+    "cote d’ivoire": "CI",
+}
+
+#: Critical minerals list of 2022 as named in MCS2025 Tables 4 and 5 (used when they are absent).
+CRITICAL_MINERALS_2022 = (
+    "Aluminum", "Antimony", "Arsenic", "Barite", "Beryllium", "Bismuth", "Cerium", "Cesium",
+    "Chromium", "Cobalt", "Dysprosium", "Erbium", "Europium", "Fluorspar", "Gadolinium", "Gallium",
+    "Germanium", "Graphite", "Hafnium", "Holmium", "Indium", "Iridium", "Lanthanum", "Lithium",
+    "Lutetium", "Magnesium", "Manganese", "Neodymium", "Nickel", "Niobium", "Palladium", "Platinum",
+    "Praseodymium", "Rhodium", "Rubidium", "Ruthenium", "Samarium", "Scandium", "Tantalum",
+    "Tellurium", "Terbium", "Thulium", "Tin", "Titanium", "Tungsten", "Vanadium", "Ytterbium",
+    "Yttrium", "Zinc", "Zirconium", "Aluminum (bauxite)", "Graphite (natural)",
+    "Rare earths (compounds and metals)", "Titanium (metal)", "Zirconium (ores and concentrates)",
+)
+PLATINUM_GROUP = ("platinum", "palladium", "iridium", "rhodium", "ruthenium", "osmium")
+#: Commodities whose first word is on the list but which the list does not cover.
+NOT_CRITICAL = {"magnesium compounds": "the list names magnesium, the metal; magnesite is not covered"}
+
+#: Qualifier words that say nothing about which material a row measures.
+NOISE_QUALIFIERS = {"estimated", "dry tons", "reported"}
+CONTENT_WORDS = {"recoverable", "elemental", "content", "gas", "metal content"}
+
+
+@dataclass
+class _Row:
+    number: int  # 1-based data row
+    commodity: str  # canonical name
+    commodity_raw: str
+    country_raw: str
+    country: str  # cleaned
+    role: str  # country | world | other | several | unknown
+    code: str | None
+    place_note: str  # the parenthetical after a country name
+    members: tuple[str, ...]
+    type_raw: str
+    unit: str
+    values: dict[int, str]
+    note: str
+
+
+@dataclass
+class _Group:
+    commodity: str
+    stage: str
+    qualifier: str
+    measure: str  # production | capacity | reserves
+    rows: list[_Row] = field(default_factory=list)
+
+
+def import_usgs(path, *, denominator: str = "world", year: int | None = None,
+                critical_only: bool = False) -> ImportResult:
+    """Import the USGS MCS world-production data release as a graph document.
+
+    Parameters
+    ----------
+    path
+        The release's folder or its ``MCS2025_World_Data.csv`` file.
+    denominator
+        ``"world"``: share = country production / the published ``World total (rounded)`` row
+        (USGS's own way); ``"sum"``: / the sum of the table's rows (countries + other countries).
+    year
+        The production year to read (``2023`` or ``2024``). ``None``: the latest year with data
+        (the 2024 estimate, else 2023), per table, and per row when a country's latest cell is
+        empty; each edge's ``year`` says which.
+    critical_only
+        Keep only materials on the US 2022 critical minerals list.
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    InputError
+        A missing, empty, binary or malformed file (missing columns), naming the file, or an
+        option that names nothing (an unknown denominator or year).
+    """
+    if denominator not in DENOMINATORS:
+        raise InputError(f"denominator must be 'world' or 'sum', not {denominator!r}")
+    csv_path = _locate(Path(path))
+    frame, encoding = read_csv_frame(csv_path)
+    columns, years = _columns(frame, csv_path)
+    if year is not None:
+        if isinstance(year, bool) or not isinstance(year, int) or year not in years:
+            have = ", ".join(str(y) for y in sorted(years))
+            raise InputError(f"{csv_path}: no production column for year {year!r} (the file has {have})")
+        wanted = [year]
+    else:
+        wanted = sorted(years, reverse=True)
+    if frame.empty:
+        raise InputError(f"{csv_path}: no data rows under the header")
+
+    edition = _edition(frame, columns, csv_path)
+    critical_names, critical_origin = _critical_names(csv_path.parent)
+    rows = [_parse_row(number, record, columns, years) for number, record in
+            enumerate(frame.to_dict("records"), start=1)]
+    groups = _group(rows)
+
+    builder = _Builder(csv_path, edition, denominator, wanted, years, year is None, critical_only,
+                       critical_names)
+    for group in groups:
+        builder.add_group(group)
+    result = builder.finish(len(rows), encoding, critical_origin)
+    return result
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _locate(path: Path) -> Path:
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.is_file() and re.search(r"world_data.*\.csv$", p.name, re.I))
+        if not found:
+            raise InputError(f"{path}: no MCS*_World_Data.csv file in this folder")
+        if len(found) > 1:
+            names = ", ".join(p.name for p in found)
+            raise InputError(f"{path}: several world data files ({names}); give the file itself")
+        return found[0]
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    return path
+
+
+def _key(name: str) -> str:
+    return re.sub(r"\s+", "", name).upper()
+
+
+def _columns(frame, csv_path: Path) -> tuple[dict[str, str], dict[int, str]]:
+    """Map canonical column names to the file's, and production years to their columns."""
+    by_key = {}
+    for column in frame.columns:
+        by_key.setdefault(_key(column), column)
+    missing = [name for name in REQUIRED_COLUMNS if name not in by_key]
+    years: dict[int, str] = {}
+    for key, column in by_key.items():
+        match = PRODUCTION_COLUMN.match(key)
+        if match:
+            years[int(match.group(2))] = column
+    if missing or not years:
+        if not years:
+            missing.append("PROD_<year>")
+        found = ", ".join(str(c) for c in list(frame.columns)[:8]) or "none"
+        raise InputError(f"{csv_path}: missing column{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(missing)} (found: {found}); not a USGS MCS world data file")
+    columns = {name: by_key[name] for name in REQUIRED_COLUMNS}
+    for optional in ("SOURCE", "PROD_NOTES"):
+        if optional in by_key:
+            columns[optional] = by_key[optional]
+    return columns, years
+
+
+def _edition(frame, columns, csv_path: Path) -> int:
+    """The MCS edition year, from the SOURCE column (``MCS2025``) or the file name."""
+    texts = []
+    if "SOURCE" in columns:
+        texts = [str(v) for v in frame[columns["SOURCE"]].unique()[:5]]
+    texts.append(csv_path.name)
+    for text in texts:
+        match = re.search(r"MCS\s*(\d{4})", text, re.I)
+        if match:
+            return int(match.group(1))
+    return 2025
+
+
+def _critical_names(folder: Path) -> tuple[list[str], str]:
+    """Critical mineral names from the release's Tables 4 and 5, else the built-in list."""
+    names, used = [], []
+    for pattern in (r"_T4_.*\.csv$", r"_T5_.*\.csv$"):
+        for candidate in sorted(folder.glob("*.csv")):
+            if not re.search(pattern, candidate.name, re.I):
+                continue
+            try:
+                table, _ = read_csv_frame(candidate)
+            except InputError:
+                continue
+            column = next((c for c in table.columns if re.sub(r"[\s_]+", "", c).lower() == "criticalmineral"), None)
+            if column is None:
+                continue
+            names += [clean_text(v) for v in table[column] if clean_text(v)]
+            used.append(candidate.name)
+    if names:
+        return names, ", ".join(used)
+    return list(CRITICAL_MINERALS_2022), "the built-in copy of the 2022 list"
+
+
+def _is_critical(commodity: str, names: list[str]) -> bool:
+    lower = commodity.lower()
+    if lower in NOT_CRITICAL:
+        return False
+    keys = set()
+    for name in names:
+        text = clean_text(name).lower()
+        keys.add(text)
+        keys.add(re.sub(r"\s*\(.*?\)", "", text).strip())
+        keys.update(inner.strip() for inner in re.findall(r"\((.*?)\)", text))
+    base = re.sub(r"\s*\(.*?\)", "", lower).strip()
+    first = base.split(" ")[0] if base else ""
+    if lower in keys or base in keys or first in keys:
+        return True
+    if base.startswith("platinum-group"):
+        return any(metal in keys for metal in PLATINUM_GROUP)
+    return False
+
+
+def _canonical_commodity(raw: str) -> str:
+    text = clean_text(raw)
+    text = COMMODITY_ALIASES.get(text.lower(), text)
+    return text[:1].upper() + text[1:].lower() if text else text
+
+
+def _smart_lower(text: str) -> str:
+    """Lower-case words, keeping chemical formulas (``K2O``, ``TiO2``) as written."""
+    return " ".join(w if re.search(r"\d", w) else w.lower() for w in text.split(" "))
+
+
+def _split_commas(text: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_type(raw: str, commodity: str) -> tuple[str, str, str]:
+    """Normalise a TYPE cell to ``(stage, qualifier, measure)``.
+
+    ``("Mine poduction, Kaolin", "Clays")`` -> ``("mine production", "kaolin", "production")``;
+    ``("Mine production, cobalt content, estimated", "Cobalt")`` -> ``("mine production", "",
+    "production")``; measure is ``production``, ``capacity`` or ``reserves``.
+    """
+    text = clean_text(raw).rstrip(".").strip()
+    for wrong, right in TYPE_TYPOS.items():
+        text = re.sub(rf"\b{wrong}\b", right, text, flags=re.I)
+    parts = [_smart_lower(p) for p in _split_commas(text)]
+    commodity_lower = commodity.lower()
+    first = re.sub(r"\s*\(.*?\)", "", commodity_lower).split(" ")[0]
+    stage_index = next((i for i, p in enumerate(parts) if re.search(r"\b(production|capacity|reserves)\b", p)), None)
+    if stage_index is None:
+        stage, qualifiers = "production", parts
+    else:
+        stage, qualifiers = parts[stage_index], parts[:stage_index] + parts[stage_index + 1:]
+    measure = "capacity" if "capacity" in stage else "reserves" if "reserves" in stage else "production"
+    stage = re.sub(rf"^{re.escape(first)}\s+", "", stage).strip() or "production"
+
+    def informative(q: str) -> bool:
+        if q in NOISE_QUALIFIERS or q == commodity_lower or q == first:
+            return False
+        rest = re.sub(rf"\b{re.escape(first)}\b", " ", q)
+        rest = re.sub(r"\b(recoverable|elemental|content|gas)\b", " ", rest)
+        return bool(rest.strip())
+
+    kept = []
+    for q in qualifiers:
+        q = re.sub(rf"^{re.escape(first)}\s+(?=all types)", "", q)
+        if informative(q):
+            kept.append(q)
+    return stage, ", ".join(kept), measure
+
+
+def _parse_row(number: int, record: dict, columns: dict[str, str], years: dict[int, str]) -> _Row:
+    commodity_raw = str(record[columns["COMMODITY"]])
+    country_raw = str(record[columns["COUNTRY"]])
+    country = clean_text(country_raw)
+    role, code, place_note, members = _classify_country(country)
+    return _Row(
+        number=number,
+        commodity=_canonical_commodity(commodity_raw),
+        commodity_raw=commodity_raw,
+        country_raw=country_raw,
+        country=country,
+        role=role,
+        code=code,
+        place_note=place_note,
+        members=members,
+        type_raw=str(record[columns["TYPE"]]),
+        unit=clean_text(record[columns["UNIT_MEAS"]]),
+        values={y: str(record[col]) for y, col in years.items()},
+        note=clean_text(record.get(columns.get("PROD_NOTES", ""), "")) if "PROD_NOTES" in columns else "",
+    )
+
+
+def _resolve(name: str) -> str | None:
+    alias = COUNTRY_ALIASES.get(name.lower())
+    if alias:
+        return alias
+    try:
+        return resolve_country(name)
+    except UnknownCountryError:
+        return None
+
+
+def _classify_country(name: str) -> tuple[str, str | None, str, tuple[str, ...]]:
+    """``(role, code, parenthetical, members)`` for a COUNTRY cell."""
+    lower = name.lower()
+    if lower.startswith("world total") or lower == "world":
+        return "world", None, "", ()
+    if lower.startswith("other countries") or lower in {"other", "others", "rest of world", "rest of the world"}:
+        return "other", None, "", ()
+    code = _resolve(name)
+    if code:
+        return "country", code, "", ()
+    match = re.match(r"^(.*?)\s*\((.*)\)\s*$", name)
+    if match:
+        code = _resolve(match.group(1))
+        if code:
+            return "country", code, match.group(2), ()
+    if " and " in name:
+        members = tuple(_resolve(part.strip()) for part in name.split(" and "))
+        if all(members):
+            return "several", None, "", members
+    return "unknown", None, "", ()
+
+
+def _group(rows: list[_Row]) -> list[_Group]:
+    groups: dict[tuple[str, str, str], _Group] = {}
+    for row in rows:
+        stage, qualifier, measure = parse_type(row.type_raw, row.commodity)
+        key = (row.commodity, stage, qualifier)
+        if key not in groups:
+            groups[key] = _Group(row.commodity, stage, qualifier, measure)
+        groups[key].rows.append(row)
+    return list(groups.values())
+
+
+def parse_value(raw: str, note: str = "") -> tuple[float | None, str, str]:
+    """Read a production cell: ``(number, "", "")`` or ``(None, category, reason)``.
+
+    Never turns a flag or a blank into zero.
+    """
+    text = clean_text(raw)
+    if not text:
+        flag = clean_text(note)
+        if re.search(r"\bW\b", flag):
+            return None, "withheld", f"blank; withheld (note '{flag}')"
+        if re.search(r"\b(NA|na|xx|XX)\b", flag):
+            return None, "not available", f"blank; not available (note '{flag}')"
+        return None, "blank", "no production figure (blank)" + (f"; note '{flag}'" if flag else "")
+    upper = text.upper()
+    if upper == "W":
+        return None, "withheld", "withheld (W) to avoid disclosing company data"
+    if upper in {"NA", "N/A", "N.A.", "XX", "--", "-", "—", "–"}:
+        return None, "not available", f"not available ({text})"
+    if text[0] in "<>≤≥":
+        return None, "bound", f"only a bound ('{text}'), not a figure"
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        return None, "not a number", f"not a number ('{text}')"
+    if not math.isfinite(number):
+        return None, "not a number", f"not a number ('{text}')"
+    if number < 0:
+        return None, "negative", f"negative production ({text})"
+    if number == 0:
+        return None, "zero", "zero production"
+    return number, "", ""
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _fmt(number: float) -> str:
+    return f"{number:,.0f}" if number == int(number) else f"{number:,.6g}"
+
+
+class _Builder:
+    def __init__(self, csv_path, edition, denominator, wanted, years, fallback, critical_only, critical_names):
+        self.csv_path = csv_path
+        self.file = csv_path.name
+        self.edition = edition
+        self.source_key = f"USGS-MCS{edition}"
+        self.denominator = denominator
+        self.wanted = wanted
+        self.all_years = sorted(years, reverse=True)
+        self.estimated_years = {y for y, column in years.items() if _key(column).startswith("PROD_EST_")}
+        self.fallback = fallback
+        self.critical_only = critical_only
+        self.critical_names = critical_names
+        self.nodes: list[dict] = []
+        self.edges: list[dict] = []
+        self.skipped: list[dict] = []
+        self.countries: set[str] = set()
+        self.notes: list[str] = []
+        self.edge_rows = 0
+        self.unnamed: dict[str, list[int]] = defaultdict(list)
+        self.empty_commodities: dict[str, str] = {}
+        self.commodities_with_nodes: set[str] = set()
+
+    # -- skipped rows
+
+    def skip(self, row: _Row, category: str, reason: str, value: str | None = None) -> None:
+        if value is None:
+            value = next((clean_text(row.values[y]) for y in self.wanted if clean_text(row.values[y])), "")
+        self.skipped.append({
+            "row": row.number,
+            "commodity": row.commodity,
+            "country": row.country,
+            "type": clean_text(row.type_raw),
+            "unit": row.unit,
+            "value": value,
+            "category": category,
+            "reason": reason,
+        })
+
+    def value_of(self, row: _Row, year: int) -> tuple[float | None, str, str]:
+        return parse_value(row.values[year], row.note)
+
+    def first_number(self, row: _Row, primary: int) -> tuple[float | None, int | None, str, str]:
+        """The row's figure for ``primary``, else (when allowed) the nearest other year's."""
+        number, category, reason = self.value_of(row, primary)
+        if number is not None:
+            return number, primary, "", ""
+        if self.fallback:
+            for other in sorted(self.all_years, key=lambda y: (abs(y - primary), -y)):
+                if other == primary:
+                    continue
+                alt, _, _ = self.value_of(row, other)
+                if alt is not None:
+                    return alt, other, category, reason
+        return None, None, category, reason
+
+    # -- groups
+
+    def add_group(self, group: _Group) -> None:
+        commodity = group.commodity
+        if group.measure != "production":
+            for row in group.rows:
+                self.skip(row, group.measure, f"{group.measure} row (TYPE '{clean_text(row.type_raw)}'): "
+                                              f"not production, not used for shares")
+            return
+        critical = _is_critical(commodity, self.critical_names)
+        if self.critical_only and not critical:
+            for row in group.rows:
+                self.skip(row, "not critical", f"{commodity} is not on the 2022 critical minerals list (critical_only)")
+            return
+
+        worlds = [r for r in group.rows if r.role == "world"]
+        combined = [r for r in worlds if re.search(r"\(.*\band\b.*\)", r.country)]
+        worlds = [r for r in worlds if r not in combined] or []
+        for row in combined:
+            self.skip(row, "aggregate", f"aggregate: '{row.country}' totals several production types; "
+                                        f"not the denominator of this one")
+        unit = self.group_unit(group, worlds)
+        usable: list[_Row] = []
+        for row in group.rows:
+            if row in combined:
+                continue
+            if row.unit and unit and row.unit != unit:
+                self.skip(row, "unit", f"unit '{row.unit}' differs from the table's '{unit}'; "
+                                       f"not mixed into one share")
+                continue
+            usable.append(row)
+        worlds = [r for r in worlds if r in usable]
+        world = worlds[0] if worlds else None
+        for extra in worlds[1:]:
+            self.skip(extra, "aggregate", f"a second world total row for this table (row {world.number} is used)")
+        members = [r for r in usable if r.role != "world"]
+
+        year, world_value, mode = self.choose_year(members, world)
+        if year is None:
+            self.skip_all(group, usable, world)
+            self.empty_commodities.setdefault(commodity, clean_text(group.rows[0].commodity_raw))
+            return
+        self.build_node(group, critical, unit, usable, members, world, world_value, year, mode)
+
+    def group_unit(self, group: _Group, worlds: list[_Row]) -> str:
+        for row in worlds:
+            if row.unit:
+                return row.unit
+        counts = Counter(r.unit for r in group.rows if r.unit)
+        if not counts:
+            return ""
+        best = max(counts.values())
+        return next(r.unit for r in group.rows if r.unit and counts[r.unit] == best)
+
+    def choose_year(self, members: list[_Row], world: _Row | None):
+        """``(year, world value or None, mode)``; mode is 'world', 'sum' or 'sum-fallback'."""
+        def any_number(year):
+            return any(self.value_of(r, year)[0] is not None for r in members if r.role == "country")
+
+        if self.denominator == "world" and world is not None:
+            for year in self.wanted:
+                value, _, _ = self.value_of(world, year)
+                if value is not None and any_number(year):
+                    return year, value, "world"
+        for year in self.wanted:
+            if any_number(year):
+                return year, None, "sum" if self.denominator == "sum" else "sum-fallback"
+        return None, None, ""
+
+    def skip_all(self, group: _Group, usable: list[_Row], world: _Row | None) -> None:
+        for row in usable:
+            if row.role == "world":
+                self.skip(row, "aggregate", "aggregate: world total of a table with no country figures")
+            elif row.role in ("other", "several"):
+                self.skip(row, "aggregate", f"aggregate: '{row.country}' (not a country)")
+            else:
+                _, category, reason = self.value_of(row, self.wanted[0])
+                if category == "":
+                    category, reason = "no country figures", "no country in this table has a figure"
+                self.skip(row, category, reason)
+
+    def build_node(self, group, critical, unit, usable, members, world, world_value, year, mode):
+        commodity = group.commodity
+        stage_label = group.stage[:1].upper() + group.stage[1:]
+        label = f"{commodity} / {stage_label}" + (f", {group.qualifier}" if group.qualifier else "")
+        node_id = slugify(commodity, group.stage, group.qualifier)
+        # figures per row
+        figures: dict[int, tuple[float, int]] = {}
+        for row in members:
+            number, used_year, category, reason = self.first_number(row, year)
+            if number is None:
+                if row.role in ("other", "several"):
+                    self.skip(row, "aggregate", f"aggregate: '{row.country}' (not a country; {reason})")
+                elif row.role == "unknown":
+                    self.unnamed[row.country].append(row.number)
+                    self.skip(row, "unknown country", f"unknown country name '{row.country}' ({reason})")
+                else:
+                    self.skip(row, category, reason)
+                continue
+            figures[row.number] = (number, used_year)
+
+        by_code: dict[str, list[_Row]] = defaultdict(list)
+        listed = {r.code for r in members if r.role == "country" and r.number in figures}
+        unattributed = 0.0
+        for row in members:
+            if row.number not in figures:
+                continue
+            if row.role == "country":
+                by_code[row.code].append(row)
+            elif row.role == "several":
+                if any(m in listed for m in row.members):
+                    self.skip(row, "aggregate", f"aggregate: '{row.country}' (several countries, also listed one by one)")
+                else:
+                    unattributed += figures[row.number][0]
+                    self.skip(row, "aggregate", f"aggregate: '{row.country}' (several countries): counted in the "
+                                                f"sum of rows as unattributed production")
+            elif row.role == "other":
+                unattributed += figures[row.number][0]
+                self.skip(row, "aggregate", "aggregate: other countries (kept as the unattributed remainder)")
+            else:
+                unattributed += figures[row.number][0]
+                self.unnamed[row.country].append(row.number)
+                self.skip(row, "unknown country", f"unknown country name '{row.country}': counted in the sum of "
+                                                  f"rows as unattributed production")
+        if world is not None:
+            if mode == "world":
+                reason = "aggregate: world total (the denominator)"
+            elif mode == "sum":
+                reason = "aggregate: world total (not used: the denominator is the sum of the rows)"
+            else:
+                reason = "aggregate: world total with no figure for the year read"
+            self.skip(world, "aggregate", reason)
+
+        totals = {code: sum(figures[r.number][0] for r in rs) for code, rs in by_code.items()}
+        rows_sum = sum(totals.values()) + unattributed
+        note_bits = [f"Unit: {unit or 'not given'}."]
+        if mode == "world":
+            denominator, denom_label = world_value, f"world total {_fmt(world_value)} (rounded)"
+            raw_total = sum(totals.values()) / denominator
+            if raw_total > 1 + 1e-9:
+                denominator, denom_label = rows_sum, f"sum of the table's rows {_fmt(rows_sum)}"
+                note_bits.append(f"The world total {_fmt(world_value)} is below the sum of the country rows "
+                                 f"{_fmt(sum(totals.values()))} (shares summed to {raw_total:.3f}); shares are "
+                                 f"rescaled to the sum of the table's rows {_fmt(rows_sum)}.")
+                self.notes.append(f"rescaled {node_id}: country shares summed to {raw_total:.3f} of the world "
+                                  f"total {_fmt(world_value)}; shares taken of the sum of the table's rows "
+                                  f"{_fmt(rows_sum)} instead")
+            else:
+                note_bits.append(f"Shares of the world total ({_fmt(world_value)}, rounded) for {year}.")
+        else:
+            denominator, denom_label = rows_sum, f"sum of the table's rows {_fmt(rows_sum)}"
+            if mode == "sum-fallback":
+                why = "no world total row" if world is None else "no figure in the world total row"
+                note_bits.append(f"Shares of the sum of the table's rows ({_fmt(rows_sum)}) for {year}: {why}.")
+                self.notes.append(f"{node_id}: {why}; shares taken of the sum of the table's rows")
+            else:
+                note_bits.append(f"Shares of the sum of the table's rows ({_fmt(rows_sum)}: countries and "
+                                 f"other countries) for {year}.")
+        types = sorted({clean_text(r.type_raw) for r in group.rows})
+        note_bits.append("USGS TYPE: " + "; ".join(f"'{t}'" for t in types) + ".")
+        numbers = [r.number for r in group.rows]
+        note_bits.append(f"Rows {min(numbers)}-{max(numbers)} of {self.file}.")
+        if clean_text(group.rows[0].commodity_raw).lower() in COMMODITY_ALIASES:
+            note_bits.append(f"Spelled '{clean_text(group.rows[0].commodity_raw)}' in the file.")
+        inferred = [r for rs in by_code.values() for r in rs if not r.unit and unit]
+        if inferred:
+            note_bits.append("Unit cell blank on row " + ", ".join(str(r.number) for r in inferred)
+                             + f"; taken as the table's unit ({unit}).")
+            self.notes.append(f"{node_id}: unit blank on row(s) {', '.join(str(r.number) for r in inferred)}; "
+                              f"taken as the table's unit ({unit})")
+        node = {"id": node_id, "kind": "material", "label": label, "stage": group.stage,
+                "critical_mineral": critical}
+        node["note"] = " ".join(note_bits)
+        self.nodes.append(node)
+        self.commodities_with_nodes.add(commodity)
+
+        codes = sorted(totals, key=lambda c: (-totals[c], c))
+        shares = round_shares([totals[c] / denominator for c in codes], total_cap=1.0)
+        for code, share in zip(codes, shares):
+            rs = by_code[code]
+            self.edge_rows += len(rs)
+            years_used = {figures[r.number][1] for r in rs}
+            edge_year = max(years_used)
+            bits = []
+            for r in rs:
+                value, used = figures[r.number]
+                text = f"{self.year_label(used)}: {_fmt(value)} {unit}".rstrip()
+                if r.place_note:
+                    text += f" (reported as '{r.country}')"
+                if used != year:
+                    text += f"; no {self.year_label(year)} figure ({self.value_of(r, year)[1]}), so {used} is used"
+                if not r.unit and unit:
+                    text += "; unit cell blank, taken as the table's"
+                bits.append(text)
+            note = "; ".join(bits)
+            if len(rs) > 1:
+                note = f"sum of rows {', '.join(str(r.number) for r in rs)}: " + note
+            note += f"; share of the {denom_label}."
+            edge = {
+                "from": code,
+                "to": node_id,
+                "type": "supplies",
+                "share": share,
+                "basis": "global production",
+                "year": edge_year,
+                "source": self.source_key,
+                "fact": f"{self.source_key}:" + "+".join(str(r.number) for r in rs),
+                "note": note[:1].upper() + note[1:],
+            }
+            self.edges.append(edge)
+            self.countries.add(code)
+
+    def year_label(self, year: int) -> str:
+        return f"{year} estimate" if year in self.estimated_years else str(year)
+
+    # -- document
+
+    def finish(self, rows_read: int, encoding: str, critical_origin: str) -> ImportResult:
+        edition = self.edition
+        by_id = {}
+        for node in self.nodes:
+            if node["id"] in by_id:  # two tables normalising to one id: keep them apart
+                node["id"] = f"{node['id']}-{len(by_id)}"
+            by_id[node["id"]] = node
+        order = {node["id"]: i for i, node in enumerate(sorted(self.nodes, key=lambda n: n["id"]))}
+        materials = sorted(self.nodes, key=lambda n: n["id"])
+        countries = [{"id": code, "kind": "country", "label": country_name(code)} for code in sorted(self.countries)]
+        edges = sorted(self.edges, key=lambda e: (order[e["to"]], -e["share"], e["from"]))
+        if self.denominator == "world":
+            denom_text = ("Shares are of world production: each country's production divided by the "
+                          "published 'World total (rounded)' row of its table, as USGS computes its "
+                          "leading-country percentages (denominator: world). Where the rounded total is "
+                          "below the sum of the country rows the shares are rescaled to the sum of the rows, "
+                          "and where a table has no world total the sum of its rows is used; the node's note "
+                          "says so.")
+        else:
+            denom_text = ("Shares are of the sum of each table's rows: the listed countries plus the "
+                          "'Other countries' row (denominator: sum), not of the published rounded world total.")
+        year_text = (f"Year: the {max(self.all_years)} estimate where given, else {min(self.all_years)} "
+                     f"(each edge's year says which)." if self.fallback else f"Year: {self.wanted[0]} only.")
+        source = {
+            "title": f"Mineral Commodity Summaries {edition} data release",
+            "publisher": "U.S. Geological Survey",
+            "year": edition,
+        }
+        if edition == 2025:
+            source["url"] = "https://doi.org/10.5066/P13XCP3R"
+        document = {
+            "name": f"usgs-mcs-{edition}",
+            "title": f"USGS Mineral Commodity Summaries {edition}: world production by country",
+            "description": (
+                f"Imported from {self.file} by chokepoint.importers.usgs. One material per commodity and "
+                f"production type, one supplies edge per producing country. {denom_text} {year_text} "
+                "Rows withheld (W), not available (NA), given only as a bound (>x) or blank are left out, "
+                "never read as zero; what is left below 1 is other or unknown producers. Capacity and "
+                "reserves are not used. critical_mineral marks the US 2022 critical minerals list."
+                + (" Only critical minerals are kept." if self.critical_only else "")
+                + " The graph has materials and countries only, no products."
+            ),
+            "sources": {self.source_key: source},
+            "nodes": materials + countries,
+            "edges": edges,
+        }
+        self.skipped.sort(key=lambda entry: entry["row"])
+        result = ImportResult(document=document, skipped=self.skipped, summary=[])
+        summary = [
+            f"read {rows_read} data rows from {self.file} ({encoding})",
+            f"made {len(materials)} materials ({sum(1 for n in materials if n.get('critical_mineral'))} critical), "
+            f"{len(countries)} countries, {len(edges)} supplies edges from {self.edge_rows} rows",
+            f"denominator: {self.denominator}; " + year_text.lower().removeprefix("year: "),
+            f"skipped {len(self.skipped)} rows: {count_lines(result.skipped_by_category())}",
+            f"critical minerals from {critical_origin}",
+            "capacity and reserves columns are not read (production only)",
+        ]
+        empty = [name if raw.lower() == name.lower() else f"{name} (spelled '{raw}')"
+                 for name, raw in self.empty_commodities.items() if name not in self.commodities_with_nodes]
+        if empty:
+            summary.append("no production figures, no node: " + ", ".join(sorted(empty)))
+        if self.unnamed:
+            summary.append("country names not recognised: " + ", ".join(
+                f"'{name}' (rows {', '.join(map(str, rows))})" for name, rows in sorted(self.unnamed.items())))
+        summary += self.notes
+        return ImportResult(document=document, skipped=self.skipped, summary=summary)
