@@ -158,3 +158,31 @@ def test_missing_file_and_unknown_name(cli):
     result = cli("validate", "missing/file.yaml")
     assert result.code == 1
     assert result.err == "error: missing/file.yaml: no such file\n"
+
+
+def test_include_takes_nodes_with_their_suppliers(tmp_path):
+    """batteries includes graphite-refining from minerals: the node, its CN edge and CN come along;
+    declaring CN again identically is allowed; redefining graphite-refining differently is not."""
+    import yaml
+
+    from chokepoint import load_graph
+
+    batteries = load_graph("batteries")
+    assert batteries.nodes["graphite-refining"] == load_graph("minerals").nodes["graphite-refining"]
+    assert "CN" in batteries.nodes
+    base = {"name": "inc", "title": "Inc", "include": [{"graph": "minerals", "nodes": ["graphite-refining"]}],
+            "nodes": [{"id": "CN", "kind": "country"}, {"id": "anode", "kind": "component", "label": "Anode"}],
+            "edges": [{"from": "graphite-refining", "to": "anode", "type": "requires"}]}
+    path = tmp_path / "inc.yaml"
+    path.write_text(yaml.safe_dump(base))
+    graph = load_graph(path)
+    assert graph.supplies["graphite-refining"][0].supplier == "CN"
+    base["nodes"].append({"id": "graphite-refining", "kind": "material", "label": "other"})
+    path.write_text(yaml.safe_dump(base))
+    with pytest.raises(ValidationError, match="graphite-refining redefined here differently"):
+        load_graph(path)
+    base["include"] = [{"graph": "minerals", "nodes": ["unobtainium"]}]
+    base["nodes"].pop()
+    path.write_text(yaml.safe_dump(base))
+    with pytest.raises(ValidationError, match=r"include\[0\] \(minerals\).nodes: unobtainium not in graph"):
+        load_graph(path)

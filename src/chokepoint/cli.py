@@ -125,9 +125,14 @@ def analyse(
 
     out = console()
     out.print(f"{result.title} ({result.graph})")
-    choke = result.chokepoints[["id", "label", "score", "knockout_loss", "exposure", "worst_country", "reason"]]
+    choke = result.chokepoints[["id", "label", "score", "knockout_loss", "exposure", "worst_country"]].copy()
+    choke.insert(0, "#", range(1, len(choke) + 1))
     out.print(frame_table(choke, f"Top {len(choke)} chokepoints (score = knockout loss x single-country exposure)",
                           formats={"knockout_loss": pct, "exposure": pct, "score": lambda v: f"{v:.3f}"}))
+    out.print("Why:")
+    for rank, row in enumerate(result.chokepoints.itertuples(), start=1):
+        out.print(f" {rank:>2}. {row.id}: {row.reason}", overflow="ignore", crop=False)
+    out.print()
     _print_target(out, result.target, threshold, title="Target: no more than "
                   f"{100 * threshold:g}% from one country")
     exp = result.exposure

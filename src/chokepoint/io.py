@@ -16,7 +16,10 @@ import yaml
 
 from . import _yaml
 from .errors import InputError, ValidationError
+from pydantic import ValidationError as PydanticError
+
 from .graph import Graph
+from .model import Node
 from .validate import parse_document
 
 #: Files larger than this are refused unless the caller raises ``max_bytes``.
@@ -173,10 +176,22 @@ def _resolve_includes(data, origin: str, chain: tuple[str, ...]):
                 edges.append((f"{entry} edge ({edge.from_} -> {edge.to})", edge))
                 if edge.source:
                     sources[edge.source] = other.document.sources[edge.source]
-    own = {raw.get("id") for raw in data.get("nodes") or [] if isinstance(raw, dict)}
-    clash = sorted(own & taken, key=str)
+    # a node declared here and also included is fine when both definitions agree (a country
+    # declared for clarity); the included copy is dropped. A different definition is an error.
+    own = {raw.get("id"): raw for raw in data.get("nodes") or [] if isinstance(raw, dict)}
+    clash = []
+    for entry, node in list(nodes):
+        if node.id in own:
+            try:
+                same = Node.model_validate(own[node.id]) == node
+            except PydanticError:
+                same = False
+            if not same:
+                clash.append(node.id)
+            nodes.remove((entry, node))
     if clash:
-        raise ValidationError([f"{origin}: nodes: {', '.join(map(str, clash))} redefined here but included from another graph"])
+        raise ValidationError([f"{origin}: nodes: {', '.join(sorted(map(str, clash)))} redefined here "
+                               "differently from the graph it is included from"])
     return nodes, edges, sources
 
 

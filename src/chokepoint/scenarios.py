@@ -60,15 +60,20 @@ class CutoffResult:
         products = []
         for row in self.products.itertuples(index=False):
             products.append({"id": row.id, "label": row.label, "availability": row.availability,
-                             "loss": row.loss, "months_to_shortage": row.months_to_shortage,
+                             "loss": row.loss, "months_to_shortage": _months(row.months_to_shortage),
                              "path": list(row.path)})
         return {
             "scenario": {"graph": self.graph, "countries": list(self.countries), "blocs": list(self.blocs),
                          "spare_capacity": self.spare_capacity, "absent": list(self.absent), "note": self.note},
             "products": products,
-            "nodes": [{"id": r.id, "availability": r.availability, "months_to_shortage": r.months_to_shortage}
+            "nodes": [{"id": r.id, "availability": r.availability, "months_to_shortage": _months(r.months_to_shortage)}
                       for r in self.nodes.itertuples(index=False)],
         }
+
+
+def _months(value) -> float | None:
+    """Months to shortage for JSON: ``None`` where there is no shortage."""
+    return None if value is None or value != value else float(value)
 
 
 def cutoff(graph: Graph, *, countries=(), blocs=(), spare_capacity: float = 0.0) -> CutoffResult:

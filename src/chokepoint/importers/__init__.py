@@ -133,6 +133,13 @@ def round_shares(shares: list[float], *, total_cap: float | None = None) -> list
     return rounded
 
 
+def fmt_number(number: float) -> str:
+    """``1,270,000`` for whole numbers, ``0.45``/``1,234.5`` otherwise (no exponents)."""
+    if float(number).is_integer():
+        return f"{number:,.0f}"
+    return f"{number:,.6f}".rstrip("0").rstrip(".")
+
+
 def count_lines(counts: dict[str, int]) -> str:
     """``"12 aggregate, 3 blank"`` from a category -> count mapping."""
     return ", ".join(f"{n} {category}" for category, n in counts.items()) or "none"

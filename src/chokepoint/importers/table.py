@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..countries import country_name, resolve_country
 from ..errors import InputError, UnknownCountryError
-from . import ImportResult, clean_text, count_lines, read_bytes_checked, read_csv_frame, round_shares, slugify
+from . import ImportResult, clean_text, count_lines, fmt_number, read_bytes_checked, read_csv_frame, round_shares, slugify
 
 CSV_SUFFIXES = {".csv": ",", ".txt": ",", ".tsv": "\t", ".tab": "\t"}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -323,8 +323,8 @@ class _Builder:
                 codes = sorted(values, key=lambda c: (-values[c], c))
                 share_list = round_shares([values[c] / total for c in codes], total_cap=1.0)
                 other = self.unattributed.get(node_id, 0.0)
-                node["note"] = (f"Shares computed from quantities in {self.path.name}: value / {total:,.6g} "
-                                f"(the sum of the rows" + (f", including {other:,.6g} not attributed to a country"
+                node["note"] = (f"Shares computed from quantities in {self.path.name}: value / {fmt_number(total)} "
+                                f"(the sum of the rows" + (f", including {fmt_number(other)} not attributed to a country"
                                                             if other else "") + ").")
             for code, share in zip(codes, share_list):
                 rows = by_code[code]
@@ -348,9 +348,10 @@ class _Builder:
         else:
             amount = sum(r["value"] for r in rows)
             note = (f"{'Rows' if len(rows) > 1 else 'Row'} {numbers} of {self.path.name}: "
-                    f"{amount:,.6g} of {total:,.6g}")
+                    f"{fmt_number(amount)} of {fmt_number(total)}")
         names = sorted({r["country"] for r in rows})
-        if names != [code]:
+        names = [n for n in names if n not in (code, country_name(code))]
+        if names:
             note += f" (given as {', '.join(repr(n) for n in names)})"
         extra = "; ".join(r["note"] for r in rows if r["note"])
         edge["note"] = note + "." + (f" {extra}" if extra else "")

@@ -57,7 +57,7 @@ from pathlib import Path
 
 from ..countries import country_name, resolve_country
 from ..errors import InputError, UnknownCountryError
-from . import ImportResult, clean_text, count_lines, read_csv_frame, round_shares, slugify
+from . import ImportResult, clean_text, count_lines, fmt_number, read_csv_frame, round_shares, slugify
 
 DENOMINATORS = ("world", "sum")
 REQUIRED_COLUMNS = ("COMMODITY", "COUNTRY", "TYPE", "UNIT_MEAS")
@@ -446,10 +446,6 @@ def parse_value(raw: str, note: str = "") -> tuple[float | None, str, str]:
 # --------------------------------------------------------------------------- building
 
 
-def _fmt(number: float) -> str:
-    return f"{number:,.0f}" if number == int(number) else f"{number:,.6g}"
-
-
 class _Builder:
     def __init__(self, csv_path, edition, denominator, wanted, years, fallback, critical_only, critical_names):
         self.csv_path = csv_path
@@ -643,26 +639,26 @@ class _Builder:
         rows_sum = sum(totals.values()) + unattributed
         note_bits = [f"Unit: {unit or 'not given'}."]
         if mode == "world":
-            denominator, denom_label = world_value, f"world total {_fmt(world_value)} (rounded)"
+            denominator, denom_label = world_value, f"world total {fmt_number(world_value)} (rounded)"
             raw_total = sum(totals.values()) / denominator
             if raw_total > 1 + 1e-9:
-                denominator, denom_label = rows_sum, f"sum of the table's rows {_fmt(rows_sum)}"
-                note_bits.append(f"The world total {_fmt(world_value)} is below the sum of the country rows "
-                                 f"{_fmt(sum(totals.values()))} (shares summed to {raw_total:.3f}); shares are "
-                                 f"rescaled to the sum of the table's rows {_fmt(rows_sum)}.")
+                denominator, denom_label = rows_sum, f"sum of the table's rows {fmt_number(rows_sum)}"
+                note_bits.append(f"The world total {fmt_number(world_value)} is below the sum of the country rows "
+                                 f"{fmt_number(sum(totals.values()))} (shares summed to {raw_total:.3f}); shares are "
+                                 f"rescaled to the sum of the table's rows {fmt_number(rows_sum)}.")
                 self.notes.append(f"rescaled {node_id}: country shares summed to {raw_total:.3f} of the world "
-                                  f"total {_fmt(world_value)}; shares taken of the sum of the table's rows "
-                                  f"{_fmt(rows_sum)} instead")
+                                  f"total {fmt_number(world_value)}; shares taken of the sum of the table's rows "
+                                  f"{fmt_number(rows_sum)} instead")
             else:
-                note_bits.append(f"Shares of the world total ({_fmt(world_value)}, rounded) for {year}.")
+                note_bits.append(f"Shares of the world total ({fmt_number(world_value)}, rounded) for {year}.")
         else:
-            denominator, denom_label = rows_sum, f"sum of the table's rows {_fmt(rows_sum)}"
+            denominator, denom_label = rows_sum, f"sum of the table's rows {fmt_number(rows_sum)}"
             if mode == "sum-fallback":
                 why = "no world total row" if world is None else "no figure in the world total row"
-                note_bits.append(f"Shares of the sum of the table's rows ({_fmt(rows_sum)}) for {year}: {why}.")
+                note_bits.append(f"Shares of the sum of the table's rows ({fmt_number(rows_sum)}) for {year}: {why}.")
                 self.notes.append(f"{node_id}: {why}; shares taken of the sum of the table's rows")
             else:
-                note_bits.append(f"Shares of the sum of the table's rows ({_fmt(rows_sum)}: countries and "
+                note_bits.append(f"Shares of the sum of the table's rows ({fmt_number(rows_sum)}: countries and "
                                  f"other countries) for {year}.")
         types = sorted({clean_text(r.type_raw) for r in group.rows})
         note_bits.append("USGS TYPE: " + "; ".join(f"'{t}'" for t in types) + ".")
@@ -692,7 +688,7 @@ class _Builder:
             bits = []
             for r in rs:
                 value, used = figures[r.number]
-                text = f"{self.year_label(used)}: {_fmt(value)} {unit}".rstrip()
+                text = f"{self.year_label(used)}: {fmt_number(value)} {unit}".rstrip()
                 if r.place_note:
                     text += f" (reported as '{r.country}')"
                 if used != year:
