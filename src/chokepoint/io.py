@@ -177,13 +177,14 @@ def _resolve_includes(data, origin: str, chain: tuple[str, ...]):
                 if edge.source:
                     sources[edge.source] = other.document.sources[edge.source]
     # a node declared here and also included is fine when both definitions agree (a country
-    # declared for clarity); the included copy is dropped. A different definition is an error.
+    # declared for clarity, whatever its label); the included copy is dropped. A different definition is an error.
     own = {raw.get("id"): raw for raw in data.get("nodes") or [] if isinstance(raw, dict)}
     clash = []
     for entry, node in list(nodes):
         if node.id in own:
             try:
-                same = Node.model_validate(own[node.id]) == node
+                mine = Node.model_validate(own[node.id])
+                same = mine == node or (mine.kind == node.kind == "country")
             except PydanticError:
                 same = False
             if not same:
