@@ -221,53 +221,6 @@ def cutoff(
         out.print(frame_table(result.nodes, "Nodes", formats={"availability": pct}))
 
 
-@app.command()
-def sweep(
-    graph: str = typer.Argument(..., help=GRAPH_HELP),
-    pairs: bool = typer.Option(False, "--pairs", help="Also cut off every pair of countries."),
-    spare_capacity: float = typer.Option(0.0, "--spare-capacity", help="Surviving suppliers may grow by this fraction of their share."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-) -> None:
-    """Cut off each country in turn (and every pair): a products x countries availability matrix."""
-    from .api import records, sweep as api_sweep
-    from .scenarios import sweep_matrix
-
-    with _progress("sweep") as progress:
-        frame = api_sweep(graph, pairs=pairs, spare_capacity=spare_capacity, progress=progress)
-    if as_json:
-        _echo_json(records(frame))
-        return
-    from .render import console, frame_table, pct
-
-    matrix = sweep_matrix(frame)
-    order = (1 - matrix).mean().sort_values(ascending=False, kind="mergesort").index
-    out = console()
-    out.print(frame_table(matrix[order].reset_index(), "Availability of each product when a country is cut off",
-                          formats={c: pct for c in matrix.columns}))
-
-
-class _progress:
-    """A progress bar on stderr when it is a terminal; silent otherwise."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.bar = None
-
-    def __enter__(self):
-        if not sys.stderr.isatty():
-            return None
-        from rich.progress import Progress
-
-        self.bar = Progress(transient=True, console=None)
-        self.bar.start()
-        task = self.bar.add_task(self.label, total=None)
-        return lambda done: self.bar.update(task, completed=done)
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
-        return False
-
 
 def main() -> None:
     """Entry point: one line on stderr and exit 1 for user errors, never a traceback."""
@@ -304,4 +257,4 @@ def main() -> None:
 
 
 # Commands defined in their own modules register themselves on ``app``.
-from . import cli_export  # noqa: E402,F401
+from . import cli_export, cli_scale  # noqa: E402,F401
