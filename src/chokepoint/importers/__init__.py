@@ -123,13 +123,18 @@ def read_csv_frame(path: Path, *, sep: str = ",") -> tuple[pd.DataFrame, str]:
 
 
 def round_shares(shares: list[float], *, total_cap: float | None = None) -> list[float]:
-    """Round to 6 decimals; with ``total_cap``, take any rounding excess off the largest share."""
+    """Round to 6 decimals; with ``total_cap``, keep the rounded sum within it.
+
+    Rounding can push shares that sum to exactly 1 past it (by a few millionths); the excess is
+    taken, a millionth at a time, off the shares that rounding raised the most.
+    """
     rounded = [round(s, 6) for s in shares]
-    if total_cap is not None and rounded:
-        excess = round(sum(rounded) - total_cap, 6)
-        if excess > 0:
-            largest = max(range(len(rounded)), key=lambda i: (rounded[i], -i))
-            rounded[largest] = round(rounded[largest] - excess, 6)
+    if total_cap is None or not rounded:
+        return rounded
+    steps = round((sum(rounded) - total_cap) * 1e6)
+    by_raise = sorted(range(len(rounded)), key=lambda i: (-(rounded[i] - shares[i]), i))
+    for i in by_raise[:max(steps, 0)]:
+        rounded[i] = round(rounded[i] - 1e-6, 6)
     return rounded
 
 

@@ -1,0 +1,774 @@
+"""Export a graph for Gephi (GraphML, GEXF), spreadsheets (CSV) and scripts (node-link JSON).
+
+Every format is built from one clean :class:`networkx.DiGraph` (:func:`to_export_digraph`): the
+document's fields under the file format's names, the analysis an analyst colours and sizes by
+(concentration, target status, chokepoint score, and availability under a cutoff), and the
+visual properties Gephi reads (``label``, ``x``, ``y``, ``size``, ``color``). The GraphML and
+GEXF writers are our own, so that the rules of ``gephi.md`` hold by construction and the output
+is byte-stable: typed keys per attribute, plain scalars, nothing missing written, weights only
+where positive, NMTOKEN ids, no graph-level data.
+
+Document-level fields (name, title, description, sources) travel inside the file as a JSON
+comment (``<!-- chokepoint-meta: {...} -->``), which every reader ignores; :func:`read_graphml`
+and :func:`node_link_to_data` turn an export back into a graph document (analysis attributes
+are dropped) that validates to the same :class:`~chokepoint.model.Document`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io as _io
+import json
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+import networkx as nx
+
+from . import __version__
+from .errors import InputError
+from .graph import Graph
+from .io import atomic_write, load_graph
+from .model import ITEM_KINDS, LEVELS
+
+FORMATS = ("graphml", "gexf", "csv", "json")
+SUFFIXES = {"graphml": ".graphml", "gexf": ".gexf", "json": ".json"}
+GENERATOR = f"chokepoint {__version__}"
+MARKER = "written by chokepoint"
+GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
+
+#: Colours by node kind (Okabe-Ito, colour-blind safe); the plots use the same.
+KIND_COLORS = {"country": "#0072B2", "facility": "#56B4E9", "material": "#E69F00",
+               "component": "#009E73", "product": "#CC79A7"}
+KIND_ORDER = ("country", "facility", "material", "component", "product")
+
+#: The document's own fields, in the order they are written; everything else is analysis.
+NODE_FIELDS = ("kind", "stage", "country", "needs", "critical_mineral", "stockpile_months", "note")
+EDGE_FIELDS = ("type", "share", "share_low", "share_high", "share_level", "basis", "year", "source",
+               "fact", "estimated", "note")
+#: Gephi turns these into visual properties, not data columns: used only on purpose.
+RESERVED = {"node": {"label", "x", "y", "z", "size", "r", "g", "b", "color"},
+            "edge": {"label", "weight", "color", "r", "g", "b"}}
+VISUAL = {"x", "y", "z", "size", "color", "weight"}
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]+")
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_INT32 = (-(2**31), 2**31 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+# --- the export graph --------------------------------------------------------------------------
+
+def to_export_digraph(graph, *, with_cutoff=(), blocs=(), analysis: bool = True) -> nx.DiGraph:
+    """The graph as a clean DiGraph: document fields, analysis and visual attributes, plain scalars.
+
+    Parameters
+    ----------
+    graph
+        A :class:`~chokepoint.graph.Graph`, a bundled graph's name or a path.
+    with_cutoff, blocs
+        Countries and/or blocs cut off together (one scenario); adds ``availability``, ``loss``
+        and ``months_to_shortage`` per node.
+    analysis
+        Add concentration, target status and chokepoint scores (slow on very large graphs).
+
+    Node ids that are not NMTOKEN-safe are mapped to ``<cleaned>_<hash>`` and the original is kept
+    in ``doc_id``. Graph attributes hold the document-level fields (``name``, ``title``,
+    ``description``, ``sources``) and the ``scenario``.
+    """
+    g = graph if isinstance(graph, Graph) else load_graph(graph)
+    ids = export_ids(list(g.nodes))
+    extra = _analysis(g) if analysis else defaultdict(dict)
+    scenario = None
+    if with_cutoff or blocs:
+        scenario = _cutoff(g, with_cutoff, blocs, extra)
+    layout = layered_layout(g)
+    columns = 1 + max((c for c, _ in layout.values()), default=0)
+    height = max(1, max(sum(1 for c, _ in layout.values() if c == col) for col in range(columns)))
+    scores = [extra[n].get("chokepoint_score", 0.0) for n in g.nodes]
+    top_score = max(scores, default=0.0) or 1.0
+
+    out = nx.DiGraph()
+    out.graph.update(_meta(g, scenario))
+    for node in g.document.nodes:
+        attrs = {"label": g.label(node.id), "kind": node.kind}
+        if node.stage is not None:
+            attrs["stage"] = node.stage
+        if node.country is not None:
+            attrs["country"] = node.country
+        if node.kind != "country":
+            attrs["needs"] = node.needs
+        if node.kind == "material":
+            attrs["critical_mineral"] = node.critical_mineral
+        if node.stockpile_months is not None:
+            attrs["stockpile_months"] = float(node.stockpile_months)
+        if node.note is not None:
+            attrs["note"] = node.note
+        if node.label is None:
+            attrs["label_default"] = True
+        if ids[node.id] != node.id:
+            attrs["doc_id"] = node.id
+        attrs.update(extra[node.id])
+        col, y = layout[node.id]
+        attrs["x"] = float(col * 250)
+        attrs["y"] = round((0.5 - y) * height * 60.0, 3) + 0.0
+        attrs["size"] = round(8.0 + 32.0 * extra[node.id].get("chokepoint_score", 0.0) / top_score, 3)
+        attrs["color"] = KIND_COLORS[node.kind]
+        out.add_node(ids[node.id], **attrs)
+    for edge in g.document.edges:
+        attrs = {"type": edge.type}
+        if edge.share is not None:
+            attrs["share"] = edge.share.point
+            attrs["share_low"] = edge.share.low
+            attrs["share_high"] = edge.share.high
+            if edge.share.level:
+                attrs["share_level"] = edge.share.level
+        for name in ("basis", "year", "source", "fact"):
+            if getattr(edge, name) is not None:
+                attrs[name] = getattr(edge, name)
+        if edge.type == "supplies":
+            attrs["estimated"] = edge.estimated
+        if edge.note is not None:
+            attrs["note"] = edge.note
+        if edge.share is not None and edge.share.point > 0:
+            attrs["weight"] = edge.share.point
+        out.add_edge(ids[edge.from_], ids[edge.to], **attrs)
+    return out
+
+
+def export_ids(idents: list[str]) -> dict[str, str]:
+    """NMTOKEN-safe, unique ids: safe ids stay, others become ``<cleaned>_<sha1[:8]>``."""
+    taken = {i for i in idents if _SAFE_ID.fullmatch(i)}
+    result = {}
+    for ident in idents:
+        if _SAFE_ID.fullmatch(ident):
+            result[ident] = ident
+            continue
+        base = re.sub(r"[^A-Za-z0-9._:-]+", "_", ident).strip("_") or "node"
+        candidate = f"{base}_{hashlib.sha1(ident.encode('utf-8')).hexdigest()[:8]}"
+        while candidate in taken:
+            candidate += "_"
+        taken.add(candidate)
+        result[ident] = candidate
+    return result
+
+
+def _num(value) -> float:
+    return round(float(value), 6) + 0.0
+
+
+def _analysis(g: Graph) -> dict[str, dict]:
+    from .api import concentration, find_chokepoints, target
+
+    extra: dict[str, dict] = defaultdict(dict)
+    for row in concentration(g).itertuples(index=False):
+        extra[row.id].update(top_country=row.top_country, top_share=_num(row.top_share), hhi=_num(row.hhi))
+    for row in target(g, all_items=True).itertuples(index=False):
+        extra[row.id]["target_status"] = row.status
+    for row in find_chokepoints(g).itertuples(index=False):
+        values = {"chokepoint_score": _num(row.score), "knockout_loss": _num(row.knockout_loss),
+                  "exposure": _num(row.exposure), "products_hit": int(row.products_hit)}
+        if row.worst_country:
+            values["worst_country"] = row.worst_country
+        extra[row.id].update(values)
+    return extra
+
+
+def _cutoff(g: Graph, countries, blocs, extra) -> dict:
+    from .api import cutoff
+
+    result = cutoff(g, countries=tuple(countries), blocs=tuple(blocs))
+    for row in result.nodes.itertuples(index=False):
+        values = {"availability": _num(row.availability), "loss": _num(1.0 - row.availability)}
+        if row.months_to_shortage == row.months_to_shortage and math.isfinite(row.months_to_shortage):
+            values["months_to_shortage"] = _num(row.months_to_shortage)
+        extra[row.id].update(values)
+    return {"countries": list(result.countries), "blocs": list(result.blocs)}
+
+
+def _meta(g: Graph, scenario) -> dict:
+    data = g.document.to_dict()
+    meta = {"generator": GENERATOR, "name": data["name"], "title": data["title"]}
+    for key in ("description", "sources"):
+        if key in data:
+            meta[key] = data[key]
+    if scenario:
+        meta["scenario"] = scenario
+    return meta
+
+
+def layered_layout(graph) -> dict[str, tuple[int, float]]:
+    """Column and vertical position (0 top .. 1 bottom) of every node, suppliers left, products right.
+
+    Columns go by kind (countries, facilities, materials, components, products); an item that
+    requires another of its own kind sits in a column further right (longest chain, cycles
+    condensed). Within a column nodes are ordered by the mean position of their neighbours
+    (a few barycentre sweeps, ties by id), so that edges cross little. Deterministic.
+    """
+    g = graph if isinstance(graph, Graph) else load_graph(graph)
+    depth: dict[str, int] = {}
+    for kind in KIND_ORDER:
+        members = [n for n, node in g.nodes.items() if node.kind == kind]
+        sub = nx.DiGraph()
+        sub.add_nodes_from(members)
+        sub.add_edges_from((e.from_, e.to) for e in g.document.edges
+                           if e.type == "requires" and e.from_ in sub and e.to in sub)
+        cond = nx.condensation(sub)
+        level = {}
+        for comp in nx.topological_sort(cond):
+            level[comp] = max((level[p] + 1 for p in cond.predecessors(comp)), default=0)
+        for comp, members_of in cond.graph["mapping"].items():
+            depth[comp] = level[members_of]
+    slots = sorted({(KIND_ORDER.index(g.nodes[n].kind), depth[n]) for n in g.nodes})
+    column = {n: slots.index((KIND_ORDER.index(g.nodes[n].kind), depth[n])) for n in g.nodes}
+    by_col: dict[int, list[str]] = defaultdict(list)
+    for n in sorted(g.nodes):
+        by_col[column[n]].append(n)
+    preds = {n: [] for n in g.nodes}
+    succs = {n: [] for n in g.nodes}
+    for e in g.document.edges:
+        preds[e.to].append(e.from_)
+        succs[e.from_].append(e.to)
+    rank = {n: i / max(1, len(ns) - 1) for ns in by_col.values() for i, n in enumerate(ns)}
+    cols = sorted(by_col)
+    for sweep in range(6):
+        order, neighbours = (cols, preds) if sweep % 2 == 0 else (cols[::-1], succs)
+        for col in order:
+            def key(n, _nb=neighbours):
+                near = [rank[m] for m in _nb[n] if column[m] != col]
+                return (sum(near) / len(near) if near else rank[n], n)
+            by_col[col].sort(key=key)
+            count = len(by_col[col])
+            for i, n in enumerate(by_col[col]):
+                rank[n] = i / max(1, count - 1)
+    return {n: (col, (i + 0.5) / len(ns)) for col, ns in by_col.items() for i, n in enumerate(ns)}
+
+
+# --- scalar values ----------------------------------------------------------------------------
+
+def _scalar(value):
+    """A plain Python scalar for an attribute value, or ``None`` when it must be omitted."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()  # numpy scalar
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(map(str, value)) if isinstance(value, (set, frozenset)) else [str(v) for v in value]
+        value = "; ".join(items)
+    elif isinstance(value, dict):
+        value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    text = _ILLEGAL_XML.sub("", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    if not text:
+        return None
+    return "(null)" if text == "null" else text
+
+
+def _attr_type(values) -> str:
+    kinds = {type(v) for v in values}
+    if kinds == {bool}:
+        return "boolean"
+    if kinds <= {int}:
+        low, high = min(values), max(values)
+        if _INT32[0] <= low and high <= _INT32[1]:
+            return "int"
+        if _INT64[0] <= low and high <= _INT64[1]:
+            return "long"
+        return "string"
+    if kinds <= {int, float}:
+        return "double"
+    return "string"
+
+
+def _text(value, kind: str) -> str:
+    if kind == "string":
+        return _scalar_text(value)
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind in ("int", "long"):
+        return str(int(value))
+    return repr(float(value))
+
+
+def _scalar_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _columns(items, scope: str) -> list[tuple[str, str]]:
+    """(name, type) of every attribute in first-seen order, reserved names checked."""
+    values: dict[str, list] = {}
+    for attrs in items:
+        for name, raw in attrs.items():
+            value = _scalar(raw)
+            if name == "weight" and scope == "edge" and not _positive(value):
+                value = None
+            if value is not None:
+                values.setdefault(str(name), []).append(value)
+            else:
+                values.setdefault(str(name), [])
+    columns = []
+    for name, vals in values.items():
+        if not vals:
+            continue
+        kind = _attr_type(vals)
+        _check_reserved(scope, name, kind, vals)
+        columns.append((name, kind))
+    return columns
+
+
+def _positive(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _check_reserved(scope: str, name: str, kind: str, values) -> None:
+    if name not in RESERVED[scope]:
+        return
+    if name == "label":
+        ok = kind == "string"
+    elif name == "color":
+        ok = kind == "string" and all(_COLOR.fullmatch(v) for v in values)
+    elif name in ("r", "g", "b"):
+        ok = kind == "int" and all(0 <= v <= 255 for v in values)
+    else:
+        ok = kind in ("int", "double")
+    if not ok:
+        raise ValueError(f"{scope} attribute '{name}' is a Gephi visual property; its values do not fit it")
+
+
+# --- GraphML ----------------------------------------------------------------------------------
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attr(text: str) -> str:
+    return '"' + _esc(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;") + '"'
+
+
+def _key_ids(columns, prefix: str) -> dict[str, str]:
+    ids, taken = {}, set()
+    for name, _ in columns:
+        base = prefix + (name if _SAFE_ID.fullmatch(name) else re.sub(r"[^A-Za-z0-9._:-]+", "_", name))
+        key = base
+        while key in taken:
+            key += "_"
+        taken.add(key)
+        ids[name] = key
+    return ids
+
+
+def _comment(text: str) -> str:
+    text = text.replace("--", "-\\u002d") if text.startswith("{") else re.sub(r"-+", "-", text)
+    return f"<!-- {text} -->"
+
+
+def graphml_text(digraph: nx.DiGraph) -> str:
+    """GraphML for Gephi 0.10 and Gephi Lite (see ``gephi.md``): byte-stable, scalars only.
+
+    Key ids are ``n.<name>`` / ``e.<name>`` (never yEd's ``d3``/``d7``, which Gephi reads as
+    labels); edges get ids ``e0, e1, ...``; ``weight`` is written only where finite and > 0.
+    Graph attributes go to a JSON comment, not to graph-level ``<data>``.
+    """
+    ids = export_ids([str(n) for n in digraph.nodes])
+    node_cols = _columns((a for _, a in digraph.nodes(data=True)), "node")
+    edge_cols = _columns((a for _, _, a in digraph.edges(data=True)), "edge")
+    node_keys, edge_keys = _key_ids(node_cols, "n."), _key_ids(edge_cols, "e.")
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', _comment(f"{MARKER} ({GENERATOR})")]
+    lines.append(f'<graphml xmlns="{GRAPHML_NS}">')
+    if digraph.graph:
+        lines.append("  " + _comment("chokepoint-meta: " + _meta_json(digraph.graph)))
+    for scope, cols, keys in (("node", node_cols, node_keys), ("edge", edge_cols, edge_keys)):
+        for name, kind in cols:
+            lines.append(f'  <key id={_attr(keys[name])} for="{scope}" attr.name={_attr(name)} attr.type="{kind}"/>')
+    lines.append('  <graph id="G" edgedefault="directed">')
+    for node, attrs in digraph.nodes(data=True):
+        lines.append(f"    <node id={_attr(ids[str(node)])}>")
+        lines.extend(_data_lines(attrs, node_cols, node_keys, "node"))
+        lines.append("    </node>")
+    for index, (u, v, attrs) in enumerate(digraph.edges(data=True)):
+        lines.append(f'    <edge id="e{index}" source={_attr(ids[str(u)])} target={_attr(ids[str(v)])}>')
+        lines.extend(_data_lines(attrs, edge_cols, edge_keys, "edge"))
+        lines.append("    </edge>")
+    lines += ["  </graph>", "</graphml>", ""]
+    return "\n".join(lines)
+
+
+def _data_lines(attrs, columns, keys, scope):
+    out = []
+    for name, kind in columns:
+        value = _scalar(attrs.get(name))
+        if value is None or (scope == "edge" and name == "weight" and not _positive(value)):
+            continue
+        out.append(f"      <data key={_attr(keys[name])}>{_esc(_text(value, kind))}</data>")
+    return out
+
+
+def _meta_json(meta: dict) -> str:
+    return json.dumps(meta, ensure_ascii=True, separators=(", ", ": "), default=str)
+
+
+def read_graphml(path, *, max_bytes: int = 512 * 1024 * 1024) -> dict:
+    """A GraphML export (ours, or one Gephi saved) as a graph document dict in the file format.
+
+    Document fields come back under their names (``share`` from ``share_level``, or from
+    ``share_low``/``share_high``); analysis and visual attributes are dropped; ``doc_id`` restores
+    mapped ids. Name, title, description and sources come from the ``chokepoint-meta`` comment;
+    without it (a file Gephi re-saved) the name is the file's stem and cited sources get stubs.
+    """
+    path = Path(path)
+    raw = _read_bytes(path, max_bytes)
+    builder = ET.TreeBuilder(insert_comments=True)
+    try:
+        root = ET.fromstring(raw, parser=ET.XMLParser(target=builder))
+    except ET.ParseError as exc:
+        raise InputError(f"{path}: invalid GraphML ({exc})") from None
+    ns = {"g": GRAPHML_NS}
+    if root.tag not in (f"{{{GRAPHML_NS}}}graphml", "graphml"):
+        raise InputError(f"{path}: not GraphML (root element <{root.tag}>)")
+    prefix = "g:" if root.tag.startswith("{") else ""
+    meta = {}
+    for child in root:
+        if child.tag is ET.Comment and child.text.strip().startswith("chokepoint-meta:"):
+            meta = json.loads(child.text.strip()[len("chokepoint-meta:"):])
+    keys, defaults = {}, {"node": {}, "edge": {}}
+    for key in root.findall(f"{prefix}key", ns):
+        name = key.get("attr.name") or key.get("id")
+        kind = key.get("attr.type", "string")
+        keys[key.get("id")] = (name, kind)
+        default = key.find(f"{prefix}default", ns)
+        if default is not None and key.get("for") in defaults:
+            defaults[key.get("for")][name] = _parse(default.text or "", kind)
+    graphs = root.findall(f"{prefix}graph", ns)
+    if len(graphs) != 1:
+        raise InputError(f"{path}: expected one <graph>, found {len(graphs)}")
+    if graphs[0].get("edgedefault", "directed") != "directed":
+        raise InputError(f"{path}: an undirected graph; supply graphs are directed")
+
+    def data_of(element, scope):
+        attrs = dict(defaults[scope])
+        for data in element.findall(f"{prefix}data", ns):
+            if data.get("key") in keys:
+                name, kind = keys[data.get("key")]
+                attrs[name] = _parse(data.text or "", kind)
+        return attrs
+
+    nodes = [(n.get("id"), data_of(n, "node")) for n in graphs[0].findall(f"{prefix}node", ns)]
+    edges = [(e.get("source"), e.get("target"), data_of(e, "edge")) for e in graphs[0].findall(f"{prefix}edge", ns)]
+    return _document(nodes, edges, meta, path)
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    try:
+        if path.stat().st_size > max_bytes:
+            raise InputError(f"{path}: {path.stat().st_size:,} bytes is over the limit of {max_bytes:,}")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:4096]:
+        raise InputError(f"{path}: a document type declaration is not accepted in GraphML")
+    return raw
+
+
+def _parse(text: str, kind: str):
+    if kind == "boolean":
+        return text.strip().lower() == "true"
+    if kind in ("int", "long"):
+        return int(text)
+    if kind in ("float", "double"):
+        return float(text)
+    return text
+
+
+def _document(nodes, edges, meta: dict, path) -> dict:
+    """Graph document dict from (id, attrs) nodes and (source, target, attrs) edges of an export."""
+    real = {}
+    out_nodes = []
+    for ident, attrs in nodes:
+        doc_id = str(attrs.get("doc_id", ident))
+        real[ident] = doc_id
+        node = {"id": doc_id}
+        if "label" in attrs and not attrs.get("label_default"):
+            node["label"] = attrs["label"]
+        for name in NODE_FIELDS:
+            if name in attrs and attrs[name] is not None:
+                node[name] = attrs[name]
+        if node.get("needs") == "all":
+            del node["needs"]
+        if not node.get("critical_mineral"):
+            node.pop("critical_mineral", None)
+        out_nodes.append(node)
+    out_edges = []
+    for source, target, attrs in edges:
+        edge = {"from": real.get(source, source), "to": real.get(target, target), "type": attrs.get("type")}
+        level = attrs.get("share_level")
+        if level in LEVELS:
+            edge["share"] = level
+        elif "share_low" in attrs and "share_high" in attrs:
+            low, high = float(attrs["share_low"]), float(attrs["share_high"])
+            edge["share"] = low if low == high else [low, high]
+        elif "share" in attrs:
+            edge["share"] = attrs["share"]
+        for name in ("basis", "year", "source", "fact", "note"):
+            if attrs.get(name) is not None:
+                edge[name] = attrs[name]
+        if attrs.get("estimated") is True:
+            edge["estimated"] = True
+        out_edges.append(edge)
+    stem = re.sub(r"[^a-z0-9-]+", "-", Path(str(path)).stem.lower()).strip("-") or "graph"
+    data = {"name": meta.get("name", stem), "title": meta.get("title", stem)}
+    if meta.get("description") is not None:
+        data["description"] = meta["description"]
+    sources = dict(meta.get("sources") or {})
+    if not meta:
+        for edge in out_edges:
+            if edge.get("source") and edge["source"] not in sources:
+                sources[edge["source"]] = {"title": edge["source"]}
+    if sources:
+        data["sources"] = sources
+    data["nodes"] = out_nodes
+    data["edges"] = out_edges
+    return data
+
+
+# --- node-link JSON ---------------------------------------------------------------------------
+
+def node_link(digraph: nx.DiGraph) -> dict:
+    """networkx node-link data (``edges`` key, as ``nx.node_link_graph`` reads by default)."""
+    nodes = []
+    for node, attrs in digraph.nodes(data=True):
+        entry = {"id": node}
+        entry.update({k: v for k, v in ((k, _scalar(v)) for k, v in attrs.items()) if v is not None})
+        nodes.append(entry)
+    edges = []
+    for u, v, attrs in digraph.edges(data=True):
+        entry = {"source": u, "target": v}
+        entry.update({k: x for k, x in ((k, _scalar(x)) for k, x in attrs.items()) if x is not None})
+        edges.append(entry)
+    graph = {"generator": GENERATOR}
+    graph.update({k: v for k, v in digraph.graph.items() if k != "generator"})
+    return {"directed": True, "multigraph": False, "graph": graph, "nodes": nodes, "edges": edges}
+
+
+def node_link_to_data(data) -> dict:
+    """A node-link JSON export (``edges`` or ``links``) as a graph document dict."""
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        raise InputError("node-link JSON: expected an object with a 'nodes' list")
+    links = data.get("edges", data.get("links", []))
+    meta = data.get("graph") or {}
+    nodes = [(n["id"], {k: v for k, v in n.items() if k != "id"}) for n in data["nodes"]]
+    edges = [(e["source"], e["target"], {k: v for k, v in e.items() if k not in ("source", "target")})
+             for e in links]
+    return _document(nodes, edges, meta if "name" in meta else {}, meta.get("name", "graph"))
+
+
+def is_node_link(data) -> bool:
+    """Whether parsed JSON is node-link data (a graph document never has ``directed``)."""
+    return isinstance(data, dict) and "directed" in data and isinstance(data.get("nodes"), list)
+
+
+# --- GEXF -------------------------------------------------------------------------------------
+
+GEXF_TYPES = {"boolean": "boolean", "int": "integer", "long": "long", "double": "double", "string": "string"}
+
+
+def gexf_text(digraph: nx.DiGraph) -> str:
+    """GEXF 1.2 with viz colours (integer r, g, b), sizes and positions (z = 0.0); byte-stable."""
+    ids = export_ids([str(n) for n in digraph.nodes])
+    node_cols = [(n, k) for n, k in _columns((a for _, a in digraph.nodes(data=True)), "node")
+                 if n not in VISUAL and n != "label"]
+    edge_cols = [(n, k) for n, k in _columns((a for _, _, a in digraph.edges(data=True)), "edge")
+                 if n not in VISUAL and n != "label"]
+    meta = digraph.graph
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', _comment(f"{MARKER} ({GENERATOR})"),
+             '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:viz="http://www.gexf.net/1.2draft/viz" version="1.2">',
+             "  <meta>", f"    <creator>{_esc(GENERATOR)}</creator>"]
+    if meta.get("title"):
+        lines.append(f"    <description>{_esc(_scalar(meta['title']) or '')}</description>")
+    lines += ["  </meta>", '  <graph defaultedgetype="directed" mode="static">']
+    for scope, cols in (("node", node_cols), ("edge", edge_cols)):
+        if cols:
+            lines.append(f'    <attributes class="{scope}" mode="static">')
+            lines += [f'      <attribute id={_attr(n)} title={_attr(n)} type="{GEXF_TYPES[k]}"/>' for n, k in cols]
+            lines.append("    </attributes>")
+    lines.append("    <nodes>")
+    for node, attrs in digraph.nodes(data=True):
+        label = _scalar(attrs.get("label")) or str(node)
+        lines.append(f"      <node id={_attr(ids[str(node)])} label={_attr(str(label))}>")
+        lines += _attvalues(attrs, node_cols)
+        color = attrs.get("color") or KIND_COLORS.get(attrs.get("kind"), "#999999")
+        r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+        lines.append(f'        <viz:color r="{r}" g="{g}" b="{b}"/>')
+        x, y = _scalar(attrs.get("x")) or 0.0, _scalar(attrs.get("y")) or 0.0
+        lines.append(f'        <viz:position x="{float(x)!r}" y="{float(y)!r}" z="0.0"/>')
+        size = _scalar(attrs.get("size"))
+        lines.append(f'        <viz:size value="{float(size if _positive(size) else 10.0)!r}"/>')
+        lines.append("      </node>")
+    lines += ["    </nodes>", "    <edges>"]
+    for index, (u, v, attrs) in enumerate(digraph.edges(data=True)):
+        weight = _scalar(attrs.get("weight"))
+        extra = f' weight="{float(weight)!r}"' if _positive(weight) else ""
+        lines.append(f'      <edge id="{index}" source={_attr(ids[str(u)])} target={_attr(ids[str(v)])}{extra}>')
+        lines += _attvalues(attrs, edge_cols)
+        lines.append("      </edge>")
+    lines += ["    </edges>", "  </graph>", "</gexf>", ""]
+    return "\n".join(lines)
+
+
+def _attvalues(attrs, columns) -> list[str]:
+    values = []
+    for name, kind in columns:
+        value = _scalar(attrs.get(name))
+        if value is not None:
+            values.append(f"          <attvalue for={_attr(name)} value={_attr(_text(value, kind))}/>")
+    if not values:
+        return []
+    return ["        <attvalues>", *values, "        </attvalues>"]
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+def csv_texts(digraph: nx.DiGraph) -> tuple[str, str]:
+    """``nodes.csv`` and ``edges.csv`` text: ``id`` / ``from, to`` then every data attribute."""
+    def table(first, rows, scope):
+        columns = [n for n, _ in _columns((a for _, a in rows), scope) if n not in VISUAL]
+        buffer = _io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(list(first) + columns)
+        for key, attrs in rows:
+            cells = [_scalar(attrs.get(c)) for c in columns]
+            writer.writerow(list(key) + ["" if c is None else _scalar_text(c) for c in cells])
+        return buffer.getvalue()
+
+    nodes = table(("id",), [((n,), a) for n, a in digraph.nodes(data=True)], "node")
+    edges = table(("from", "to"), [((u, v), a) for u, v, a in digraph.edges(data=True)], "edge")
+    return nodes, edges
+
+
+def csv_paths(path) -> tuple[Path, Path]:
+    """``PATH.nodes.csv``/``PATH.edges.csv`` for a ``PATH.csv`` prefix, else ``PATH/nodes.csv``..."""
+    target = Path(path)
+    if target.suffix == ".csv":
+        stem = target.with_suffix("")
+        return Path(f"{stem}.nodes.csv"), Path(f"{stem}.edges.csv")
+    return target / "nodes.csv", target / "edges.csv"
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+def export_format(path, format: str | None) -> str:
+    """The format to write: ``format`` if given (checked against the suffix), else from the suffix."""
+    suffix = Path(path).suffix.lower()
+    if format is None:
+        for fmt, ext in SUFFIXES.items():
+            if suffix == ext:
+                return fmt
+        if suffix == ".csv" or not suffix:
+            return "csv"
+        raise InputError(f"{path}: cannot tell the format from '{suffix}'; pass --format ({'|'.join(FORMATS)})")
+    fmt = format.lower()
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format '{format}' (choose from {', '.join(FORMATS)})")
+    if fmt in SUFFIXES and suffix != SUFFIXES[fmt]:
+        raise InputError(f"{path}: a {fmt} file must end in {SUFFIXES[fmt]} (Gephi Lite picks its reader by extension)")
+    if fmt == "csv" and suffix not in ("", ".csv"):
+        raise InputError(f"{path}: csv output is a folder or a PREFIX.csv, not '{suffix}'")
+    return fmt
+
+
+def written_by_chokepoint(path) -> bool:
+    """Whether an existing file is one of our exports (so it may be replaced without --force).
+
+    GraphML and GEXF carry the comment ``<!-- written by chokepoint`` after the XML declaration;
+    node-link JSON starts with ``"generator": "chokepoint`` in its ``graph``; our CSV tables
+    start with the header ``id,label,kind`` (nodes) or ``from,to,type`` (edges); figures carry
+    ``chokepoint`` in their Software/Creator metadata.
+    """
+    target = Path(path)
+    try:
+        with open(target, "rb") as handle:
+            head = handle.read(1024)
+            rest = handle.read(16 * 1024 * 1024) if target.suffix in (".png", ".svg", ".pdf") else b""
+    except OSError:
+        return False
+    if target.suffix in (".png", ".svg", ".pdf"):
+        return GENERATOR.split()[0].encode() + b" " in head + rest
+    if target.suffix == ".csv":
+        first = head.split(b"\n", 1)[0]
+        return first.startswith(b"id,label,kind") or first.startswith(b"from,to,type")
+    if target.suffix == ".json":
+        return b'"generator": "chokepoint ' in head
+    return f"<!-- {MARKER} ".encode() in head
+
+
+def check_overwrite(path, *, force: bool) -> None:
+    """Refuse to replace a file that chokepoint did not write, unless ``force``."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{target}: is a folder")
+    if target.exists() and not force and not written_by_chokepoint(target):
+        raise InputError(f"{target}: exists and was not written by chokepoint; pass --force to overwrite it")
+
+
+def export_graph(graph, path, *, format: str | None = None, with_cutoff=(), blocs=(), analysis: bool = True,
+                 force: bool = False) -> list[Path]:
+    """Write ``graph`` as GraphML, GEXF, CSV (nodes.csv + edges.csv) or node-link JSON.
+
+    Parameters
+    ----------
+    graph
+        A :class:`~chokepoint.graph.Graph`, a bundled graph's name or a path.
+    path
+        The file to write; for CSV a folder (created) or a ``PREFIX.csv``.
+    format
+        ``graphml``, ``gexf``, ``csv`` or ``json``; by default from the suffix.
+    with_cutoff, blocs
+        Add ``availability``/``loss`` under this cutoff (countries and blocs together).
+    analysis
+        Add concentration, target status and chokepoint scores.
+    force
+        Overwrite files chokepoint did not write (ours are always replaced).
+
+    Returns the paths written. Each file is written whole or not at all (temporary file and rename).
+    """
+    fmt = export_format(path, format)
+    targets = list(csv_paths(path)) if fmt == "csv" else [Path(path)]
+    for target in targets:
+        check_overwrite(target, force=force)
+    digraph = to_export_digraph(graph, with_cutoff=with_cutoff, blocs=blocs, analysis=analysis)
+    if fmt == "graphml":
+        contents = [graphml_text(digraph)]
+    elif fmt == "gexf":
+        contents = [gexf_text(digraph)]
+    elif fmt == "json":
+        contents = [json.dumps(node_link(digraph), indent=2, ensure_ascii=False, allow_nan=False) + "\n"]
+    else:
+        contents = list(csv_texts(digraph))
+    folder = targets[0].parent
+    created = fmt == "csv" and not folder.exists()
+    if created:
+        try:
+            folder.mkdir(parents=True)
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot create the folder ({exc.strerror})") from None
+    try:
+        for target, content in zip(targets, contents):
+            atomic_write(target, content, force=True)
+    except OSError as exc:
+        if created and not any(folder.iterdir()):
+            folder.rmdir()
+        raise InputError(f"{targets[0]}: cannot write ({exc.strerror or exc})") from None
+    return targets
