@@ -161,7 +161,10 @@ def _print_target(out, frame, threshold, title):
     show = frame.copy()
     show["top share"] = [share(r) for r in frame.itertuples()]
     show = show[["id", "stage", "top_country", "top share", "hhi", "status", "capacity_needed", "facts"]]
-    out.print(frame_table(show, title, formats={"capacity_needed": pct, "hhi": lambda v: "" if v != v else f"{v:,.0f}"}))
+    show.columns = ["id", "stage", "top", "share", "HHI", "status", "new capacity", "facts"]
+    out.print(frame_table(show, title, formats={"new capacity": pct, "HHI": lambda v: "" if v != v else f"{v:,.0f}"}))
+    out.print("new capacity: capacity needed outside the top country to comply, as a share of today's total "
+              "(top / threshold - 1)")
 
 
 @app.command()

@@ -53,6 +53,15 @@ EDGE_FIELDS = ("type", "share", "share_low", "share_high", "share_level", "basis
 RESERVED = {"node": {"label", "x", "y", "z", "size", "r", "g", "b", "color"},
             "edge": {"label", "weight", "color", "r", "g", "b"}}
 VISUAL = {"x", "y", "z", "size", "color", "weight"}
+ANALYSIS_FIELDS = ("top_country", "top_share", "hhi", "target_status", "chokepoint_score", "knockout_loss",
+                   "exposure", "worst_country", "products_hit")
+CUTOFF_FIELDS = ("availability", "loss", "months_to_shortage")
+#: Column order in every format; attributes not listed follow in first-seen order.
+COLUMN_ORDER = {
+    "node": ("label", *NODE_FIELDS, "label_default", "doc_id", *ANALYSIS_FIELDS, *CUTOFF_FIELDS,
+             "x", "y", "size", "color"),
+    "edge": (*EDGE_FIELDS, "weight"),
+}
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]+")
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -221,8 +230,8 @@ def layered_layout(graph) -> dict[str, tuple[int, float]]:
         level = {}
         for comp in nx.topological_sort(cond):
             level[comp] = max((level[p] + 1 for p in cond.predecessors(comp)), default=0)
-        for comp, members_of in cond.graph["mapping"].items():
-            depth[comp] = level[members_of]
+        for member, comp in cond.graph["mapping"].items():
+            depth[member] = level[comp]
     slots = sorted({(KIND_ORDER.index(g.nodes[n].kind), depth[n]) for n in g.nodes})
     column = {n: slots.index((KIND_ORDER.index(g.nodes[n].kind), depth[n])) for n in g.nodes}
     by_col: dict[int, list[str]] = defaultdict(list)
@@ -320,8 +329,11 @@ def _columns(items, scope: str) -> list[tuple[str, str]]:
                 values.setdefault(str(name), []).append(value)
             else:
                 values.setdefault(str(name), [])
+    order = COLUMN_ORDER[scope]
+    names = sorted(values, key=lambda n: order.index(n) if n in order else len(order))
     columns = []
-    for name, vals in values.items():
+    for name in names:
+        vals = values[name]
         if not vals:
             continue
         kind = _attr_type(vals)
@@ -383,8 +395,8 @@ def graphml_text(digraph: nx.DiGraph) -> str:
     labels); edges get ids ``e0, e1, ...``; ``weight`` is written only where finite and > 0.
     Graph attributes go to a JSON comment, not to graph-level ``<data>``.
     """
-    ids = export_ids([str(n) for n in digraph.nodes])
-    node_cols = _columns((a for _, a in digraph.nodes(data=True)), "node")
+    ids, nodes = _safe_nodes(digraph)
+    node_cols = _columns((a for _, a in nodes), "node")
     edge_cols = _columns((a for _, _, a in digraph.edges(data=True)), "edge")
     node_keys, edge_keys = _key_ids(node_cols, "n."), _key_ids(edge_cols, "e.")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', _comment(f"{MARKER} ({GENERATOR})")]
@@ -395,8 +407,8 @@ def graphml_text(digraph: nx.DiGraph) -> str:
         for name, kind in cols:
             lines.append(f'  <key id={_attr(keys[name])} for="{scope}" attr.name={_attr(name)} attr.type="{kind}"/>')
     lines.append('  <graph id="G" edgedefault="directed">')
-    for node, attrs in digraph.nodes(data=True):
-        lines.append(f"    <node id={_attr(ids[str(node)])}>")
+    for node, attrs in nodes:
+        lines.append(f"    <node id={_attr(node)}>")
         lines.extend(_data_lines(attrs, node_cols, node_keys, "node"))
         lines.append("    </node>")
     for index, (u, v, attrs) in enumerate(digraph.edges(data=True)):
@@ -405,6 +417,17 @@ def graphml_text(digraph: nx.DiGraph) -> str:
         lines.append("    </edge>")
     lines += ["  </graph>", "</graphml>", ""]
     return "\n".join(lines)
+
+
+def _safe_nodes(digraph: nx.DiGraph):
+    """NMTOKEN ids for the nodes, and (id, attrs) with ``doc_id`` added where an id was mapped."""
+    ids = export_ids([str(n) for n in digraph.nodes])
+    nodes = []
+    for node, attrs in digraph.nodes(data=True):
+        if ids[str(node)] != node and "doc_id" not in attrs:
+            attrs = {**attrs, "doc_id": str(node)}
+        nodes.append((ids[str(node)], attrs))
+    return ids, nodes
 
 
 def _data_lines(attrs, columns, keys, scope):
@@ -587,8 +610,8 @@ GEXF_TYPES = {"boolean": "boolean", "int": "integer", "long": "long", "double": 
 
 def gexf_text(digraph: nx.DiGraph) -> str:
     """GEXF 1.2 with viz colours (integer r, g, b), sizes and positions (z = 0.0); byte-stable."""
-    ids = export_ids([str(n) for n in digraph.nodes])
-    node_cols = [(n, k) for n, k in _columns((a for _, a in digraph.nodes(data=True)), "node")
+    ids, nodes = _safe_nodes(digraph)
+    node_cols = [(n, k) for n, k in _columns((a for _, a in nodes), "node")
                  if n not in VISUAL and n != "label"]
     edge_cols = [(n, k) for n, k in _columns((a for _, _, a in digraph.edges(data=True)), "edge")
                  if n not in VISUAL and n != "label"]
@@ -605,9 +628,9 @@ def gexf_text(digraph: nx.DiGraph) -> str:
             lines += [f'      <attribute id={_attr(n)} title={_attr(n)} type="{GEXF_TYPES[k]}"/>' for n, k in cols]
             lines.append("    </attributes>")
     lines.append("    <nodes>")
-    for node, attrs in digraph.nodes(data=True):
-        label = _scalar(attrs.get("label")) or str(node)
-        lines.append(f"      <node id={_attr(ids[str(node)])} label={_attr(str(label))}>")
+    for node, attrs in nodes:
+        label = _scalar(attrs.get("label")) or attrs.get("doc_id", node)
+        lines.append(f"      <node id={_attr(node)} label={_attr(str(label))}>")
         lines += _attvalues(attrs, node_cols)
         color = attrs.get("color") or KIND_COLORS.get(attrs.get("kind"), "#999999")
         r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 
 import pandas as pd
@@ -11,9 +12,13 @@ from rich import box
 from rich.table import Table
 
 
+#: Columns that hold identifiers: never broken across lines.
+NO_WRAP = {"id", "product", "country", "countries", "from", "to", "top_country", "worst_country", "name"}
+
+
 def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else 200
+    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "") or 200)
     return Console(file=stream, width=width, highlight=False, soft_wrap=False, emoji=False)
 
 
@@ -38,7 +43,8 @@ def frame_table(frame: pd.DataFrame, title: str | None = None, *, index: bool = 
     data = frame.reset_index() if index else frame
     for column in data.columns:
         numeric = pd.api.types.is_numeric_dtype(data[column]) and not pd.api.types.is_bool_dtype(data[column])
-        table.add_column(str(column), justify="right" if numeric else "left", overflow="fold")
+        table.add_column(str(column), justify="right" if numeric else "left", overflow="fold",
+                         no_wrap=str(column) in NO_WRAP)
     for row in data.itertuples(index=False):
         table.add_row(*[formats.get(col, fmt)(val) for col, val in zip(data.columns, row)])
     return table
