@@ -160,3 +160,43 @@ def test_console_script_and_module_run_outside_the_repo(tmp_path):
         bad = subprocess.run([*command, "validate", str(FIXTURES / "invalid" / "duplicate_id.yaml")],
                              cwd=tmp_path, capture_output=True, text=True)
         assert bad.returncode == 1 and "Traceback" not in bad.stderr
+
+
+def readme_commands():
+    import re
+
+    from conftest import REPO
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            line = line.removeprefix("$ ").split("#")[0].strip()
+            if line.startswith("chokepoint "):
+                commands.append(line)
+    return commands
+
+
+def test_readme_has_the_headline_commands():
+    commands = readme_commands()
+    assert "chokepoint analyse quantum" in commands
+    assert "chokepoint cutoff quantum --country CN" in commands
+
+
+@pytest.mark.parametrize("command", readme_commands())
+def test_every_readme_command_runs(cli, command, tmp_path, monkeypatch):
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    result = cli(*shlex.split(command)[1:])
+    assert result.code == 0, result.err
+
+
+def test_every_command_is_documented_in_readme():
+    from chokepoint.cli import app
+    from conftest import REPO
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__
+        assert f"chokepoint {name}" in text or f"`{name}`" in text, name

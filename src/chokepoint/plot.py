@@ -1,0 +1,285 @@
+"""Figures for reports: the supply network, country exposure, the sweep matrix, the 65% target.
+
+The only module that imports matplotlib. Figures are built on :class:`matplotlib.figure.Figure`
+(no pyplot state, no display needed: safe on the Agg backend and in servers). Every ``plot_*``
+takes ``ax=None`` and returns ``(fig, ax)``; :func:`save_figure` writes PNG, SVG or PDF atomically.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import textwrap
+from pathlib import Path
+
+import matplotlib
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import PercentFormatter
+
+from .errors import InputError
+from .export import GENERATOR, KIND_COLORS, KIND_ORDER, check_overwrite, layered_layout
+from .graph import Graph
+from .io import atomic_write, load_graph
+
+KINDS = ("network", "exposure", "sweep", "target")
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+KIND_MARKERS = {"country": "s", "facility": "D", "material": "h", "component": "o", "product": "p"}
+KIND_PLURAL = {"country": "countries", "facility": "facilities", "material": "materials",
+               "component": "components", "product": "products"}
+STATUS_COLORS = {"fail": "#D55E00", "undetermined": "#E69F00", "pass": "#009E73"}
+AVAILABILITY_CMAP = "RdYlGn"
+
+
+def _graph(graph) -> Graph:
+    return graph if isinstance(graph, Graph) else load_graph(graph)
+
+
+def _figure(ax, size):
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def shorten(text: str, width: int = 30) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis (labels stay legible)."""
+    return text if len(text) <= width else text[: width - 1].rstrip(" ,(-/") + "…"
+
+
+def _who(result) -> str:
+    who = ", ".join(result.countries)
+    return f"{' + '.join(result.blocs)} ({who})" if result.blocs else who
+
+
+# --- network ----------------------------------------------------------------------------------
+
+def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int = 30):
+    """The supply network drawn in layers: countries left, then facilities, materials, components,
+    products right. Nodes are coloured by kind and sized by chokepoint score; with a cutoff they
+    are filled by availability (colourbar) and outlined by kind. Supplies edges are as thick as the
+    share; requires edges are dark.
+    """
+    from .api import cutoff, find_chokepoints
+
+    g = _graph(graph)
+    layout = layered_layout(g)
+    ncols = 1 + max(c for c, _ in layout.values())
+    tallest = max(sum(1 for c, _ in layout.values() if c == col) for col in range(ncols))
+    fig, ax = _figure(ax, (max(8.0, 2.7 * ncols), max(5.0, 0.36 * tallest + 2.0)))
+    pos = {n: (float(c), 1.0 - y) for n, (c, y) in layout.items()}
+
+    supplies = [e for e in g.document.edges if e.type == "supplies"]
+    requires = [e for e in g.document.edges if e.type == "requires"]
+    ax.add_collection(LineCollection([(pos[e.from_], pos[e.to]) for e in supplies],
+                                     linewidths=[0.4 + 3.0 * e.share.point for e in supplies],
+                                     colors="#9aa5b1", alpha=0.7, zorder=1))
+    ax.add_collection(LineCollection([(pos[e.from_], pos[e.to]) for e in requires],
+                                     linewidths=1.0, colors="#4d4d4d", alpha=0.8, zorder=1))
+
+    score = find_chokepoints(g).set_index("id")["score"].to_dict()
+    top = max(score.values(), default=0.0) or 1.0
+    avail, result = None, None
+    if with_cutoff or blocs:
+        result = cutoff(g, countries=tuple(with_cutoff), blocs=tuple(blocs))
+        avail = result.nodes.set_index("id")["availability"].to_dict()
+    norm = Normalize(0.0, 1.0)
+    mappable = None
+    for kind in KIND_ORDER:
+        ids = [n for n in g.nodes if g.nodes[n].kind == kind]
+        if not ids:
+            continue
+        sizes = [70.0 + 500.0 * score.get(n, 0.0) / top for n in ids]
+        xy = [pos[n] for n in ids]
+        common = dict(s=sizes, marker=KIND_MARKERS[kind], zorder=3, label=KIND_PLURAL[kind])
+        if avail is None:
+            ax.scatter(*zip(*xy), c=KIND_COLORS[kind], edgecolors="white", linewidths=0.8, **common)
+        else:
+            mappable = ax.scatter(*zip(*xy), c=[avail[n] for n in ids], cmap=AVAILABILITY_CMAP, norm=norm,
+                                  edgecolors=KIND_COLORS[kind], linewidths=2.0, **common)
+    for n, (x, y) in pos.items():
+        ax.annotate(shorten(g.label(n), label_width), (x, y), xytext=(9, 0), textcoords="offset points",
+                    va="center", ha="left", fontsize=7.5, zorder=4,
+                    bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.75))
+    columns = {}
+    for n, (c, _) in layout.items():
+        columns.setdefault(c, g.nodes[n].kind)
+    for c, kind in sorted(columns.items()):
+        if c == 0 or columns[c - 1] != kind:
+            ax.text(c, 1.0 + 0.5 / max(tallest, 1) + 0.02, KIND_PLURAL[kind], ha="left", va="bottom",
+                    fontsize=9, fontweight="bold", color="#333333")
+    ax.set_xlim(-0.25, ncols - 1 + 0.95)
+    ax.set_ylim(-0.03, 1.06 + 0.5 / max(tallest, 1))
+    ax.axis("off")
+    title = f"{g.title}: supply network"
+    if result is not None:
+        title += f" under a cutoff of {_who(result)}"
+    ax.set_title(title, fontsize=11, loc="left")
+    handles, labels = ax.get_legend_handles_labels()
+    if avail is not None:
+        handles = [Line2D([], [], marker=KIND_MARKERS[k], ls="", mfc="white", mec=KIND_COLORS[k], mew=2, ms=8)
+                   for k in KIND_ORDER if any(nd.kind == k for nd in g.nodes.values())]
+    handles += [Line2D([], [], color="#9aa5b1", lw=2.5), Line2D([], [], color="#4d4d4d", lw=1.0)]
+    labels += ["supplies (width = share)", "requires"]
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(7, len(labels)),
+              fontsize=8, frameon=False, title="node size = chokepoint score", title_fontsize=8)
+    if mappable is not None:
+        bar = fig.colorbar(mappable, ax=ax, shrink=0.6, format=PercentFormatter(1.0))
+        bar.set_label(f"availability with {_who(result)} cut off")
+    return fig, ax
+
+
+# --- exposure ---------------------------------------------------------------------------------
+
+def plot_exposure(graph, *, top: int = 5, max_products: int = 10, ax=None):
+    """Bars: each product's availability when each of the ``top`` costliest countries is cut off."""
+    from .api import sweep
+    from .scenarios import exposure
+
+    g = _graph(graph)
+    frame = exposure(g, sweep(g), top=top)
+    if frame.empty:
+        raise InputError(f"{g.name}: no country supplies anything; nothing to plot")
+    countries = list(dict.fromkeys(frame["country"]))
+    worst = frame.groupby("product")["availability"].min().sort_values(kind="mergesort")
+    products = list(worst.index[:max_products])
+    fig, ax = _figure(ax, (max(7.0, 1.1 * len(countries) * max(1, len(products)) / 3 + 3), 4.8))
+    width = 0.8 / len(products)
+    colors = matplotlib.colormaps["tab10"]
+    for i, product in enumerate(products):
+        rows = frame[frame["product"] == product].set_index("country")["availability"]
+        xs = [c + (i - (len(products) - 1) / 2) * width for c in range(len(countries))]
+        ax.bar(xs, [rows.get(c, 1.0) for c in countries], width=width * 0.92, color=colors(i % 10),
+               label=shorten(g.label(product), 34))
+    mean_loss = frame.groupby("country")["mean_loss"].first()
+    ax.set_xticks(range(len(countries)),
+                  [f"{c}\nmean loss {100 * mean_loss[c]:.0f}%" for c in countries], fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("country cut off (costliest first)")
+    ax.set_ylabel("product availability")
+    ax.set_title(f"{g.title}:\nproduct availability when one country is cut off", fontsize=11, loc="left")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="product")
+    return fig, ax
+
+
+# --- sweep ------------------------------------------------------------------------------------
+
+def plot_sweep(graph, *, pairs: bool = False, ax=None):
+    """Heatmap of products x countries: availability of each product with each country cut off."""
+    from .api import sweep
+    from .scenarios import sweep_matrix
+
+    g = _graph(graph)
+    matrix = sweep_matrix(sweep(g, pairs=pairs))
+    if matrix.empty:
+        raise InputError(f"{g.name}: no country supplies anything; nothing to plot")
+    matrix = matrix[(1 - matrix).mean().sort_values(ascending=False, kind="mergesort").index]
+    matrix = matrix.loc[matrix.mean(axis=1).sort_values(kind="mergesort").index]
+    rows, cols = matrix.shape
+    fig, ax = _figure(ax, (max(6.0, 0.55 * cols + 4.5), max(3.5, 0.42 * rows + 2.0)))
+    image = ax.imshow(matrix.to_numpy(), cmap=AVAILABILITY_CMAP, vmin=0.0, vmax=1.0, aspect="auto")
+    if rows * cols <= 600:
+        for i in range(rows):
+            for j in range(cols):
+                value = matrix.iat[i, j]
+                ax.text(j, i, f"{100 * value:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if 0.2 < value < 0.35 or value < 0.12 else "black")
+    ax.set_xticks(range(cols), list(matrix.columns), rotation=90 if pairs else 0, fontsize=8)
+    ax.set_yticks(range(rows), [shorten(g.label(p), 36) for p in matrix.index], fontsize=8)
+    ax.set_xlabel("country cut off (costliest first)")
+    ax.set_ylabel("product")
+    ax.set_title(f"{g.title}:\navailability (%) of each product when a country is cut off", fontsize=11, loc="left")
+    bar = fig.colorbar(image, ax=ax, format=PercentFormatter(1.0))
+    bar.set_label("availability")
+    return fig, ax
+
+
+# --- target -----------------------------------------------------------------------------------
+
+def plot_target(graph, *, threshold: float = 0.65, all_items: bool | None = None, ax=None):
+    """Per material and stage, the top country's share (whiskers: its range) against the target.
+
+    Critical minerals only; when a graph marks none (or ``all_items``), every supplied item.
+    """
+    from .api import target
+
+    g = _graph(graph)
+    frame = target(g, threshold=threshold, all_items=bool(all_items))
+    if frame.empty and all_items is None:
+        frame = target(g, threshold=threshold, all_items=True)
+    tested = frame[frame["status"] != "no data"].iloc[::-1]
+    missing = frame[frame["status"] == "no data"]
+    if tested.empty:
+        raise InputError(f"{g.name}: no item has supply shares to test against the target")
+    fig, ax = _figure(ax, (9.0, max(3.0, 0.34 * len(tested) + 1.8)))
+    ys = range(len(tested))
+    shares = tested["top_share"].to_numpy()
+    err = [shares - tested["top_share_low"].to_numpy(), tested["top_share_high"].to_numpy() - shares]
+    ax.barh(ys, shares, color=[STATUS_COLORS[s] for s in tested["status"]], height=0.7,
+            xerr=err, error_kw=dict(ecolor="#333333", capsize=3, lw=1))
+    labels = []
+    for row in tested.itertuples():
+        stage = f" ({row.stage})" if row.stage else ""
+        labels.append(f"{shorten(row.label, 34)}{stage} - {row.top_country}")
+    ax.set_yticks(list(ys), labels, fontsize=8)
+    ax.axvline(threshold, color="black", ls="--", lw=1.2)
+    ax.set_xlim(0, 1.0)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("top single-country share of supply (whiskers: range given by the sources)")
+    ax.set_ylabel("material / item (stage) - top country")
+    ax.set_title(f"{g.title}:\nno more than {100 * threshold:g}% from any single country", fontsize=11, loc="left")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
+    handles = [Patch(color=STATUS_COLORS[s], label=s) for s in STATUS_COLORS if s in set(tested["status"])]
+    handles.append(Line2D([], [], color="black", ls="--", label=f"{100 * threshold:g}% target"))
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
+    if not missing.empty:
+        names = ", ".join(missing["id"])
+        ax.annotate("no data: " + textwrap.shorten(names, 90), (0, 0), xycoords="axes fraction",
+                    xytext=(0, -34), textcoords="offset points", fontsize=7, color="#555555", va="top")
+    return fig, ax
+
+
+# --- one call for the CLI ---------------------------------------------------------------------
+
+def plot(graph, *, kind: str = "network", with_cutoff=(), blocs=(), threshold: float = 0.65, ax=None):
+    """The figure of ``kind`` (network, exposure, sweep, target); returns ``(fig, ax)``."""
+    if kind not in KINDS:
+        raise InputError(f"unknown plot kind '{kind}' (choose from {', '.join(KINDS)})")
+    if (with_cutoff or blocs) and kind != "network":
+        raise InputError(f"--with-cutoff/--bloc apply to --kind network, not {kind}")
+    if kind == "network":
+        return plot_network(graph, with_cutoff=with_cutoff, blocs=blocs, ax=ax)
+    if kind == "exposure":
+        return plot_exposure(graph, ax=ax)
+    if kind == "sweep":
+        return plot_sweep(graph, ax=ax)
+    return plot_target(graph, threshold=threshold, ax=ax)
+
+
+def save_figure(fig, path, *, force: bool = False, dpi: int = 150) -> Path:
+    """Write a figure as PNG, SVG or PDF (by suffix), atomically and byte-stable.
+
+    The file carries ``chokepoint <version>`` in its Software/Creator metadata, which is how a
+    later run recognises it as ours and replaces it without ``force``.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in FIGURE_SUFFIXES:
+        raise InputError(f"{target}: a figure must end in .png, .svg or .pdf")
+    check_overwrite(target, force=force)
+    metadata = {".png": {"Software": GENERATOR},
+                ".svg": {"Creator": GENERATOR, "Date": None},
+                ".pdf": {"Creator": GENERATOR, "Producer": GENERATOR, "CreationDate": None}}[suffix]
+    buffer = _io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "chokepoint", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format=suffix[1:], dpi=dpi, metadata=metadata, facecolor="white")
+    try:
+        return atomic_write(target, buffer.getvalue(), force=True)
+    except OSError as exc:
+        raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
