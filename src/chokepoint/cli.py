@@ -34,7 +34,15 @@ def _warn(lines) -> None:
 
 
 @app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    max_bytes: int = typer.Option(1024 ** 3, "--max-bytes", min=1, help="Refuse graph files larger than this."),
+    max_nodes: int = typer.Option(5_000_000, "--max-nodes", min=1, help="Refuse graphs with more nodes than this."),
+) -> None:
+    """Question the supply-chain graphs built from technology dependency reports."""
+    from .io import LIMITS
+
+    LIMITS.update(max_bytes=max_bytes, max_nodes=max_nodes)
     if version:
         typer.echo(__version__)
         raise typer.Exit()
@@ -227,6 +235,9 @@ def cutoff(
 
 def main() -> None:
     """Entry point: one line on stderr and exit 1 for user errors, never a traceback."""
+    from .io import LIMITS
+
+    saved = dict(LIMITS)
     try:
         app(standalone_mode=False)
     except ValidationError as exc:
@@ -257,6 +268,8 @@ def main() -> None:
         sys.stderr.write(f"error: internal error ({type(exc).__name__}: {exc}); "
                          "set CHOKEPOINT_DEBUG=1 for the traceback and please report it\n")
         sys.exit(2)
+    finally:
+        LIMITS.update(saved)
 
 
 # Commands defined in their own modules register themselves on ``app``.

@@ -22,8 +22,12 @@ from .graph import Graph
 from .model import Node
 from .validate import parse_document
 
-#: Files larger than this are refused unless the caller raises ``max_bytes``.
-DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+#: Files larger than this are refused unless the caller raises ``max_bytes`` (``--max-bytes``).
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
+#: Graphs with more nodes than this are refused unless the caller raises ``max_nodes`` (``--max-nodes``).
+DEFAULT_MAX_NODES = 5_000_000
+#: The bounds in force; the CLI's global options set them for the whole run.
+LIMITS = {"max_bytes": DEFAULT_MAX_BYTES, "max_nodes": DEFAULT_MAX_NODES}
 GRAPH_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -60,8 +64,9 @@ def resolve_path(name_or_path: str | os.PathLike) -> Path:
     raise InputError(f"{text}: neither a file nor a bundled graph (bundled: {', '.join(bundled_names())})")
 
 
-def read_data(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES):
+def read_data(path: Path, *, max_bytes: int | None = None):
     """Read a YAML or JSON file into plain data, with one-line errors naming the file."""
+    max_bytes = LIMITS["max_bytes"] if max_bytes is None else max_bytes
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -100,7 +105,7 @@ def read_data(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES):
         raise InputError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
 
 
-def load_graph(name_or_path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_nodes: int | None = None) -> Graph:
+def load_graph(name_or_path, *, max_bytes: int | None = None, max_nodes: int | None = None) -> Graph:
     """Load, resolve and validate a graph.
 
     Parameters
@@ -108,9 +113,9 @@ def load_graph(name_or_path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_nodes: i
     name_or_path
         A bundled graph's name (see :func:`bundled_names`) or the path of a YAML or JSON file.
     max_bytes
-        Refuse files larger than this.
+        Refuse files larger than this (default: ``LIMITS["max_bytes"]``, 1 GiB).
     max_nodes
-        Refuse graphs with more nodes than this (``None``: no bound).
+        Refuse graphs with more nodes than this (default: ``LIMITS["max_nodes"]``, 5 million).
 
     Raises
     ------
@@ -120,6 +125,8 @@ def load_graph(name_or_path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_nodes: i
     if isinstance(name_or_path, Graph):
         return name_or_path
     path = resolve_path(name_or_path)
+    max_bytes = LIMITS["max_bytes"] if max_bytes is None else max_bytes
+    max_nodes = LIMITS["max_nodes"] if max_nodes is None else max_nodes
     return _load_path(path.resolve(), str(path if not _is_bundled(path) else path.name), max_bytes, max_nodes, ())
 
 
@@ -162,7 +169,7 @@ def _resolve_includes(data, origin: str, chain: tuple[str, ...]):
             raise ValidationError([f"{origin}: {entry}.graph: '{include.graph}' is not a bundled graph"])
         if str(path.resolve()) in chain:
             raise ValidationError([f"{origin}: {entry}.graph: include cycle through '{include.graph}'"])
-        other = _load_path(path.resolve(), path.name, DEFAULT_MAX_BYTES, None, chain)
+        other = _load_path(path.resolve(), path.name, LIMITS["max_bytes"], LIMITS["max_nodes"], chain)
         missing = [ident for ident in include.nodes if ident not in other.nodes]
         if missing:
             raise ValidationError([f"{origin}: {entry}.nodes: {', '.join(missing)} not in graph '{include.graph}'"])

@@ -11,7 +11,7 @@ import math
 import re
 from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 NODE_KINDS = ("country", "facility", "material", "component", "product")
 ITEM_KINDS = ("material", "component", "product")
@@ -31,7 +31,20 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]+$")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SUPPLY_ONLY_FIELDS = ("share", "basis", "year", "source", "fact", "estimated")
 
-Text = Annotated[str, Field(max_length=10_000)]
+#: Longest free text accepted in one field (labels, notes, descriptions).
+MAX_TEXT = 10_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _no_control_characters(value: str) -> str:
+    found = _CONTROL.search(value)
+    if found:
+        raise ValueError(f"contains the control character {found.group()!r} at position {found.start()}")
+    return value
+
+
+Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_no_control_characters)]
+Ident = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_control_characters)]
 
 
 class Share(BaseModel):
@@ -119,11 +132,11 @@ class Include(BaseModel):
 class Node(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: Annotated[str, Field(min_length=1, max_length=200)]
+    id: Ident
     kind: Literal["country", "facility", "material", "component", "product"]
     label: Optional[Text] = None
     stage: Optional[Text] = None
-    country: Optional[str] = None
+    country: Optional[Ident] = None
     needs: Literal["all", "any"] = "all"
     critical_mineral: StrictBool = False
     stockpile_months: Optional[Annotated[float, Field(ge=0, allow_inf_nan=False)]] = None
@@ -163,14 +176,14 @@ class Node(BaseModel):
 class Edge(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    from_: str = Field(alias="from", min_length=1)
-    to: str = Field(min_length=1)
+    from_: Ident = Field(alias="from")
+    to: Ident
     type: Literal["supplies", "requires"]
     share: Optional[Share] = None
     basis: Optional[Text] = None
     year: Optional[int] = None
-    source: Optional[str] = None
-    fact: Optional[str] = None
+    source: Optional[Ident] = None
+    fact: Optional[Ident] = None
     estimated: StrictBool = False
     note: Optional[Text] = None
 

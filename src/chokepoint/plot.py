@@ -49,6 +49,10 @@ def shorten(text: str, width: int = 30) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip(" ,(-/") + "…"
 
 
+def _country(g: Graph, code: str) -> str:
+    return f"{code} ({shorten(g.label(code), 16)})" if code in g.nodes else code
+
+
 def _who(result) -> str:
     who = ", ".join(result.countries)
     return f"{' + '.join(result.blocs)} ({who})" if result.blocs else who
@@ -68,7 +72,7 @@ def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int =
     layout = layered_layout(g)
     ncols = 1 + max(c for c, _ in layout.values())
     tallest = max(sum(1 for c, _ in layout.values() if c == col) for col in range(ncols))
-    fig, ax = _figure(ax, (max(8.0, 2.7 * ncols), max(5.0, 0.36 * tallest + 2.0)))
+    fig, ax = _figure(ax, (max(8.0, 2.0 * ncols + 1.0), max(5.0, 0.5 * tallest + 2.0)))
     pos = {n: (float(c), 1.0 - y) for n, (c, y) in layout.items()}
 
     supplies = [e for e in g.document.edges if e.type == "supplies"]
@@ -91,9 +95,9 @@ def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int =
         ids = [n for n in g.nodes if g.nodes[n].kind == kind]
         if not ids:
             continue
-        sizes = [70.0 + 500.0 * score.get(n, 0.0) / top for n in ids]
+        sizes = [110.0 + 500.0 * score.get(n, 0.0) / top for n in ids]
         xy = [pos[n] for n in ids]
-        common = dict(s=sizes, marker=KIND_MARKERS[kind], zorder=3, label=KIND_PLURAL[kind])
+        common = dict(s=sizes, marker=KIND_MARKERS[kind], zorder=3)
         if avail is None:
             ax.scatter(*zip(*xy), c=KIND_COLORS[kind], edgecolors="white", linewidths=0.8, **common)
         else:
@@ -117,10 +121,11 @@ def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int =
     if result is not None:
         title += f" under a cutoff of {_who(result)}"
     ax.set_title(title, fontsize=11, loc="left")
-    handles, labels = ax.get_legend_handles_labels()
-    if avail is not None:
-        handles = [Line2D([], [], marker=KIND_MARKERS[k], ls="", mfc="white", mec=KIND_COLORS[k], mew=2, ms=8)
-                   for k in KIND_ORDER if any(nd.kind == k for nd in g.nodes.values())]
+    kinds = [k for k in KIND_ORDER if any(nd.kind == k for nd in g.nodes.values())]
+    handles = [Line2D([], [], marker=KIND_MARKERS[k], ls="", ms=8,
+                      mfc=KIND_COLORS[k] if avail is None else "white", mec=KIND_COLORS[k],
+                      mew=0.8 if avail is None else 2.0) for k in kinds]
+    labels = [KIND_PLURAL[k] for k in kinds]
     handles += [Line2D([], [], color="#9aa5b1", lw=2.5), Line2D([], [], color="#4d4d4d", lw=1.0)]
     labels += ["supplies (width = share)", "requires"]
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(7, len(labels)),
@@ -155,7 +160,7 @@ def plot_exposure(graph, *, top: int = 5, max_products: int = 10, ax=None):
                label=shorten(g.label(product), 34))
     mean_loss = frame.groupby("country")["mean_loss"].first()
     ax.set_xticks(range(len(countries)),
-                  [f"{c}\nmean loss {100 * mean_loss[c]:.0f}%" for c in countries], fontsize=8)
+                  [f"{_country(g, c)}\nmean loss {100 * mean_loss[c]:.0f}%" for c in countries], fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("country cut off (costliest first)")
@@ -184,11 +189,14 @@ def plot_sweep(graph, *, pairs: bool = False, ax=None):
     fig, ax = _figure(ax, (max(6.0, 0.55 * cols + 4.5), max(3.5, 0.42 * rows + 2.0)))
     image = ax.imshow(matrix.to_numpy(), cmap=AVAILABILITY_CMAP, vmin=0.0, vmax=1.0, aspect="auto")
     if rows * cols <= 600:
+        cmap = matplotlib.colormaps[AVAILABILITY_CMAP]
         for i in range(rows):
             for j in range(cols):
                 value = matrix.iat[i, j]
+                r, gr, b, _ = cmap(value)
+                dark = 0.299 * r + 0.587 * gr + 0.114 * b < 0.45
                 ax.text(j, i, f"{100 * value:.0f}", ha="center", va="center", fontsize=7,
-                        color="white" if 0.2 < value < 0.35 or value < 0.12 else "black")
+                        color="white" if dark else "black")
     ax.set_xticks(range(cols), list(matrix.columns), rotation=90 if pairs else 0, fontsize=8)
     ax.set_yticks(range(rows), [shorten(g.label(p), 36) for p in matrix.index], fontsize=8)
     ax.set_xlabel("country cut off (costliest first)")

@@ -17,6 +17,8 @@ from .countries import is_country_code
 from .errors import ValidationError
 from .model import (
     ITEM_KINDS,
+    MAX_TEXT,
+    _no_control_characters,
     NAME_PATTERN,
     SUPPLIER_KINDS,
     Document,
@@ -82,10 +84,19 @@ def check_top_level(data, problems: Problems) -> bool:
     name = data.get("name")
     if name is not None and not (isinstance(name, str) and NAME_PATTERN.match(name)):
         problems.error("name", f"{name!r} must be lower-case letters, digits and hyphens")
-    if "title" in data and not isinstance(data["title"], str):
-        problems.error("title", "must be a string")
-    if data.get("description") is not None and not isinstance(data["description"], str):
-        problems.error("description", "must be a string")
+    for key, limit in (("title", MAX_TEXT), ("description", 10 * MAX_TEXT)):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.error(key, "must be a string")
+        elif len(value) > limit:
+            problems.error(key, f"{len(value):,} characters is longer than the limit of {limit:,}")
+        else:
+            try:
+                _no_control_characters(value)
+            except ValueError as exc:
+                problems.error(key, str(exc))
     for key, kind in (("nodes", list), ("edges", list), ("sources", dict), ("include", list)):
         if data.get(key) is not None and not isinstance(data[key], kind):
             problems.error(key, f"must be a {'list' if kind is list else 'mapping'}")
@@ -229,8 +240,10 @@ def check_structure(by_id: dict[str, Node], edges, problems: Problems) -> None:
     graph.add_edges_from(edge.key for _, edge in edges if edge.type == "requires")
     for cycle in sorted(sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1):
         problems.warn("requires", f"cycle among {', '.join(cycle)} (allowed; availability is a fixed point)")
-    if not any(node.kind == "product" for node in by_id.values()):
-        problems.warn("nodes", "no product nodes: analyses that report on products will have nothing to show")
+    if not any(node.kind in ITEM_KINDS for node in by_id.values()):
+        problems.error("nodes", "no materials, components or products: nothing to analyse")
+    elif not any(node.kind == "product" for node in by_id.values()):
+        problems.warn("nodes", "no product nodes: the end items (those nothing requires) stand in for products")
 
 
 def parse_document(data, origin: str, *, extra_nodes=(), extra_edges=(), extra_sources=None) -> tuple[Document, list[str]]:
