@@ -136,7 +136,8 @@ def test_excel_file(tmp_path):
     assert nodes(result)["rare-earths-separation"]["critical_mineral"] is True
     # an Excel file with shares
     path2 = tmp_path / "shares.xlsx"
-    pd.DataFrame({"item": ["hafnium", "hafnium"], "country": ["FR", "US"], "value": [0.5, 0.25]}).to_excel(path2, index=False)
+    frame = pd.DataFrame({"item": ["hafnium", "hafnium"], "country": ["FR", "US"], "value": [0.5, 0.25]})
+    frame.to_excel(path2, index=False)
     assert supplies(import_table(path2, shares=True), "hafnium") == {"FR": 0.5, "US": 0.25}
     bad = tmp_path / "fake.xlsx"
     bad.write_text("item,country,value\n")

@@ -1,1 +1,54 @@
 """CLI commands `export` and `plot` (registered on the main app)."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from .cli import BLOC_HELP, GRAPH_HELP, app
+
+CUTOFF_HELP = "Add availability and loss per node with this country cut off (ISO code or name); repeat for several."
+
+
+@app.command()
+def export(
+    graph: str = typer.Argument(..., help=GRAPH_HELP),
+    output: str = typer.Option(..., "--output", "-o", help="File to write; for csv a folder or PREFIX.csv."),
+    format: Optional[str] = typer.Option(None, "--format", "-f",
+                                         help="graphml, gexf, csv or json (default: from the output's suffix)."),
+    with_cutoff: Optional[List[str]] = typer.Option(None, "--with-cutoff", help=CUTOFF_HELP),
+    bloc: Optional[List[str]] = typer.Option(None, "--bloc", "-b", help=BLOC_HELP),
+    analysis: bool = typer.Option(True, "--analysis/--no-analysis",
+                                  help="Add concentration, target status and chokepoint scores per node."),
+    force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
+) -> None:
+    """Write the graph for Gephi (GraphML, GEXF), spreadsheets (CSV) or scripts (node-link JSON)."""
+    from .export import export_graph
+
+    written = export_graph(graph, output, format=format, with_cutoff=tuple(with_cutoff or ()),
+                           blocs=tuple(bloc or ()), analysis=analysis, force=force)
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def plot(
+    graph: str = typer.Argument(..., help=GRAPH_HELP),
+    output: str = typer.Option(..., "--output", "-o", help="Figure to write: .png, .svg or .pdf."),
+    kind: str = typer.Option("network", "--kind", "-k", help="network, exposure, sweep or target."),
+    with_cutoff: Optional[List[str]] = typer.Option(None, "--with-cutoff",
+                                                    help="network: shade nodes by availability with this country cut off."),
+    bloc: Optional[List[str]] = typer.Option(None, "--bloc", "-b", help=BLOC_HELP),
+    threshold: float = typer.Option(0.65, "--threshold", help="target: the most one country may supply."),
+    force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
+) -> None:
+    """Draw the network (layered), country exposure, the sweep matrix or the 65% target test."""
+    from .errors import InputError
+    from .plot import FIGURE_SUFFIXES, plot as make_plot, save_figure
+
+    if not output.lower().endswith(FIGURE_SUFFIXES):
+        raise InputError(f"{output}: a figure must end in .png, .svg or .pdf")
+    fig, _ = make_plot(graph, kind=kind, with_cutoff=tuple(with_cutoff or ()), blocs=tuple(bloc or ()),
+                       threshold=threshold)
+    typer.echo(f"wrote {save_figure(fig, output, force=force)}")

@@ -7,6 +7,7 @@ that straddles the threshold is reported as undetermined, not silently passed or
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import pandas as pd
@@ -26,15 +27,12 @@ TARGET_COLUMNS = ["id", "label", "stage", "top_country", "top_share", "top_share
 def country_shares(graph: Graph, item: str) -> dict[str, tuple[float, float, float]]:
     """Per-country (point, low, high) shares of an item, facilities rolled up to their country."""
     supplies = graph.supplies.get(item, ())
-    total = sum(s.edge.share.point for s in supplies)
+    total = math.fsum(s.edge.share.point for s in supplies)
     scale = 1.0 / total if total > 1.0 else 1.0
-    result: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    parts: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
     for s in supplies:
-        entry = result[s.country]
-        entry[0] += s.share
-        entry[1] += s.edge.share.low * scale
-        entry[2] += s.edge.share.high * scale
-    return {c: (min(1.0, p), min(1.0, lo), min(1.0, hi)) for c, (p, lo, hi) in result.items()}
+        parts[s.country].append((s.share, s.edge.share.low * scale, s.edge.share.high * scale))
+    return {c: tuple(min(1.0, math.fsum(v[i] for v in values)) for i in range(3)) for c, values in parts.items()}
 
 
 def concentration(graph: Graph) -> pd.DataFrame:
@@ -52,8 +50,8 @@ def concentration(graph: Graph) -> pd.DataFrame:
             "id": item, "label": graph.label(item), "kind": node.kind, "stage": node.stage or "",
             "critical_mineral": node.critical_mineral,
             "top_country": top_country, "top_share": top, "top_share_low": top_low, "top_share_high": top_high,
-            "top3_share": sum(v[0] for _, v in ranked[:3]),
-            "hhi": sum((100.0 * v[0]) ** 2 for _, v in ranked),
+            "top3_share": math.fsum(v[0] for _, v in ranked[:3]),
+            "hhi": math.fsum((100.0 * v[0]) ** 2 for _, v in ranked),
             "share_unknown": graph.unknown_share(item),
             "suppliers": len(supplies),
             "bases": "; ".join(sorted({s.edge.basis for s in supplies if s.edge.basis})),

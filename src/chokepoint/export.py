@@ -279,7 +279,7 @@ def _scalar(value):
         value = "; ".join(items)
     elif isinstance(value, dict):
         value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    text = _ILLEGAL_XML.sub("", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    text = _ILLEGAL_XML.sub("", str(value))
     if not text:
         return None
     return "(null)" if text == "null" else text
@@ -364,7 +364,8 @@ def _check_reserved(scope: str, name: str, kind: str, values) -> None:
 # --- GraphML ----------------------------------------------------------------------------------
 
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Element text: raw characters, except CR as ``&#13;`` (parsers turn a raw CR into LF)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def _attr(text: str) -> str:

@@ -6,6 +6,7 @@ gives the networkx view (the model for small graphs and the reference for result
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
@@ -73,7 +74,7 @@ class Graph:
                 raw[edge.to].append(edge)
         result = {}
         for item, edges in raw.items():
-            total = sum(edge.share.point for edge in edges)
+            total = math.fsum(edge.share.point for edge in edges)  # exact: independent of file order
             scale = 1.0 / total if total > 1.0 else 1.0
             result[item] = tuple(
                 Supply(edge.from_, self.country_of(edge.from_), edge.share.point * scale, edge)
@@ -95,7 +96,7 @@ class Graph:
         supplies = self.supplies.get(item, ())
         if not supplies:
             return 1.0
-        return max(0.0, 1.0 - sum(s.share for s in supplies))
+        return max(0.0, 1.0 - math.fsum(s.share for s in supplies))
 
     @cached_property
     def items(self) -> tuple[str, ...]:

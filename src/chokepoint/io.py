@@ -185,7 +185,8 @@ def _resolve_includes(data, origin: str, chain: tuple[str, ...]):
                     sources[edge.source] = other.document.sources[edge.source]
     # a node declared here and also included is fine when both definitions agree (a country
     # declared for clarity, whatever its label); the included copy is dropped. A different definition is an error.
-    own = {raw.get("id"): raw for raw in data.get("nodes") or [] if isinstance(raw, dict)}
+    raw_nodes = data.get("nodes") if isinstance(data.get("nodes"), list) else []
+    own = {raw["id"]: raw for raw in raw_nodes if isinstance(raw, dict) and isinstance(raw.get("id"), str)}
     clash = []
     for entry, node in list(nodes):
         if node.id in own:

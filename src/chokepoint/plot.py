@@ -53,6 +53,10 @@ def _country(g: Graph, code: str) -> str:
     return f"{code} ({shorten(g.label(code), 16)})" if code in g.nodes else code
 
 
+def _title(g: Graph, what: str, width: int = 60) -> str:
+    return "\n".join(textwrap.wrap(f"{g.title}:", width) + [what])
+
+
 def _who(result) -> str:
     who = ", ".join(result.countries)
     return f"{' + '.join(result.blocs)} ({who})" if result.blocs else who
@@ -72,7 +76,7 @@ def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int =
     layout = layered_layout(g)
     ncols = 1 + max(c for c, _ in layout.values())
     tallest = max(sum(1 for c, _ in layout.values() if c == col) for col in range(ncols))
-    fig, ax = _figure(ax, (max(8.0, 2.0 * ncols + 1.0), max(5.0, 0.5 * tallest + 2.0)))
+    fig, ax = _figure(ax, (max(8.0, 2.0 * ncols + 1.0), min(24.0, max(5.0, 0.5 * tallest + 2.0))))
     pos = {n: (float(c), 1.0 - y) for n, (c, y) in layout.items()}
 
     supplies = [e for e in g.document.edges if e.type == "supplies"]
@@ -103,9 +107,12 @@ def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int =
         else:
             mappable = ax.scatter(*zip(*xy), c=[avail[n] for n in ids], cmap=AVAILABILITY_CMAP, norm=norm,
                                   edgecolors=KIND_COLORS[kind], linewidths=2.0, **common)
-    for n, (x, y) in pos.items():
+    # Label size follows the room between nodes of the densest column; too dense: no labels.
+    room = fig.get_figheight() * 72 * 0.8 / tallest
+    fontsize = min(7.5, 0.8 * room)
+    for n, (x, y) in pos.items() if fontsize >= 4.0 else ():
         ax.annotate(shorten(g.label(n), label_width), (x, y), xytext=(9, 0), textcoords="offset points",
-                    va="center", ha="left", fontsize=7.5, zorder=4,
+                    va="center", ha="left", fontsize=fontsize, zorder=4,
                     bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.75))
     columns = {}
     for n, (c, _) in layout.items():
@@ -165,7 +172,7 @@ def plot_exposure(graph, *, top: int = 5, max_products: int = 10, ax=None):
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("country cut off (costliest first)")
     ax.set_ylabel("product availability")
-    ax.set_title(f"{g.title}:\nproduct availability when one country is cut off", fontsize=11, loc="left")
+    ax.set_title(_title(g, "product availability when one country is cut off"), fontsize=11, loc="left")
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="product")
@@ -201,7 +208,7 @@ def plot_sweep(graph, *, pairs: bool = False, ax=None):
     ax.set_yticks(range(rows), [shorten(g.label(p), 36) for p in matrix.index], fontsize=8)
     ax.set_xlabel("country cut off (costliest first)")
     ax.set_ylabel("product")
-    ax.set_title(f"{g.title}:\navailability (%) of each product when a country is cut off", fontsize=11, loc="left")
+    ax.set_title(_title(g, "availability (%) of each product when a country is cut off"), fontsize=11, loc="left")
     bar = fig.colorbar(image, ax=ax, format=PercentFormatter(1.0))
     bar.set_label("availability")
     return fig, ax
@@ -227,20 +234,23 @@ def plot_target(graph, *, threshold: float = 0.65, all_items: bool | None = None
     fig, ax = _figure(ax, (9.0, max(3.0, 0.34 * len(tested) + 1.8)))
     ys = range(len(tested))
     shares = tested["top_share"].to_numpy()
-    err = [shares - tested["top_share_low"].to_numpy(), tested["top_share_high"].to_numpy() - shares]
-    ax.barh(ys, shares, color=[STATUS_COLORS[s] for s in tested["status"]], height=0.7,
-            xerr=err, error_kw=dict(ecolor="#333333", capsize=3, lw=1))
+    low, high = tested["top_share_low"].to_numpy(), tested["top_share_high"].to_numpy()
+    ax.barh(ys, shares, color=[STATUS_COLORS[s] for s in tested["status"]], height=0.7)
+    ranged = [i for i in ys if high[i] - low[i] > 1e-12]
+    if ranged:
+        ax.errorbar(shares[ranged], ranged, xerr=[shares[ranged] - low[ranged], high[ranged] - shares[ranged]],
+                    fmt="none", ecolor="#333333", capsize=3, lw=1)
     labels = []
     for row in tested.itertuples():
-        stage = f" ({row.stage})" if row.stage else ""
+        stage = f" ({row.stage})" if row.stage and row.stage.lower() not in row.label.lower() else ""
         labels.append(f"{shorten(row.label, 34)}{stage} - {row.top_country}")
     ax.set_yticks(list(ys), labels, fontsize=8)
     ax.axvline(threshold, color="black", ls="--", lw=1.2)
     ax.set_xlim(0, 1.0)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("top single-country share of supply (whiskers: range given by the sources)")
+    ax.set_xlabel("top country's share of supply (whiskers: the sources' range)")
     ax.set_ylabel("material / item (stage) - top country")
-    ax.set_title(f"{g.title}:\nno more than {100 * threshold:g}% from any single country", fontsize=11, loc="left")
+    ax.set_title(_title(g, f"no more than {100 * threshold:g}% from any single country"), fontsize=11, loc="left")
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     handles = [Patch(color=STATUS_COLORS[s], label=s) for s in STATUS_COLORS if s in set(tested["status"])]

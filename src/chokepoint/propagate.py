@@ -68,8 +68,8 @@ def _update(graph: Graph, node_id: str, avail: dict[str, float], scenario: Scena
                 remainder = graph.unknown_share(node_id)
             else:
                 shares = [(s.supplier, scenario.shares[(s.supplier, node_id)]) for s in supplies]
-                remainder = max(0.0, 1.0 - sum(share for _, share in shares))
-            surviving = sum(share * avail[supplier] for supplier, share in shares) + remainder
+                remainder = max(0.0, 1.0 - math.fsum(share for _, share in shares))
+            surviving = math.fsum([*(share * avail[supplier] for supplier, share in shares), remainder])
             value = min(1.0, surviving * (1.0 + scenario.spare_capacity))
         else:
             value = 1.0

@@ -7,6 +7,7 @@ problems reports all of them at once, each naming the file and the entry
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -58,14 +59,19 @@ class Problems:
             self.error(f"{entry}.{loc}" if loc else entry, message)
 
 
+def _short(value, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def node_entry(index: int, raw) -> str:
     ident = raw.get("id") if isinstance(raw, dict) else None
-    return f"nodes[{index}] (id '{ident}')" if ident is not None else f"nodes[{index}]"
+    return f"nodes[{index}] (id '{_short(ident)}')" if ident is not None else f"nodes[{index}]"
 
 
 def edge_entry(index: int, raw) -> str:
     if isinstance(raw, dict) and "from" in raw and "to" in raw:
-        return f"edges[{index}] ({raw['from']} -> {raw['to']})"
+        return f"edges[{index}] ({_short(raw['from'])} -> {_short(raw['to'])})"
     return f"edges[{index}]"
 
 
@@ -77,17 +83,17 @@ def check_top_level(data, problems: Problems) -> bool:
         return False
     for key in data:
         if key not in TOP_LEVEL:
-            problems.error(str(key), "unknown key")
+            problems.error(_short(key), "unknown key")
     for key in ("name", "title", "nodes"):
         if key not in data:
             problems.error(key, "missing required key")
-    name = data.get("name")
-    if name is not None and not (isinstance(name, str) and NAME_PATTERN.match(name)):
-        problems.error("name", f"{name!r} must be lower-case letters, digits and hyphens")
+    name = data.get("name", "")
+    if "name" in data and not (isinstance(name, str) and NAME_PATTERN.match(name)):
+        problems.error("name", f"{_short(repr(name))} must be lower-case letters, digits and hyphens")
     for key, limit in (("title", MAX_TEXT), ("description", 10 * MAX_TEXT)):
-        value = data.get(key)
-        if value is None:
+        if key not in data or (key == "description" and data[key] is None):
             continue
+        value = data[key]
         if not isinstance(value, str):
             problems.error(key, "must be a string")
         elif len(value) > limit:
@@ -215,8 +221,8 @@ def check_supply_sums(edges, by_id: dict[str, Node], problems: Problems) -> None
         if edge.type == "supplies":
             into[edge.to].append((entry, edge))
     for item, supplies in into.items():
-        low = sum(edge.share.low for _, edge in supplies)
-        point = sum(edge.share.point for _, edge in supplies)
+        low = math.fsum(edge.share.low for _, edge in supplies)
+        point = math.fsum(edge.share.point for _, edge in supplies)
         label = f"node '{item}'"
         if low > SUM_TOLERANCE + 1e-9:
             problems.error(label, f"shares of its {len(supplies)} suppliers sum to {low:.3g}, past 1 "
@@ -272,11 +278,13 @@ def parse_document(data, origin: str, *, extra_nodes=(), extra_edges=(), extra_s
         raise ValidationError(problems.errors)
     sources = dict(extra_sources or {})
     sources.update(parse_sources(data, problems))
-    nodes = parse_entries(data.get("nodes") or [], Node, node_entry, problems) + list(extra_nodes)
-    edges = parse_entries(data.get("edges") or [], Edge, edge_entry, problems) + list(extra_edges)
+    raw_nodes = data.get("nodes") if isinstance(data.get("nodes"), list) else []
+    raw_edges = data.get("edges") if isinstance(data.get("edges"), list) else []
+    nodes = parse_entries(raw_nodes, Node, node_entry, problems) + list(extra_nodes)
+    edges = parse_entries(raw_edges, Edge, edge_entry, problems) + list(extra_edges)
     by_id = check_nodes(nodes, problems)
-    raw_ids = {raw.get("id") for raw in data.get("nodes") or [] if isinstance(raw, dict)}
-    broken = frozenset(str(i) for i in raw_ids if i is not None and i not in by_id)
+    raw_ids = {raw.get("id") for raw in raw_nodes if isinstance(raw, dict) and isinstance(raw.get("id"), str)}
+    broken = frozenset(i for i in raw_ids if i not in by_id)
     good_edges = check_edges(edges, by_id, sources, problems, broken)
     check_supply_sums(good_edges, by_id, problems)
     check_structure(by_id, good_edges, problems)

@@ -37,7 +37,8 @@ import pandas as pd
 
 from ..countries import country_name, resolve_country
 from ..errors import InputError, UnknownCountryError
-from . import ImportResult, clean_text, count_lines, fmt_number, read_bytes_checked, read_csv_frame, round_shares, slugify
+from . import (ImportResult, clean_text, count_lines, fmt_number, read_bytes_checked, read_csv_frame,
+               round_shares, slugify)
 
 CSV_SUFFIXES = {".csv": ",", ".txt": ",", ".tsv": "\t", ".tab": "\t"}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -271,7 +272,7 @@ class _Builder:
                 skip("duplicate", f"row {first} already gives {code}'s share of {node_id}")
                 continue
             self.rows[node_id][code].append({
-                "row": number, "value": number_value, "raw": raw_value, "country": cell["country"],
+                "row": number, "fields": fields, "value": number_value, "raw": raw_value, "country": cell["country"],
                 "year": year, "basis": cell.get("basis") or None, "source": cell.get("source") or None,
                 "note": cell.get("note") or None,
             })
@@ -301,31 +302,26 @@ class _Builder:
                 share_list = [round(values[c], 6) for c in codes]
                 listed = sum(values.values())
                 if listed > 1 + 1e-9:
-                    verdict = "validation will fail (tolerance 1.05)" if listed > 1.05 + 1e-9 else "they will be normalised"
+                    verdict = ("validation will fail (tolerance 1.05)" if listed > 1.05 + 1e-9
+                               else "they will be normalised")
                     self.summary_notes.append(f"shares into {node_id} sum to {listed:.3f}: {verdict}")
                 node["note"] = f"Shares as given in {self.path.name}."
             else:
                 total = sum(values.values()) + self.unattributed.get(node_id, 0.0)
-                if total <= 0:
-                    for rows in by_code.values():
-                        for r in rows:
-                            self.skip(r["row"], {"item": node["label"], "stage": node.get("stage", ""),
-                                                 "country": r["country"]}, r["raw"], "zero",
-                                      "every value of this item is zero: no shares")
-                    node["note"] = f"Every value in {self.path.name} is zero: no shares."
-                    continue
-                zero = [c for c in values if values[c] == 0]
+                zero = [c for c in values if values[c] == 0 or total <= 0]
+                reason = ("every value of this item is zero: no shares" if total <= 0
+                          else "zero quantity: supplies nothing")
                 for code in zero:
                     for r in by_code[code]:
-                        self.skip(r["row"], {"item": node["label"], "stage": node.get("stage", ""),
-                                             "country": r["country"]}, r["raw"], "zero", "zero quantity: supplies nothing")
+                        self.skip(r["row"], r["fields"], r["raw"], "zero", reason)
                     del values[code]
                 codes = sorted(values, key=lambda c: (-values[c], c))
-                share_list = round_shares([values[c] / total for c in codes], total_cap=1.0)
+                share_list = round_shares([values[c] / total for c in codes], total_cap=1.0) if codes else []
                 other = self.unattributed.get(node_id, 0.0)
                 node["note"] = (f"Shares computed from quantities in {self.path.name}: value / {fmt_number(total)} "
-                                f"(the sum of the rows" + (f", including {fmt_number(other)} not attributed to a country"
-                                                            if other else "") + ").")
+                                "(the sum of the rows"
+                                + (f", including {fmt_number(other)} not attributed to a country" if other else "")
+                                + ")." if total > 0 else f"Every value in {self.path.name} is zero: no shares.")
             for code, share in zip(codes, share_list):
                 rows = by_code[code]
                 self.edges.append(self.edge(node_id, code, share, rows, total))
@@ -340,7 +336,8 @@ class _Builder:
             edge["year"] = max(years)
         citation = first["source"]
         key = slugify(citation) if citation else self.default_source
-        self.sources.setdefault(key, {"title": citation} if citation else {"title": f"{self.path.name} (imported table)"})
+        title = citation or f"{self.path.name} (imported table)"
+        self.sources.setdefault(key, {"title": title})
         edge["source"] = key
         numbers = ", ".join(str(r["row"]) for r in rows)
         if total is None:

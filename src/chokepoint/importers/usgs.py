@@ -100,7 +100,6 @@ NOT_CRITICAL = {"magnesium compounds": "the list names magnesium, the metal; mag
 
 #: Qualifier words that say nothing about which material a row measures.
 NOISE_QUALIFIERS = {"estimated", "dry tons", "reported"}
-CONTENT_WORDS = {"recoverable", "elemental", "content", "gas", "metal content"}
 
 
 @dataclass
@@ -162,28 +161,21 @@ def import_usgs(path, *, denominator: str = "world", year: int | None = None,
     csv_path = _locate(Path(path))
     frame, encoding = read_csv_frame(csv_path)
     columns, years = _columns(frame, csv_path)
-    if year is not None:
-        if isinstance(year, bool) or not isinstance(year, int) or year not in years:
-            have = ", ".join(str(y) for y in sorted(years))
-            raise InputError(f"{csv_path}: no production column for year {year!r} (the file has {have})")
-        wanted = [year]
-    else:
-        wanted = sorted(years, reverse=True)
+    if isinstance(year, str) and year.strip().isdigit():
+        year = int(year)
+    if year is not None and (isinstance(year, bool) or year not in years):
+        have = ", ".join(str(y) for y in sorted(years))
+        raise InputError(f"{csv_path}: no production column for year {year!r} (the file has {have})")
     if frame.empty:
         raise InputError(f"{csv_path}: no data rows under the header")
-
-    edition = _edition(frame, columns, csv_path)
+    wanted = [year] if year is not None else sorted(years, reverse=True)
     critical_names, critical_origin = _critical_names(csv_path.parent)
-    rows = [_parse_row(number, record, columns, years) for number, record in
-            enumerate(frame.to_dict("records"), start=1)]
-    groups = _group(rows)
-
-    builder = _Builder(csv_path, edition, denominator, wanted, years, year is None, critical_only,
-                       critical_names)
-    for group in groups:
+    rows = [_parse_row(n, record, columns, years) for n, record in enumerate(frame.to_dict("records"), start=1)]
+    builder = _Builder(csv_path, _edition(frame, columns, csv_path), denominator, wanted, years,
+                       year is None, critical_only, critical_names)
+    for group in _group(rows):
         builder.add_group(group)
-    result = builder.finish(len(rows), encoding, critical_origin)
-    return result
+    return builder.finish(len(rows), encoding, critical_origin)
 
 
 # --------------------------------------------------------------------------- reading
@@ -363,7 +355,7 @@ def _parse_row(number: int, record: dict, columns: dict[str, str], years: dict[i
         type_raw=str(record[columns["TYPE"]]),
         unit=clean_text(record[columns["UNIT_MEAS"]]),
         values={y: str(record[col]) for y, col in years.items()},
-        note=clean_text(record.get(columns.get("PROD_NOTES", ""), "")) if "PROD_NOTES" in columns else "",
+        note=clean_text(record[columns["PROD_NOTES"]]) if "PROD_NOTES" in columns else "",
     )
 
 
@@ -447,18 +439,15 @@ def parse_value(raw: str, note: str = "") -> tuple[float | None, str, str]:
 
 
 class _Builder:
-    def __init__(self, csv_path, edition, denominator, wanted, years, fallback, critical_only, critical_names):
-        self.csv_path = csv_path
-        self.file = csv_path.name
-        self.edition = edition
-        self.source_key = f"USGS-MCS{edition}"
-        self.denominator = denominator
-        self.wanted = wanted
+    """Collects nodes, edges, skipped rows and notes, one USGS table at a time."""
+
+    def __init__(self, csv_path: Path, edition: int, denominator: str, wanted: list[int],
+                 years: dict[int, str], fallback: bool, critical_only: bool, critical_names: list[str]):
+        self.file, self.edition, self.source_key = csv_path.name, edition, f"USGS-MCS{edition}"
+        self.denominator, self.wanted, self.fallback = denominator, wanted, fallback
         self.all_years = sorted(years, reverse=True)
         self.estimated_years = {y for y, column in years.items() if _key(column).startswith("PROD_EST_")}
-        self.fallback = fallback
-        self.critical_only = critical_only
-        self.critical_names = critical_names
+        self.critical_only, self.critical_names = critical_only, critical_names
         self.nodes: list[dict] = []
         self.edges: list[dict] = []
         self.skipped: list[dict] = []
@@ -466,104 +455,88 @@ class _Builder:
         self.notes: list[str] = []
         self.edge_rows = 0
         self.unnamed: dict[str, list[int]] = defaultdict(list)
-        self.empty_commodities: dict[str, str] = {}
-        self.commodities_with_nodes: set[str] = set()
+        self.empty: dict[str, str] = {}  # commodity -> spelling, for tables with no figures
 
-    # -- skipped rows
-
-    def skip(self, row: _Row, category: str, reason: str, value: str | None = None) -> None:
-        if value is None:
-            value = next((clean_text(row.values[y]) for y in self.wanted if clean_text(row.values[y])), "")
-        self.skipped.append({
-            "row": row.number,
-            "commodity": row.commodity,
-            "country": row.country,
-            "type": clean_text(row.type_raw),
-            "unit": row.unit,
-            "value": value,
-            "category": category,
-            "reason": reason,
-        })
+    def skip(self, row: _Row, category: str, reason: str) -> None:
+        value = next((clean_text(row.values[y]) for y in self.wanted if clean_text(row.values[y])), "")
+        self.skipped.append({"row": row.number, "commodity": row.commodity, "country": row.country,
+                             "type": clean_text(row.type_raw), "unit": row.unit, "value": value,
+                             "category": category, "reason": reason})
 
     def value_of(self, row: _Row, year: int) -> tuple[float | None, str, str]:
         return parse_value(row.values[year], row.note)
 
-    def first_number(self, row: _Row, primary: int) -> tuple[float | None, int | None, str, str]:
-        """The row's figure for ``primary``, else (when allowed) the nearest other year's."""
-        number, category, reason = self.value_of(row, primary)
-        if number is not None:
-            return number, primary, "", ""
-        if self.fallback:
-            for other in sorted(self.all_years, key=lambda y: (abs(y - primary), -y)):
-                if other == primary:
-                    continue
-                alt, _, _ = self.value_of(row, other)
-                if alt is not None:
-                    return alt, other, category, reason
-        return None, None, category, reason
+    def year_label(self, year: int) -> str:
+        return f"{year} estimate" if year in self.estimated_years else str(year)
 
-    # -- groups
+    # -- one table
 
     def add_group(self, group: _Group) -> None:
-        commodity = group.commodity
         if group.measure != "production":
             for row in group.rows:
                 self.skip(row, group.measure, f"{group.measure} row (TYPE '{clean_text(row.type_raw)}'): "
                                               f"not production, not used for shares")
             return
-        critical = _is_critical(commodity, self.critical_names)
+        critical = _is_critical(group.commodity, self.critical_names)
         if self.critical_only and not critical:
             for row in group.rows:
-                self.skip(row, "not critical", f"{commodity} is not on the 2022 critical minerals list (critical_only)")
+                self.skip(row, "not critical", f"{group.commodity} is not on the 2022 critical minerals "
+                                               f"list (critical_only)")
             return
+        unit, world, members = self.table_rows(group)
+        year, world_value, mode = self.choose_year(members, world)
+        if year is None:
+            for row in members + ([world] if world else []):
+                if row.role == "world":
+                    self.skip(row, "aggregate", "aggregate: world total of a table with no country figures")
+                elif row.role in ("other", "several"):
+                    self.skip(row, "aggregate", f"aggregate: '{row.country}' (not a country)")
+                else:
+                    self.skip(row, *self.value_of(row, self.wanted[0])[1:])
+            self.empty.setdefault(group.commodity, clean_text(group.rows[0].commodity_raw))
+            return
+        figures = self.figures(members, year)
+        by_code, unattributed = self.attribute(members, figures)
+        if world is not None:
+            self.skip(world, "aggregate", {
+                "world": "aggregate: world total (the denominator)",
+                "sum": "aggregate: world total (not used: the denominator is the sum of the rows)",
+            }.get(mode, "aggregate: world total with no figure for the year read"))
+        self.build(group, critical, unit, by_code, figures, unattributed, world, world_value, year, mode)
 
+    def table_rows(self, group: _Group) -> tuple[str, _Row | None, list[_Row]]:
+        """The table's unit, its world total row and its other rows; reports the rows left out."""
         worlds = [r for r in group.rows if r.role == "world"]
         combined = [r for r in worlds if re.search(r"\(.*\band\b.*\)", r.country)]
-        worlds = [r for r in worlds if r not in combined] or []
         for row in combined:
             self.skip(row, "aggregate", f"aggregate: '{row.country}' totals several production types; "
                                         f"not the denominator of this one")
-        unit = self.group_unit(group, worlds)
-        usable: list[_Row] = []
+        worlds = [r for r in worlds if r not in combined]
+        unit = next((r.unit for r in worlds if r.unit), "")
+        if not unit:
+            counts = Counter(r.unit for r in group.rows if r.unit)
+            unit = max(counts, key=lambda u: (counts[u], -[r.unit for r in group.rows].index(u)), default="")
+        usable = []
         for row in group.rows:
             if row in combined:
                 continue
             if row.unit and unit and row.unit != unit:
-                self.skip(row, "unit", f"unit '{row.unit}' differs from the table's '{unit}'; "
-                                       f"not mixed into one share")
-                continue
-            usable.append(row)
+                self.skip(row, "unit", f"unit '{row.unit}' differs from the table's '{unit}'; not mixed into one share")
+            else:
+                usable.append(row)
         worlds = [r for r in worlds if r in usable]
-        world = worlds[0] if worlds else None
         for extra in worlds[1:]:
-            self.skip(extra, "aggregate", f"a second world total row for this table (row {world.number} is used)")
-        members = [r for r in usable if r.role != "world"]
+            self.skip(extra, "aggregate", f"a second world total row for this table (row {worlds[0].number} is used)")
+        return unit, (worlds[0] if worlds else None), [r for r in usable if r.role != "world"]
 
-        year, world_value, mode = self.choose_year(members, world)
-        if year is None:
-            self.skip_all(group, usable, world)
-            self.empty_commodities.setdefault(commodity, clean_text(group.rows[0].commodity_raw))
-            return
-        self.build_node(group, critical, unit, usable, members, world, world_value, year, mode)
-
-    def group_unit(self, group: _Group, worlds: list[_Row]) -> str:
-        for row in worlds:
-            if row.unit:
-                return row.unit
-        counts = Counter(r.unit for r in group.rows if r.unit)
-        if not counts:
-            return ""
-        best = max(counts.values())
-        return next(r.unit for r in group.rows if r.unit and counts[r.unit] == best)
-
-    def choose_year(self, members: list[_Row], world: _Row | None):
-        """``(year, world value or None, mode)``; mode is 'world', 'sum' or 'sum-fallback'."""
+    def choose_year(self, members: list[_Row], world: _Row | None) -> tuple[int | None, float | None, str]:
+        """``(year, world total or None, mode)``; mode is ``world``, ``sum`` or ``sum-fallback``."""
         def any_number(year):
             return any(self.value_of(r, year)[0] is not None for r in members if r.role == "country")
 
         if self.denominator == "world" and world is not None:
             for year in self.wanted:
-                value, _, _ = self.value_of(world, year)
+                value = self.value_of(world, year)[0]
                 if value is not None and any_number(year):
                     return year, value, "world"
         for year in self.wanted:
@@ -571,122 +544,101 @@ class _Builder:
                 return year, None, "sum" if self.denominator == "sum" else "sum-fallback"
         return None, None, ""
 
-    def skip_all(self, group: _Group, usable: list[_Row], world: _Row | None) -> None:
-        for row in usable:
-            if row.role == "world":
-                self.skip(row, "aggregate", "aggregate: world total of a table with no country figures")
-            elif row.role in ("other", "several"):
-                self.skip(row, "aggregate", f"aggregate: '{row.country}' (not a country)")
-            else:
-                _, category, reason = self.value_of(row, self.wanted[0])
-                if category == "":
-                    category, reason = "no country figures", "no country in this table has a figure"
-                self.skip(row, category, reason)
-
-    def build_node(self, group, critical, unit, usable, members, world, world_value, year, mode):
-        commodity = group.commodity
-        stage_label = group.stage[:1].upper() + group.stage[1:]
-        label = f"{commodity} / {stage_label}" + (f", {group.qualifier}" if group.qualifier else "")
-        node_id = slugify(commodity, group.stage, group.qualifier)
-        # figures per row
-        figures: dict[int, tuple[float, int]] = {}
+    def figures(self, members: list[_Row], year: int) -> dict[int, tuple[float, int]]:
+        """row number -> (figure, year): the table's year, else (no ``year=``) the nearest other."""
+        figures = {}
         for row in members:
-            number, used_year, category, reason = self.first_number(row, year)
-            if number is None:
-                if row.role in ("other", "several"):
-                    self.skip(row, "aggregate", f"aggregate: '{row.country}' (not a country; {reason})")
-                elif row.role == "unknown":
-                    self.unnamed[row.country].append(row.number)
-                    self.skip(row, "unknown country", f"unknown country name '{row.country}' ({reason})")
-                else:
-                    self.skip(row, category, reason)
-                continue
-            figures[row.number] = (number, used_year)
+            number, category, reason = self.value_of(row, year)
+            used = year
+            if number is None and self.fallback:
+                for other in sorted(self.all_years, key=lambda y: (abs(y - year), -y)):
+                    if other != year and self.value_of(row, other)[0] is not None:
+                        number, used = self.value_of(row, other)[0], other
+                        break
+            if number is not None:
+                figures[row.number] = (number, used)
+            elif row.role in ("other", "several"):
+                self.skip(row, "aggregate", f"aggregate: '{row.country}' (not a country; {reason})")
+            elif row.role == "unknown":
+                self.unnamed[row.country].append(row.number)
+                self.skip(row, "unknown country", f"unknown country name '{row.country}' ({reason})")
+            else:
+                self.skip(row, category, reason)
+        return figures
 
+    def attribute(self, members: list[_Row], figures) -> tuple[dict[str, list[_Row]], float]:
+        """Country rows by code, and the production of rows that are not one country."""
         by_code: dict[str, list[_Row]] = defaultdict(list)
         listed = {r.code for r in members if r.role == "country" and r.number in figures}
         unattributed = 0.0
-        for row in members:
-            if row.number not in figures:
-                continue
+        for row in (r for r in members if r.number in figures):
             if row.role == "country":
                 by_code[row.code].append(row)
-            elif row.role == "several":
-                if any(m in listed for m in row.members):
-                    self.skip(row, "aggregate", f"aggregate: '{row.country}' (several countries, also listed one by one)")
+            elif row.role == "several" and any(m in listed for m in row.members):
+                self.skip(row, "aggregate", f"aggregate: '{row.country}' (several countries, also listed one by one)")
+            else:
+                unattributed += figures[row.number][0]
+                if row.role == "other":
+                    self.skip(row, "aggregate", "aggregate: other countries (kept as the unattributed remainder)")
+                elif row.role == "several":
+                    self.skip(row, "aggregate", f"aggregate: '{row.country}' (several countries): counted in "
+                                                f"the sum of rows as unattributed production")
                 else:
-                    unattributed += figures[row.number][0]
-                    self.skip(row, "aggregate", f"aggregate: '{row.country}' (several countries): counted in the "
-                                                f"sum of rows as unattributed production")
-            elif row.role == "other":
-                unattributed += figures[row.number][0]
-                self.skip(row, "aggregate", "aggregate: other countries (kept as the unattributed remainder)")
-            else:
-                unattributed += figures[row.number][0]
-                self.unnamed[row.country].append(row.number)
-                self.skip(row, "unknown country", f"unknown country name '{row.country}': counted in the sum of "
-                                                  f"rows as unattributed production")
-        if world is not None:
-            if mode == "world":
-                reason = "aggregate: world total (the denominator)"
-            elif mode == "sum":
-                reason = "aggregate: world total (not used: the denominator is the sum of the rows)"
-            else:
-                reason = "aggregate: world total with no figure for the year read"
-            self.skip(world, "aggregate", reason)
+                    self.unnamed[row.country].append(row.number)
+                    self.skip(row, "unknown country", f"unknown country name '{row.country}': counted in the "
+                                                      f"sum of rows as unattributed production")
+        return by_code, unattributed
 
-        totals = {code: sum(figures[r.number][0] for r in rs) for code, rs in by_code.items()}
-        rows_sum = sum(totals.values()) + unattributed
-        note_bits = [f"Unit: {unit or 'not given'}."]
-        if mode == "world":
+    def build(self, group, critical, unit, by_code, figures, unattributed, world, world_value, year, mode) -> None:
+        label = f"{group.commodity} / {group.stage[:1].upper()}{group.stage[1:]}"
+        label += f", {group.qualifier}" if group.qualifier else ""
+        node_id = slugify(group.commodity, group.stage, group.qualifier)
+        taken = {node["id"] for node in self.nodes}
+        node_id = next(f"{node_id}-{n}" for n in range(2, 100) if f"{node_id}-{n}" not in taken) \
+            if node_id in taken else node_id
+        totals = {code: sum(figures[r.number][0] for r in rows) for code, rows in by_code.items()}
+        listed, rows_sum = sum(totals.values()), sum(totals.values()) + unattributed
+        sum_label = f"sum of the table's rows {fmt_number(rows_sum)}"
+        notes = [f"Unit: {unit or 'not given'}."]
+        if mode == "world" and listed / world_value > 1 + 1e-9:
+            denominator, denom_label = rows_sum, sum_label
+            notes.append(f"The world total {fmt_number(world_value)} is below the sum of the country rows "
+                         f"{fmt_number(listed)} (shares summed to {listed / world_value:.3f}); shares are "
+                         f"rescaled to the {sum_label}.")
+            self.notes.append(f"rescaled {node_id}: country shares summed to {listed / world_value:.3f} of the "
+                              f"world total {fmt_number(world_value)}; shares taken of the {sum_label} instead")
+        elif mode == "world":
             denominator, denom_label = world_value, f"world total {fmt_number(world_value)} (rounded)"
-            raw_total = sum(totals.values()) / denominator
-            if raw_total > 1 + 1e-9:
-                denominator, denom_label = rows_sum, f"sum of the table's rows {fmt_number(rows_sum)}"
-                note_bits.append(f"The world total {fmt_number(world_value)} is below the sum of the country rows "
-                                 f"{fmt_number(sum(totals.values()))} (shares summed to {raw_total:.3f}); shares are "
-                                 f"rescaled to the sum of the table's rows {fmt_number(rows_sum)}.")
-                self.notes.append(f"rescaled {node_id}: country shares summed to {raw_total:.3f} of the world "
-                                  f"total {fmt_number(world_value)}; shares taken of the sum of the table's rows "
-                                  f"{fmt_number(rows_sum)} instead")
-            else:
-                note_bits.append(f"Shares of the world total ({fmt_number(world_value)}, rounded) for {year}.")
+            notes.append(f"Shares of the world total ({fmt_number(world_value)}, rounded) for {year}.")
+        elif mode == "sum-fallback":
+            denominator, denom_label = rows_sum, sum_label
+            why = "no world total row" if world is None else "no figure in the world total row"
+            notes.append(f"Shares of the sum of the table's rows ({fmt_number(rows_sum)}) for {year}: {why}.")
+            self.notes.append(f"{node_id}: {why}; shares taken of the sum of the table's rows")
         else:
-            denominator, denom_label = rows_sum, f"sum of the table's rows {fmt_number(rows_sum)}"
-            if mode == "sum-fallback":
-                why = "no world total row" if world is None else "no figure in the world total row"
-                note_bits.append(f"Shares of the sum of the table's rows ({fmt_number(rows_sum)}) for {year}: {why}.")
-                self.notes.append(f"{node_id}: {why}; shares taken of the sum of the table's rows")
-            else:
-                note_bits.append(f"Shares of the sum of the table's rows ({fmt_number(rows_sum)}: countries and "
-                                 f"other countries) for {year}.")
+            denominator, denom_label = rows_sum, sum_label
+            notes.append(f"Shares of the sum of the table's rows ({fmt_number(rows_sum)}: countries and other "
+                         f"countries) for {year}.")
         types = sorted({clean_text(r.type_raw) for r in group.rows})
-        note_bits.append("USGS TYPE: " + "; ".join(f"'{t}'" for t in types) + ".")
+        notes.append("USGS TYPE: " + "; ".join(f"'{t}'" for t in types) + ".")
         numbers = [r.number for r in group.rows]
-        note_bits.append(f"Rows {min(numbers)}-{max(numbers)} of {self.file}.")
-        if clean_text(group.rows[0].commodity_raw).lower() in COMMODITY_ALIASES:
-            note_bits.append(f"Spelled '{clean_text(group.rows[0].commodity_raw)}' in the file.")
-        inferred = [r for rs in by_code.values() for r in rs if not r.unit and unit]
+        notes.append(f"Rows {min(numbers)}-{max(numbers)} of {self.file}.")
+        spelled = clean_text(group.rows[0].commodity_raw)
+        if spelled.lower() in COMMODITY_ALIASES:
+            notes.append(f"Spelled '{spelled}' in the file.")
+        inferred = ", ".join(str(r.number) for rows in by_code.values() for r in rows if not r.unit and unit)
         if inferred:
-            note_bits.append("Unit cell blank on row " + ", ".join(str(r.number) for r in inferred)
-                             + f"; taken as the table's unit ({unit}).")
-            self.notes.append(f"{node_id}: unit blank on row(s) {', '.join(str(r.number) for r in inferred)}; "
-                              f"taken as the table's unit ({unit})")
-        node = {"id": node_id, "kind": "material", "label": label, "stage": group.stage,
-                "critical_mineral": critical}
-        node["note"] = " ".join(note_bits)
-        self.nodes.append(node)
-        self.commodities_with_nodes.add(commodity)
+            notes.append(f"Unit cell blank on row {inferred}; taken as the table's unit ({unit}).")
+            self.notes.append(f"{node_id}: unit blank on row(s) {inferred}; taken as the table's unit ({unit})")
+        self.nodes.append({"id": node_id, "kind": "material", "label": label, "stage": group.stage,
+                           "critical_mineral": critical, "note": " ".join(notes)})
 
         codes = sorted(totals, key=lambda c: (-totals[c], c))
-        shares = round_shares([totals[c] / denominator for c in codes], total_cap=1.0)
-        for code, share in zip(codes, shares):
-            rs = by_code[code]
-            self.edge_rows += len(rs)
-            years_used = {figures[r.number][1] for r in rs}
-            edge_year = max(years_used)
+        for code, share in zip(codes, round_shares([totals[c] / denominator for c in codes], total_cap=1.0)):
+            rows = by_code[code]
+            self.edge_rows += len(rows)
             bits = []
-            for r in rs:
+            for r in rows:
                 value, used = figures[r.number]
                 text = f"{self.year_label(used)}: {fmt_number(value)} {unit}".rstrip()
                 if r.place_note:
@@ -696,92 +648,74 @@ class _Builder:
                 if not r.unit and unit:
                     text += "; unit cell blank, taken as the table's"
                 bits.append(text)
-            note = "; ".join(bits)
-            if len(rs) > 1:
-                note = f"sum of rows {', '.join(str(r.number) for r in rs)}: " + note
-            note += f"; share of the {denom_label}."
-            edge = {
-                "from": code,
-                "to": node_id,
-                "type": "supplies",
-                "share": share,
-                "basis": "global production",
-                "year": edge_year,
-                "source": self.source_key,
-                "fact": f"{self.source_key}:" + "+".join(str(r.number) for r in rs),
-                "note": note[:1].upper() + note[1:],
-            }
-            self.edges.append(edge)
+            note = ("; ".join(bits) if len(rows) == 1 else
+                    f"Sum of rows {', '.join(str(r.number) for r in rows)}: " + "; ".join(bits))
+            self.edges.append({
+                "from": code, "to": node_id, "type": "supplies", "share": share,
+                "basis": "global production", "year": max(figures[r.number][1] for r in rows),
+                "source": self.source_key, "fact": f"{self.source_key}:" + "+".join(str(r.number) for r in rows),
+                "note": f"{note[:1].upper()}{note[1:]}; share of the {denom_label}.",
+            })
             self.countries.add(code)
 
-    def year_label(self, year: int) -> str:
-        return f"{year} estimate" if year in self.estimated_years else str(year)
-
-    # -- document
+    # -- the document
 
     def finish(self, rows_read: int, encoding: str, critical_origin: str) -> ImportResult:
-        edition = self.edition
-        by_id = {}
-        for node in self.nodes:
-            if node["id"] in by_id:  # two tables normalising to one id: keep them apart
-                node["id"] = f"{node['id']}-{len(by_id)}"
-            by_id[node["id"]] = node
-        order = {node["id"]: i for i, node in enumerate(sorted(self.nodes, key=lambda n: n["id"]))}
         materials = sorted(self.nodes, key=lambda n: n["id"])
+        order = {node["id"]: i for i, node in enumerate(materials)}
         countries = [{"id": code, "kind": "country", "label": country_name(code)} for code in sorted(self.countries)]
         edges = sorted(self.edges, key=lambda e: (order[e["to"]], -e["share"], e["from"]))
-        if self.denominator == "world":
-            denom_text = ("Shares are of world production: each country's production divided by the "
-                          "published 'World total (rounded)' row of its table, as USGS computes its "
-                          "leading-country percentages (denominator: world). Where the rounded total is "
-                          "below the sum of the country rows the shares are rescaled to the sum of the rows, "
-                          "and where a table has no world total the sum of its rows is used; the node's note "
-                          "says so.")
-        else:
-            denom_text = ("Shares are of the sum of each table's rows: the listed countries plus the "
-                          "'Other countries' row (denominator: sum), not of the published rounded world total.")
+        denom_text = DESCRIBE_WORLD if self.denominator == "world" else DESCRIBE_SUM
         year_text = (f"Year: the {max(self.all_years)} estimate where given, else {min(self.all_years)} "
                      f"(each edge's year says which)." if self.fallback else f"Year: {self.wanted[0]} only.")
-        source = {
-            "title": f"Mineral Commodity Summaries {edition} data release",
-            "publisher": "U.S. Geological Survey",
-            "year": edition,
-        }
-        if edition == 2025:
+        source = {"title": f"Mineral Commodity Summaries {self.edition} data release",
+                  "publisher": "U.S. Geological Survey", "year": self.edition}
+        if self.edition == 2025:
             source["url"] = "https://doi.org/10.5066/P13XCP3R"
         document = {
-            "name": f"usgs-mcs-{edition}",
-            "title": f"USGS Mineral Commodity Summaries {edition}: world production by country",
+            "name": f"usgs-mcs-{self.edition}",
+            "title": f"USGS Mineral Commodity Summaries {self.edition}: world production by country",
             "description": (
                 f"Imported from {self.file} by chokepoint.importers.usgs. One material per commodity and "
                 f"production type, one supplies edge per producing country. {denom_text} {year_text} "
-                "Rows withheld (W), not available (NA), given only as a bound (>x) or blank are left out, "
-                "never read as zero; what is left below 1 is other or unknown producers. Capacity and "
-                "reserves are not used. critical_mineral marks the US 2022 critical minerals list."
-                + (" Only critical minerals are kept." if self.critical_only else "")
-                + " The graph has materials and countries only, no products."
-            ),
+                f"{DESCRIBE_REST}" + (" Only critical minerals are kept." if self.critical_only else "")
+                + " The graph has materials and countries only, no products."),
             "sources": {self.source_key: source},
             "nodes": materials + countries,
             "edges": edges,
         }
         self.skipped.sort(key=lambda entry: entry["row"])
-        result = ImportResult(document=document, skipped=self.skipped, summary=[])
+        by_category = ImportResult(document=document, skipped=self.skipped).skipped_by_category()
         summary = [
             f"read {rows_read} data rows from {self.file} ({encoding})",
-            f"made {len(materials)} materials ({sum(1 for n in materials if n.get('critical_mineral'))} critical), "
+            f"made {len(materials)} materials ({sum(1 for n in materials if n['critical_mineral'])} critical), "
             f"{len(countries)} countries, {len(edges)} supplies edges from {self.edge_rows} rows",
             f"denominator: {self.denominator}; " + year_text.lower().removeprefix("year: "),
-            f"skipped {len(self.skipped)} rows: {count_lines(result.skipped_by_category())}",
+            f"skipped {len(self.skipped)} rows: {count_lines(by_category)}",
             f"critical minerals from {critical_origin}",
             "capacity and reserves columns are not read (production only)",
         ]
-        empty = [name if raw.lower() == name.lower() else f"{name} (spelled '{raw}')"
-                 for name, raw in self.empty_commodities.items() if name not in self.commodities_with_nodes]
+        made = {node["label"].split(" / ")[0] for node in materials}
+        empty = sorted(name if raw.lower() == name.lower() else f"{name} (spelled '{raw}')"
+                       for name, raw in self.empty.items() if name not in made)
         if empty:
-            summary.append("no production figures, no node: " + ", ".join(sorted(empty)))
+            summary.append("no production figures, no node: " + ", ".join(empty))
         if self.unnamed:
             summary.append("country names not recognised: " + ", ".join(
                 f"'{name}' (rows {', '.join(map(str, rows))})" for name, rows in sorted(self.unnamed.items())))
-        summary += self.notes
-        return ImportResult(document=document, skipped=self.skipped, summary=summary)
+        return ImportResult(document=document, skipped=self.skipped, summary=summary + self.notes)
+
+
+DESCRIBE_WORLD = (
+    "Shares are of world production: each country's production divided by the published "
+    "'World total (rounded)' row of its table, as USGS computes its leading-country percentages "
+    "(denominator: world). Where the rounded total is below the sum of the country rows the shares are "
+    "rescaled to the sum of the rows, and where a table has no world total the sum of its rows is used; "
+    "the node's note says so.")
+DESCRIBE_SUM = (
+    "Shares are of the sum of each table's rows: the listed countries plus the 'Other countries' row "
+    "(denominator: sum), not of the published rounded world total.")
+DESCRIBE_REST = (
+    "Rows withheld (W), not available (NA), given only as a bound (>x) or blank are left out, never read "
+    "as zero; what is left below 1 is other or unknown producers. Capacity and reserves are not used. "
+    "critical_mineral marks the US 2022 critical minerals list.")
