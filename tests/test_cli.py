@@ -197,6 +197,9 @@ def test_every_command_is_documented_in_readme():
     from conftest import REPO
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    for command in app.registered_commands:
-        name = command.name or command.callback.__name__
+    names = [command.name or command.callback.__name__.replace("_", "-") for command in app.registered_commands]
+    for group in app.registered_groups:
+        names += [f"{group.name} {c.name}" for c in group.typer_instance.registered_commands]
+    assert "import usgs" in names
+    for name in names:
         assert f"chokepoint {name}" in text or f"`{name}`" in text, name

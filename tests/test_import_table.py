@@ -265,7 +265,8 @@ def test_imported_graphs_have_no_products_and_validate():
                            (import_usgs(FIXTURES / "usgs_quirks.csv"), "usgs_quirks.csv")):
         document, warnings = validate.parse_document(result.document, origin)
         assert document.nodes
-        assert all("no product" in w for w in warnings), warnings
+        # the quirks fixture's gizmo sums to 1.05 of its rounded world total: kept, then normalised
+        assert all("no product" in w or "normalised to 1" in w for w in warnings), warnings
     with_products = import_table(FIXTURES / "table_quantities.csv", requires=FIXTURES / "table_requires.csv")
     document, warnings = validate.parse_document(with_products.document, "with-requires")
     assert warnings == []

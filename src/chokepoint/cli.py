@@ -166,8 +166,13 @@ def _print_target(out, frame, threshold, title):
     if frame.empty:
         out.print(f"{title}: no items tested (no critical minerals; use --all)")
         return
+    def facts(text):
+        ids = [f for f in str(text or "").split(", ") if f]
+        return ", ".join(ids[:3]) + (f" +{len(ids) - 3} more" if len(ids) > 3 else "")
+
     show = frame.copy()
     show["top share"] = [share(r) for r in frame.itertuples()]
+    show["facts"] = show["facts"].map(facts)
     show = show[["id", "stage", "top_country", "top share", "hhi", "status", "capacity_needed", "facts"]]
     show.columns = ["id", "stage", "top", "share", "HHI", "status", "new capacity", "facts"]
     out.print(frame_table(show, title, formats={"new capacity": pct, "HHI": lambda v: "" if v != v else f"{v:,.0f}"}))
@@ -273,4 +278,4 @@ def main() -> None:
 
 
 # Commands defined in their own modules register themselves on ``app``.
-from . import cli_export, cli_scale  # noqa: E402,F401
+from . import cli_export, cli_import, cli_scale  # noqa: E402,F401

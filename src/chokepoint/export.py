@@ -87,7 +87,8 @@ def to_export_digraph(graph, *, with_cutoff=(), blocs=(), analysis: bool = True)
 
     Node ids that are not NMTOKEN-safe are mapped to ``<cleaned>_<hash>`` and the original is kept
     in ``doc_id``. Graph attributes hold the document-level fields (``name``, ``title``,
-    ``description``, ``sources``) and the ``scenario``.
+    ``description``, ``sources``) and the ``scenario``; ``_edge_order`` (private, never written)
+    keeps the document's edge order, which networkx's adjacency order does not.
     """
     g = graph if isinstance(graph, Graph) else load_graph(graph)
     ids = export_ids(list(g.nodes))
@@ -146,7 +147,22 @@ def to_export_digraph(graph, *, with_cutoff=(), blocs=(), analysis: bool = True)
         if edge.share is not None and edge.share.point > 0:
             attrs["weight"] = edge.share.point
         out.add_edge(ids[edge.from_], ids[edge.to], **attrs)
+    out.graph["_edge_order"] = {(ids[e.from_], ids[e.to]): i for i, e in enumerate(g.document.edges)}
     return out
+
+
+def _edges(digraph: nx.DiGraph) -> list:
+    """(u, v, attrs) in the document's order when the graph records it, else networkx's order."""
+    edges = list(digraph.edges(data=True))
+    order = digraph.graph.get("_edge_order")
+    if order:
+        edges.sort(key=lambda e: order.get((e[0], e[1]), len(order)))
+    return edges
+
+
+def _public(meta: dict) -> dict:
+    """Graph attributes to write: private ones (leading underscore) stay in memory."""
+    return {k: v for k, v in meta.items() if not str(k).startswith("_")}
 
 
 def export_ids(idents: list[str]) -> dict[str, str]:
@@ -154,6 +170,8 @@ def export_ids(idents: list[str]) -> dict[str, str]:
     taken = {i for i in idents if _SAFE_ID.fullmatch(i)}
     result = {}
     for ident in idents:
+        if ident in result:
+            continue
         if _SAFE_ID.fullmatch(ident):
             result[ident] = ident
             continue
@@ -398,12 +416,12 @@ def graphml_text(digraph: nx.DiGraph) -> str:
     """
     ids, nodes = _safe_nodes(digraph)
     node_cols = _columns((a for _, a in nodes), "node")
-    edge_cols = _columns((a for _, _, a in digraph.edges(data=True)), "edge")
+    edge_cols = _columns((a for _, _, a in _edges(digraph)), "edge")
     node_keys, edge_keys = _key_ids(node_cols, "n."), _key_ids(edge_cols, "e.")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', _comment(f"{MARKER} ({GENERATOR})")]
     lines.append(f'<graphml xmlns="{GRAPHML_NS}">')
-    if digraph.graph:
-        lines.append("  " + _comment("chokepoint-meta: " + _meta_json(digraph.graph)))
+    if _public(digraph.graph):
+        lines.append("  " + _comment("chokepoint-meta: " + _meta_json(_public(digraph.graph))))
     for scope, cols, keys in (("node", node_cols, node_keys), ("edge", edge_cols, edge_keys)):
         for name, kind in cols:
             lines.append(f'  <key id={_attr(keys[name])} for="{scope}" attr.name={_attr(name)} attr.type="{kind}"/>')
@@ -412,7 +430,7 @@ def graphml_text(digraph: nx.DiGraph) -> str:
         lines.append(f"    <node id={_attr(node)}>")
         lines.extend(_data_lines(attrs, node_cols, node_keys, "node"))
         lines.append("    </node>")
-    for index, (u, v, attrs) in enumerate(digraph.edges(data=True)):
+    for index, (u, v, attrs) in enumerate(_edges(digraph)):
         lines.append(f'    <edge id="e{index}" source={_attr(ids[str(u)])} target={_attr(ids[str(v)])}>')
         lines.extend(_data_lines(attrs, edge_cols, edge_keys, "edge"))
         lines.append("    </edge>")
@@ -571,31 +589,46 @@ def _document(nodes, edges, meta: dict, path) -> dict:
 # --- node-link JSON ---------------------------------------------------------------------------
 
 def node_link(digraph: nx.DiGraph) -> dict:
-    """networkx node-link data (``edges`` key, as ``nx.node_link_graph`` reads by default)."""
+    """networkx node-link data; edge ends are ``from``/``to`` as in the file format, because
+    ``source`` is the edge's citation. Read it with
+    ``nx.node_link_graph(data, source="from", target="to")``.
+    """
     nodes = []
     for node, attrs in digraph.nodes(data=True):
         entry = {"id": node}
         entry.update({k: v for k, v in ((k, _scalar(v)) for k, v in attrs.items()) if v is not None})
         nodes.append(entry)
     edges = []
-    for u, v, attrs in digraph.edges(data=True):
-        entry = {"source": u, "target": v}
-        entry.update({k: x for k, x in ((k, _scalar(x)) for k, x in attrs.items()) if x is not None})
+    for u, v, attrs in _edges(digraph):
+        entry = {"from": u, "to": v}
+        entry.update({k: x for k, x in ((k, _scalar(x)) for k, x in attrs.items())
+                      if x is not None and k not in entry})
         edges.append(entry)
     graph = {"generator": GENERATOR}
-    graph.update({k: v for k, v in digraph.graph.items() if k != "generator"})
+    graph.update({k: v for k, v in _public(digraph.graph).items() if k != "generator"})
     return {"directed": True, "multigraph": False, "graph": graph, "nodes": nodes, "edges": edges}
 
 
 def node_link_to_data(data) -> dict:
-    """A node-link JSON export (``edges`` or ``links``) as a graph document dict."""
+    """A node-link JSON export as a graph document dict.
+
+    Edges under ``edges`` or ``links``, with ends ``from``/``to`` (ours) or ``source``/``target``
+    (networkx's default; an edge attribute ``source`` cannot exist then).
+    """
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         raise InputError("node-link JSON: expected an object with a 'nodes' list")
     links = data.get("edges", data.get("links", []))
+    if not isinstance(links, list) or not all(isinstance(e, dict) for e in links):
+        raise InputError("node-link JSON: 'edges' must be a list of objects")
     meta = data.get("graph") or {}
-    nodes = [(n["id"], {k: v for k, v in n.items() if k != "id"}) for n in data["nodes"]]
-    edges = [(e["source"], e["target"], {k: v for k, v in e.items() if k not in ("source", "target")})
-             for e in links]
+    try:
+        nodes = [(n["id"], {k: v for k, v in n.items() if k != "id"}) for n in data["nodes"]]
+        edges = []
+        for e in links:
+            ends = ("from", "to") if "from" in e else ("source", "target")
+            edges.append((e[ends[0]], e[ends[1]], {k: v for k, v in e.items() if k not in ends}))
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"node-link JSON: a node or edge lacks {exc}") from None
     return _document(nodes, edges, meta if "name" in meta else {}, meta.get("name", "graph"))
 
 
@@ -614,9 +647,9 @@ def gexf_text(digraph: nx.DiGraph) -> str:
     ids, nodes = _safe_nodes(digraph)
     node_cols = [(n, k) for n, k in _columns((a for _, a in nodes), "node")
                  if n not in VISUAL and n != "label"]
-    edge_cols = [(n, k) for n, k in _columns((a for _, _, a in digraph.edges(data=True)), "edge")
+    edge_cols = [(n, k) for n, k in _columns((a for _, _, a in _edges(digraph)), "edge")
                  if n not in VISUAL and n != "label"]
-    meta = digraph.graph
+    meta = _public(digraph.graph)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', _comment(f"{MARKER} ({GENERATOR})"),
              '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:viz="http://www.gexf.net/1.2draft/viz" version="1.2">',
              "  <meta>", f"    <creator>{_esc(GENERATOR)}</creator>"]
@@ -642,7 +675,7 @@ def gexf_text(digraph: nx.DiGraph) -> str:
         lines.append(f'        <viz:size value="{float(size if _positive(size) else 10.0)!r}"/>')
         lines.append("      </node>")
     lines += ["    </nodes>", "    <edges>"]
-    for index, (u, v, attrs) in enumerate(digraph.edges(data=True)):
+    for index, (u, v, attrs) in enumerate(_edges(digraph)):
         weight = _scalar(attrs.get("weight"))
         extra = f' weight="{float(weight)!r}"' if _positive(weight) else ""
         lines.append(f'      <edge id="{index}" source={_attr(ids[str(u)])} target={_attr(ids[str(v)])}{extra}>')
@@ -678,7 +711,7 @@ def csv_texts(digraph: nx.DiGraph) -> tuple[str, str]:
         return buffer.getvalue()
 
     nodes = table(("id",), [((n,), a) for n, a in digraph.nodes(data=True)], "node")
-    edges = table(("from", "to"), [((u, v), a) for u, v, a in digraph.edges(data=True)], "edge")
+    edges = table(("from", "to"), [((u, v), a) for u, v, a in _edges(digraph)], "edge")
     return nodes, edges
 
 

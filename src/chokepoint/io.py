@@ -204,12 +204,43 @@ def _resolve_includes(data, origin: str, chain: tuple[str, ...]):
     return nodes, edges, sources
 
 
-def dump_document(document, fmt: str) -> str:
-    """A document (or a :class:`Graph`) as YAML or JSON text with the file format's names."""
-    data = document.document.to_dict() if isinstance(document, Graph) else document.to_dict()
+#: First line of the YAML graph files chokepoint writes (so they may be replaced without --force).
+YAML_MARKER = "# written by chokepoint"
+
+
+def dump_document(document, fmt: str, *, header: str | None = None) -> str:
+    """A document (a :class:`Graph`, a ``Document`` or plain data) as YAML or JSON text.
+
+    ``header`` (YAML only) is written as comment lines after the ``# written by chokepoint`` line.
+    """
+    if isinstance(document, Graph):
+        data = document.document.to_dict()
+    elif isinstance(document, dict):
+        data = document
+    else:
+        data = document.to_dict()
     if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    lines = [YAML_MARKER] + [f"# {line}".rstrip() for line in (header or "").splitlines()]
+    return "\n".join(lines) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def written_by_chokepoint_graph(path: Path) -> bool:
+    """Whether an existing file is a graph file chokepoint wrote (YAML marker, or a JSON graph)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    if head.startswith(YAML_MARKER.encode()):
+        return True
+    if path.suffix == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(data, dict) and {"name", "title", "nodes"} <= set(data)
+    return False
 
 
 def atomic_write(path: str | os.PathLike, content: str | bytes, *, force: bool = True) -> Path:
@@ -242,10 +273,17 @@ def atomic_write(path: str | os.PathLike, content: str | bytes, *, force: bool =
     return target
 
 
-def save_graph(graph, path: str | os.PathLike, *, force: bool = True) -> Path:
-    """Write a graph or document as YAML or JSON (by the file's extension), atomically."""
+def save_graph(graph, path: str | os.PathLike, *, force: bool = False, header: str | None = None) -> Path:
+    """Write a graph, document or document data as YAML or JSON (by the file's extension), atomically.
+
+    An existing file is replaced when chokepoint wrote it; any other file only with ``force``.
+    """
     target = Path(path)
+    if target.suffix not in GRAPH_SUFFIXES:
+        raise InputError(f"{target}: a graph file ends in .yaml, .yml or .json")
+    if target.exists() and not force and not written_by_chokepoint_graph(target):
+        raise InputError(f"{target}: exists and was not written by chokepoint; pass --force to overwrite it")
     fmt = "json" if target.suffix == ".json" else "yaml"
-    return atomic_write(target, dump_document(graph, fmt), force=force)
+    return atomic_write(target, dump_document(graph, fmt, header=header), force=True)
 
 

@@ -35,8 +35,10 @@ How the file's quirks are read (each is tested on the shipped file):
 
 Denominators: ``"world"`` divides by the published ``World total (rounded)`` row, as USGS does for
 its leading-country percentages (Table 5). Because that total is rounded, the country shares of a
-table can sum past 1; they are then rescaled to the sum of the table's rows (countries plus other
-countries), which the node's note and the summary say. When a table has no usable world total the
+table can sum past 1: up to the validator's rounding tolerance (1.05) they are kept as published
+(the graph's figures are USGS's; analyses normalise them, with a warning); past it (kaolin's world
+total is a tenth of its rows) they are rescaled to the sum of the table's rows (countries plus
+other countries), which the node's note and the summary say. When a table has no usable world total the
 sum of its rows is used and said. ``"sum"`` always divides by the sum of the table's rows: the
 listed countries plus the ``Other countries`` row (so that production not attributed to a country
 stays as the remainder rather than inflating every listed country's share).
@@ -56,6 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..countries import country_name, resolve_country
+from ..validate import SUM_TOLERANCE
 from ..errors import InputError, UnknownCountryError
 from . import ImportResult, clean_text, count_lines, fmt_number, read_csv_frame, round_shares, slugify
 
@@ -600,7 +603,7 @@ class _Builder:
         listed, rows_sum = sum(totals.values()), sum(totals.values()) + unattributed
         sum_label = f"sum of the table's rows {fmt_number(rows_sum)}"
         notes = [f"Unit: {unit or 'not given'}."]
-        if mode == "world" and listed / world_value > 1 + 1e-9:
+        if mode == "world" and listed / world_value > SUM_TOLERANCE + 1e-9:
             denominator, denom_label = rows_sum, sum_label
             notes.append(f"The world total {fmt_number(world_value)} is below the sum of the country rows "
                          f"{fmt_number(listed)} (shares summed to {listed / world_value:.3f}); shares are "
@@ -610,6 +613,11 @@ class _Builder:
         elif mode == "world":
             denominator, denom_label = world_value, f"world total {fmt_number(world_value)} (rounded)"
             notes.append(f"Shares of the world total ({fmt_number(world_value)}, rounded) for {year}.")
+            if listed / world_value > 1 + 1e-9:
+                notes.append(f"The country rows sum to {listed / world_value:.3f} of the rounded world total; "
+                             "the shares are kept as USGS computes them, and analyses normalise them to 1.")
+                self.notes.append(f"{node_id}: country shares sum to {listed / world_value:.3f} of the rounded "
+                                  "world total (within the 1.05 rounding tolerance; kept as published)")
         elif mode == "sum-fallback":
             denominator, denom_label = rows_sum, sum_label
             why = "no world total row" if world is None else "no figure in the world total row"
@@ -634,7 +642,9 @@ class _Builder:
                            "critical_mineral": critical, "note": " ".join(notes)})
 
         codes = sorted(totals, key=lambda c: (-totals[c], c))
-        for code, share in zip(codes, round_shares([totals[c] / denominator for c in codes], total_cap=1.0)):
+        raw_shares = [totals[c] / denominator for c in codes]
+        cap = 1.0 if math.fsum(raw_shares) <= 1.0 + 1e-9 else None  # kept-as-published sums stay as they are
+        for code, share in zip(codes, round_shares(raw_shares, total_cap=cap)):
             rows = by_code[code]
             self.edge_rows += len(rows)
             bits = []

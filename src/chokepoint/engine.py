@@ -1,0 +1,875 @@
+"""The compiled propagation engine: many scenarios at once on arrays.
+
+:func:`compile_graph` turns a :class:`~chokepoint.graph.Graph` (or, for graphs too large to hold
+as pydantic objects, plain node and edge arrays: :func:`compile_arrays`, :func:`compile_tables`)
+into a frozen :class:`CompiledGraph`: int32 indices, CSR lists of suppliers (point shares and the
+unknown remainder) and of inputs per node, node kinds, ``needs`` flags, facility -> country, and
+the nodes renumbered in topological levels over the strongly connected components, so that a
+level is a contiguous block of rows and a cycle is iterated as a block.
+
+:func:`evaluate` pushes a matrix of scenarios (one column each) through the levels: a
+share-weighted sparse product for suppliers, a minimum (``needs: all``) or maximum
+(``needs: any``) over inputs, spare capacity element-wise, cycles iterated from full availability
+down to the largest fixed point, column by column to a tolerance. Scenario columns are evaluated
+in chunks that bound memory. The semantics are those of :mod:`chokepoint.propagate`, the
+reference, which the tests hold the engine to (1e-9; in practice the results are identical on
+acyclic graphs, the same floating-point operations in the same order).
+
+Every column is computed independently of the others (a cycle stops iterating per column), so a
+result does not depend on how the scenarios were chunked or spread over workers.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, Sequence
+
+import numpy as np
+
+try:  # the raw kernel behind scipy's ``csr @ dense``: no checks, writes into our buffer
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+except Exception:  # pragma: no cover - scipy moved it; fall back to the public operator
+    _csr_matvecs = None
+
+KINDS = ("country", "facility", "material", "component", "product")
+KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
+COUNTRY, FACILITY, MATERIAL, COMPONENT, PRODUCT = range(5)
+SUPPLIES, REQUIRES = 0, 1
+
+#: Cycles stop iterating (per scenario column) when no value changes by more than this.
+TOLERANCE = 1e-13
+MAX_ITERATIONS = 100_000
+#: A node is short when its availability is below ``1 - SHORT``.
+SHORT = 1e-12
+#: Default working memory for the availability matrix of one chunk of scenarios.
+DEFAULT_MEMORY = 1 << 30
+
+# group codes inside a level: what the node's base value is, then how its inputs combine
+_BASE_COUNTRY, _BASE_FACILITY, _BASE_SUPPLIED, _BASE_ONE = range(4)
+_IN_NONE, _IN_ALL, _IN_ANY = range(3)
+_HUB = 64  # nodes with more inputs than this are reduced one by one
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledGraph:
+    """A graph compiled to arrays, nodes renumbered by topological level.
+
+    Row ``i`` of every per-node array is the node ``ids[i]``; ``original[i]`` is its position in
+    the source document. Levels: rows ``level_ptr[l]:level_ptr[l + 1]``, of which rows from
+    ``cyclic_ptr[l]`` on belong to cycles (strongly connected components of more than one node)
+    and are iterated together.
+    """
+
+    name: str
+    ids: tuple
+    kind: np.ndarray            # int8 codes, see KINDS
+    needs_any: np.ndarray       # bool
+    country: np.ndarray         # int32: a facility's country row, -1 otherwise
+    stockpile: np.ndarray       # float64 months of cover (0 when none)
+    sup_ptr: np.ndarray         # int64 (n + 1): suppliers of row i are sup_src[sup_ptr[i]:sup_ptr[i + 1]]
+    sup_src: np.ndarray         # int32
+    sup_share: np.ndarray       # float64 point shares (normalised when an item's sum passes 1)
+    sup_low: np.ndarray         # float64 low end of each share as written (not normalised)
+    sup_high: np.ndarray        # float64 high end
+    remainder: np.ndarray       # float64 unknown remainder of each supplied item (1 elsewhere)
+    in_ptr: np.ndarray          # int64 (n + 1): inputs of row i are in_src[in_ptr[i]:in_ptr[i + 1]]
+    in_src: np.ndarray          # int32
+    level: np.ndarray           # int32 topological level of each row
+    level_ptr: np.ndarray       # int64 (levels + 1)
+    cyclic_ptr: np.ndarray      # int64 (levels)
+    scc: np.ndarray             # int32 strongly connected component of each row
+    products: np.ndarray        # int32 rows of the products (document order)
+    country_codes: tuple        # countries that supply something, sorted
+    country_rows: np.ndarray    # int32 rows of those countries
+    original: np.ndarray        # int64 document position of each row
+    group_ptr: np.ndarray = field(repr=False)   # int64 boundaries of same-kind groups inside levels
+    group_code: np.ndarray = field(repr=False)  # int8 base * 3 + inputs code of each group
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.sup_src) + len(self.in_src)
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.level_ptr) - 1
+
+    @property
+    def has_cycles(self) -> bool:
+        return bool(np.any(self.cyclic_ptr < self.level_ptr[1:]))
+
+    def __repr__(self) -> str:
+        return (f"<CompiledGraph {self.name!r}: {self.n_nodes:,} nodes, {len(self.sup_src):,} supplies, "
+                f"{len(self.in_src):,} requires, {self.n_levels} levels>")
+
+    @cached_property
+    def index(self) -> dict:
+        """Node id -> row."""
+        return {ident: row for row, ident in enumerate(self.ids)}
+
+    def rows(self, ids: Iterable) -> np.ndarray:
+        """Rows of the given node ids (or rows, passed through); unknown ids raise ``KeyError``."""
+        index = self.index
+        return np.fromiter((i if isinstance(i, (int, np.integer)) else index[i] for i in ids), dtype=np.int64)
+
+    def supply_keys(self) -> list[tuple[str, str]]:
+        """(supplier id, item id) of each supply edge, in the order of ``sup_src``."""
+        owner = np.repeat(np.arange(self.n_nodes), np.diff(self.sup_ptr))
+        return [(self.ids[s], self.ids[o]) for s, o in zip(self.sup_src.tolist(), owner.tolist())]
+
+    def to_dict(self, column: np.ndarray) -> dict:
+        """One column of :func:`evaluate` (all rows) as {node id: value}."""
+        return dict(zip(self.ids, np.asarray(column).tolist()))
+
+    def shares_from(self, overrides: dict) -> np.ndarray:
+        """A share vector in edge order from {(supplier, item): share} (Scenario.shares)."""
+        return np.array([overrides[key] for key in self.supply_keys()], dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------------------------
+# compiling
+
+
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def compile_graph(graph) -> CompiledGraph:
+    """Compile a :class:`~chokepoint.graph.Graph` (cached per graph object)."""
+    try:
+        return _CACHE[graph]
+    except (KeyError, TypeError):
+        pass
+    compiled = _compile_graph(graph)
+    try:
+        _CACHE[graph] = compiled
+    except TypeError:  # pragma: no cover - not weak-referenceable
+        pass
+    return compiled
+
+
+def _compile_graph(graph) -> CompiledGraph:
+    nodes = graph.document.nodes
+    ids = [node.id for node in nodes]
+    index = {ident: i for i, ident in enumerate(ids)}
+    n = len(ids)
+    kind = np.array([KIND_CODES[node.kind] for node in nodes], dtype=np.int8)
+    needs_any = np.array([node.needs == "any" for node in nodes], dtype=bool)
+    country = np.array([index.get(node.country, -1) if node.kind == "facility" else -1 for node in nodes],
+                       dtype=np.int64)
+    stockpile = np.array([node.stockpile_months or 0.0 for node in nodes], dtype=np.float64)
+    src, dst, etype, share, low, high = [], [], [], [], [], []
+    remainder = np.ones(n, dtype=np.float64)
+    # suppliers in the reference's order (graph.supplies), so that sums run in the same order
+    for item, supplies in graph.supplies.items():
+        to = index[item]
+        remainder[to] = graph.unknown_share(item)
+        for s in supplies:
+            src.append(index[s.supplier])
+            dst.append(to)
+            etype.append(SUPPLIES)
+            share.append(s.share)
+            low.append(s.edge.share.low)
+            high.append(s.edge.share.high)
+    for item, inputs in graph.inputs.items():
+        to = index[item]
+        for i in inputs:
+            src.append(index[i])
+            dst.append(to)
+            etype.append(REQUIRES)
+            share.append(0.0)
+            low.append(0.0)
+            high.append(0.0)
+    products = np.array([index[p] for p in graph.products], dtype=np.int64)
+    return compile_arrays(
+        ids=ids, kind=kind, edge_src=np.array(src, dtype=np.int64), edge_dst=np.array(dst, dtype=np.int64),
+        edge_type=np.array(etype, dtype=np.int8), share_low=np.array(low), share_high=np.array(high),
+        country=country, needs_any=needs_any, stockpile=stockpile, name=graph.name, products=products,
+        countries=graph.countries, supply_share=np.array(share), remainder=remainder,
+    )
+
+
+def compile_tables(nodes, edges, *, name: str = "") -> CompiledGraph:
+    """Compile straight from tables (pandas DataFrames or dicts of columns), no pydantic objects.
+
+    ``nodes``: ``id``, ``kind``, optional ``country`` (facilities), ``needs`` ("all"/"any"),
+    ``stockpile_months``. ``edges``: ``from``, ``to``, ``type`` ("supplies"/"requires"), and for
+    supplies either ``share`` (a number) or ``share_low`` and ``share_high``. The tables are
+    trusted (validate small graphs with :func:`chokepoint.load_graph`).
+    """
+    import pandas as pd
+
+    nodes = pd.DataFrame(nodes) if not isinstance(nodes, pd.DataFrame) else nodes
+    edges = pd.DataFrame(edges) if not isinstance(edges, pd.DataFrame) else edges
+    ids = pd.Index(nodes["id"].astype(str))
+    if not ids.is_unique:
+        raise ValueError("node ids must be unique")
+    kind = nodes["kind"].map(KIND_CODES)
+    if kind.isna().any():
+        raise ValueError(f"unknown node kind: {nodes['kind'][kind.isna()].iloc[0]!r}")
+    n = len(ids)
+    country = np.full(n, -1, dtype=np.int64)
+    if "country" in nodes:
+        where = nodes["country"].notna().to_numpy() & (kind.to_numpy() == FACILITY)
+        country[where] = ids.get_indexer(nodes["country"][where].astype(str))
+    needs_any = (nodes["needs"].to_numpy() == "any") if "needs" in nodes else np.zeros(n, dtype=bool)
+    stockpile = (nodes["stockpile_months"].fillna(0.0).to_numpy(dtype=np.float64) if "stockpile_months" in nodes
+                 else np.zeros(n))
+    src = ids.get_indexer(edges["from"].astype(str))
+    dst = ids.get_indexer(edges["to"].astype(str))
+    if (src < 0).any() or (dst < 0).any():
+        bad = edges[(src < 0) | (dst < 0)].iloc[0]
+        raise ValueError(f"edge {bad['from']} -> {bad['to']}: unknown node")
+    etype = np.where(edges["type"].to_numpy() == "supplies", SUPPLIES, REQUIRES).astype(np.int8)
+    if "share_low" in edges:
+        low = edges["share_low"].fillna(0.0).to_numpy(dtype=np.float64)
+        high = edges["share_high"].fillna(0.0).to_numpy(dtype=np.float64)
+    else:
+        low = high = edges["share"].fillna(0.0).to_numpy(dtype=np.float64) if "share" in edges else np.zeros(len(src))
+    return compile_arrays(ids=list(ids), kind=kind.to_numpy(dtype=np.int8), edge_src=src, edge_dst=dst,
+                          edge_type=etype, share_low=low, share_high=high, country=country, needs_any=needs_any,
+                          stockpile=stockpile, name=name)
+
+
+def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, share_low=None, share_high=None,
+                   country=None, needs_any=None, stockpile=None, name: str = "", products=None, countries=None,
+                   supply_share=None, remainder=None) -> CompiledGraph:
+    """Compile from integer arrays: the fast path for generated and imported graphs.
+
+    Parameters
+    ----------
+    ids
+        Node ids, one per node (document order).
+    kind
+        Node kind codes (:data:`KIND_CODES`).
+    edge_src, edge_dst, edge_type
+        Edges as node positions; ``edge_type`` 0 for supplies (supplier -> item), 1 for requires
+        (input -> consumer).
+    share_low, share_high
+        Each supplies edge's share range (equal for a point); ignored for requires edges.
+    country
+        Each facility's country position (-1 for other nodes).
+    needs_any, stockpile
+        ``needs: any`` flags and months of stockpile.
+    products, countries
+        Product positions and supplying country codes; derived when omitted.
+    supply_share, remainder
+        Normalised point shares (per edge) and unknown remainder (per node) computed elsewhere
+        (the graph path passes the reference's own figures); derived when omitted.
+    """
+    n = len(ids)
+    kind = np.asarray(kind, dtype=np.int8)
+    src = np.asarray(edge_src, dtype=np.int64)
+    dst = np.asarray(edge_dst, dtype=np.int64)
+    etype = np.asarray(edge_type, dtype=np.int8)
+    m = len(src)
+    low = np.zeros(m) if share_low is None else np.asarray(share_low, dtype=np.float64)
+    high = low if share_high is None else np.asarray(share_high, dtype=np.float64)
+    country = np.full(n, -1, dtype=np.int64) if country is None else np.asarray(country, dtype=np.int64)
+    needs_any = np.zeros(n, dtype=bool) if needs_any is None else np.asarray(needs_any, dtype=bool)
+    stockpile = np.zeros(n) if stockpile is None else np.asarray(stockpile, dtype=np.float64)
+    is_sup = etype == SUPPLIES
+
+    # shares: point = midpoint; scaled down per item when the points sum past 1
+    if supply_share is None:
+        point = (low + high) / 2
+        total = np.bincount(dst[is_sup], weights=point[is_sup], minlength=n)
+        scale = np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
+        share = np.where(is_sup, point * scale[dst], 0.0)
+    else:
+        share = np.asarray(supply_share, dtype=np.float64)
+
+    # dependencies: supplies, requires, and a facility's country
+    fac = np.flatnonzero(country >= 0)
+    dep_src = np.concatenate([src, country[fac]])
+    dep_dst = np.concatenate([dst, fac])
+    level_of, scc, cyclic = _levels(n, dep_src, dep_dst)
+
+    # order rows: level, then cyclic part last, then group (base, inputs), more inputs first
+    has_sup = np.bincount(dst[is_sup], minlength=n) > 0
+    indeg = np.bincount(dst[~is_sup], minlength=n)
+    base = np.full(n, _BASE_ONE, dtype=np.int8)
+    base[has_sup] = _BASE_SUPPLIED
+    base[kind == FACILITY] = _BASE_FACILITY
+    base[kind == COUNTRY] = _BASE_COUNTRY
+    inputs = np.where(indeg == 0, _IN_NONE, np.where(needs_any, _IN_ANY, _IN_ALL)).astype(np.int8)
+    code = (base * 3 + inputs).astype(np.int8)
+    perm = np.lexsort((np.arange(n), -indeg, code, cyclic, level_of))
+    inv = np.empty(n, dtype=np.int64)
+    inv[perm] = np.arange(n)
+
+    lv = level_of[perm]
+    n_levels = int(lv.max()) + 1 if n else 0
+    level_ptr = np.searchsorted(lv, np.arange(n_levels + 1)).astype(np.int64)
+    cyc = cyclic[perm]
+    cyclic_ptr = np.array([level_ptr[i] + np.count_nonzero(~cyc[level_ptr[i]:level_ptr[i + 1]])
+                           for i in range(n_levels)], dtype=np.int64)
+    # groups: maximal runs of the same (level, cyclic part, code)
+    key = (lv.astype(np.int64) * 2 + cyc) * 16 + code[perm]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if n else np.zeros(0, dtype=np.int64)
+    group_ptr = np.r_[starts, n].astype(np.int64)
+    group_code = code[perm][starts].astype(np.int8)
+
+    # CSR of suppliers (stable: keeps the given order within an item) and of inputs (by source)
+    s_idx = np.flatnonzero(is_sup)
+    s_dst = inv[dst[s_idx]]
+    order = np.argsort(s_dst, kind="stable")
+    s_idx = s_idx[order]
+    sup_ptr = np.r_[0, np.cumsum(np.bincount(s_dst, minlength=n))].astype(np.int64)
+    sup_src = inv[src[s_idx]].astype(np.int32)
+    r_idx = np.flatnonzero(~is_sup)
+    r_dst = inv[dst[r_idx]]
+    r_src = inv[src[r_idx]]
+    order = np.lexsort((r_src, r_dst))
+    in_ptr = np.r_[0, np.cumsum(np.bincount(r_dst, minlength=n))].astype(np.int64)
+    in_src = r_src[order].astype(np.int32)
+
+    if remainder is None:
+        sums = np.zeros(n)
+        sup_share_sorted = share[s_idx]
+        if len(s_idx):
+            nonempty = np.flatnonzero(np.diff(sup_ptr) > 0)
+            sums[nonempty] = np.add.reduceat(sup_share_sorted, sup_ptr[nonempty])
+        rem = np.where(np.diff(sup_ptr) > 0, np.maximum(0.0, 1.0 - sums), 1.0)
+    else:
+        rem = np.asarray(remainder, dtype=np.float64)[perm]
+
+    kind_p = kind[perm]
+    if products is None:
+        prod = np.flatnonzero(kind == PRODUCT)
+        if not len(prod):
+            used = np.zeros(n, dtype=bool)
+            used[src[~is_sup]] = True
+            prod = np.flatnonzero((kind >= MATERIAL) & ~used)
+        products = prod
+    products = inv[np.asarray(products, dtype=np.int64)].astype(np.int32)
+    ids_p = tuple(ids[i] for i in perm.tolist())
+    if countries is None:
+        sup_rows = src[s_idx]
+        owners = np.where(kind[sup_rows] == COUNTRY, sup_rows, country[sup_rows])
+        found = np.unique(np.concatenate([owners[owners >= 0], country[fac]]))
+        countries = sorted(ids[i] for i in found.tolist())
+    countries = tuple(countries)
+    index = {ids[i]: inv[i] for i in np.flatnonzero(kind == COUNTRY).tolist()}
+    country_rows = np.array([index[c] for c in countries], dtype=np.int32)
+    country_p = country[perm]
+    country_p = np.where(country_p >= 0, inv[np.maximum(country_p, 0)], -1).astype(np.int32)
+    return CompiledGraph(
+        name=name, ids=ids_p, kind=kind_p, needs_any=needs_any[perm], country=country_p,
+        stockpile=stockpile[perm], sup_ptr=sup_ptr, sup_src=sup_src, sup_share=share[s_idx].astype(np.float64),
+        sup_low=low[s_idx], sup_high=high[s_idx], remainder=rem, in_ptr=in_ptr, in_src=in_src,
+        level=lv.astype(np.int32), level_ptr=level_ptr, cyclic_ptr=cyclic_ptr, scc=scc[perm].astype(np.int32),
+        products=products, country_codes=countries, country_rows=country_rows, original=perm.astype(np.int64),
+        group_ptr=group_ptr, group_code=group_code,
+    )
+
+
+def _levels(n: int, src: np.ndarray, dst: np.ndarray):
+    """Topological level (longest path over the SCC condensation), SCC id and cyclic flag per node."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import connected_components
+
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    adj = csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+    n_comp, comp = connected_components(adj, directed=True, connection="strong")
+    comp = comp.astype(np.int64)
+    size = np.bincount(comp, minlength=n_comp)
+    cyclic = size[comp] > 1
+    cyclic[src[src == dst]] = True
+    cs, cd = comp[src], comp[dst]
+    keep = cs != cd
+    cs, cd = cs[keep], cd[keep]
+    indeg = np.bincount(cd, minlength=n_comp)
+    order = np.argsort(cs, kind="stable")
+    targets = cd[order]
+    ptr = np.r_[0, np.cumsum(np.bincount(cs, minlength=n_comp))]
+    level = np.zeros(n_comp, dtype=np.int64)
+    frontier = np.flatnonzero(indeg == 0)
+    depth = 0
+    while frontier.size:
+        level[frontier] = depth
+        counts = ptr[frontier + 1] - ptr[frontier]
+        total = int(counts.sum())
+        if not total:
+            break
+        offsets = np.repeat(ptr[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
+        hit, times = np.unique(targets[offsets], return_counts=True)
+        indeg[hit] -= times
+        frontier = hit[indeg[hit] == 0]
+        depth += 1
+    return level[comp], comp, cyclic
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluating
+
+
+@dataclass
+class _Scenarios:
+    """Forced zeros (cut countries, knocked-out nodes) as (row, column) pairs sorted by row."""
+
+    count: int
+    rows: np.ndarray
+    cols: np.ndarray
+
+    def take(self, start: int, stop: int) -> "_Scenarios":
+        keep = (self.cols >= start) & (self.cols < stop)
+        return _Scenarios(stop - start, self.rows[keep], self.cols[keep] - start)
+
+
+def scenario_matrix(compiled: CompiledGraph, cuts=None, knockout=None, count: int | None = None) -> _Scenarios:
+    """Forced zeros for a list of cuts (country ids or rows) and knockouts (node ids or rows).
+
+    Ids that are not nodes of the graph are ignored (a country absent from the graph cuts nothing).
+    """
+    lists = [x for x in (cuts, knockout) if x is not None]
+    if count is None:
+        count = len(lists[0]) if lists else 1
+    rows, cols = [], []
+    index = compiled.index
+    for spec in lists:
+        if len(spec) != count:
+            raise ValueError(f"{len(spec)} scenario entries for {count} scenarios")
+        for col, entry in enumerate(spec):
+            if entry is None:
+                continue
+            if isinstance(entry, (str, int, np.integer)):
+                entry = (entry,)
+            for ident in entry:
+                row = int(ident) if isinstance(ident, (int, np.integer)) else index.get(ident)
+                if row is not None:
+                    rows.append(row)
+                    cols.append(col)
+    rows_a = np.array(rows, dtype=np.int64)
+    cols_a = np.array(cols, dtype=np.int64)
+    order = np.lexsort((cols_a, rows_a))
+    return _Scenarios(count, rows_a[order], cols_a[order])
+
+
+def default_chunk(compiled: CompiledGraph, count: int, *, memory: int = DEFAULT_MEMORY, itemsize: int = 8) -> int:
+    """Scenario columns per chunk so the availability matrix stays within ``memory`` bytes."""
+    per_column = max(1, compiled.n_nodes) * itemsize * 1.25
+    return int(max(1, min(count, memory // per_column)))
+
+
+def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacity=0.0, shares=None,
+             rows=None, chunk: int | None = None, dtype=np.float64, months: bool = False,
+             memory: int = DEFAULT_MEMORY, threads: int = 1, progress=None, count: int | None = None):
+    """Availability of every node (or of ``rows``) under many scenarios: a (rows x scenarios) matrix.
+
+    Parameters
+    ----------
+    compiled
+        From :func:`compile_graph` / :func:`compile_arrays`.
+    cuts
+        One entry per scenario: the countries cut off (ids or rows; blocs already expanded).
+    knockout
+        One entry per scenario: nodes removed entirely (ids or rows).
+    spare_capacity
+        ``r``: surviving suppliers grow by ``r`` of their share (scalar, or one per scenario).
+    shares
+        Override of the point shares (Monte Carlo draws), in the order of ``compiled.sup_src``:
+        one vector for all scenarios or a (supply edges x scenarios) matrix. The remainder is then
+        ``max(0, 1 - sum)`` per item, as in the reference.
+    rows
+        Rows (or ids) to return; all rows when omitted.
+    chunk, memory
+        Scenario columns evaluated at once; by default as many as fit in ``memory`` bytes.
+    dtype
+        ``np.float64`` (default; agrees with the reference) or ``np.float32`` (faster, ~1e-6).
+    months
+        Also return months until shortage (NaN where none), as :func:`shortage_months`.
+    threads
+        Chunks evaluated in parallel threads (the kernels release the GIL).
+    progress
+        Called with the number of scenarios done after each chunk.
+    """
+    if isinstance(cuts, _Scenarios):
+        zeros = cuts
+    else:
+        zeros = scenario_matrix(compiled, cuts, knockout, count)
+    total = zeros.count
+    if shares is not None:
+        shares = np.asarray(shares, dtype=np.float64)
+        if shares.ndim == 2 and shares.shape[1] != total:
+            raise ValueError(f"shares has {shares.shape[1]} columns for {total} scenarios")
+        if shares.shape[0] != len(compiled.sup_src):
+            raise ValueError(f"shares has {shares.shape[0]} rows for {len(compiled.sup_src)} supply edges")
+    spare = np.asarray(spare_capacity, dtype=np.float64)
+    if spare.ndim and spare.shape[0] != total:
+        raise ValueError(f"{spare.shape[0]} spare capacities for {total} scenarios")
+    out_rows = None if rows is None else compiled.rows(rows)
+    n_out = compiled.n_nodes if out_rows is None else len(out_rows)
+    itemsize = np.dtype(dtype).itemsize
+    if chunk is None:
+        chunk = default_chunk(compiled, total, memory=memory, itemsize=itemsize)
+        if threads > 1 and total > 1:
+            chunk = max(1, min(chunk, -(-total // threads)))
+    chunk = max(1, int(chunk))
+    result = np.empty((n_out, total), dtype=dtype)
+    result_months = np.empty((n_out, total), dtype=np.float64) if months else None
+    plan = _plan(compiled)
+    bounds = [(s, min(total, s + chunk)) for s in range(0, total, chunk)]
+
+    def run(bound):
+        start, stop = bound
+        sh = None
+        if shares is not None:
+            sh = shares if shares.ndim == 1 else shares[:, start:stop]
+        sp = spare if not spare.ndim else spare[start:stop]
+        sub = zeros.take(start, stop)
+        avail = _evaluate_chunk(compiled, plan, sub, sp, sh, dtype)
+        result[:, start:stop] = avail if out_rows is None else avail[out_rows]
+        if months:
+            tm = _months_chunk(compiled, plan, sub, avail)
+            result_months[:, start:stop] = tm if out_rows is None else tm[out_rows]
+        return stop - start
+
+    done = 0
+    if threads > 1 and len(bounds) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for size in pool.map(run, bounds):
+                done += size
+                if progress is not None:
+                    progress(done)
+    else:
+        for bound in bounds:
+            done += run(bound)
+            if progress is not None:
+                progress(done)
+    if months:
+        return result, result_months
+    return result
+
+
+def evaluate_scenarios(compiled: CompiledGraph, scenarios, **options):
+    """:func:`evaluate` for a list of :class:`chokepoint.propagate.Scenario` objects."""
+    scenarios = list(scenarios)
+    cuts = [sorted(s.countries) for s in scenarios]
+    knock = [sorted(s.knockout) for s in scenarios]
+    spare = np.array([s.spare_capacity for s in scenarios], dtype=np.float64)
+    shares = None
+    if any(s.shares is not None for s in scenarios):
+        columns = [compiled.shares_from(s.shares) if s.shares is not None else compiled.sup_share for s in scenarios]
+        shares = np.stack(columns, axis=1) if columns else None
+    return evaluate(compiled, cuts, knockout=knock, spare_capacity=spare, shares=shares, **options)
+
+
+# plan: per group, the slices the kernels need (built once per compiled graph)
+
+@dataclass
+class _Group:
+    start: int
+    stop: int
+    base: int
+    inputs: int
+    degree: np.ndarray | None = None   # inputs per row (descending)
+    hubs: int = 0                      # leading rows with more than _HUB inputs
+
+
+@dataclass
+class _Level:
+    start: int
+    cyclic: int
+    stop: int
+    acyclic_groups: list
+    cyclic_groups: list
+
+
+_PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _plan(compiled: CompiledGraph) -> list[_Level]:
+    try:
+        return _PLANS[compiled]
+    except KeyError:
+        pass
+    groups = []
+    for g in range(len(compiled.group_code)):
+        start, stop = int(compiled.group_ptr[g]), int(compiled.group_ptr[g + 1])
+        code = int(compiled.group_code[g])
+        group = _Group(start, stop, code // 3, code % 3)
+        if group.inputs != _IN_NONE:
+            group.degree = np.diff(compiled.in_ptr[start:stop + 1])
+            group.hubs = int(np.count_nonzero(group.degree > _HUB))
+        groups.append(group)
+    levels = []
+    gi = 0
+    for lv in range(compiled.n_levels):
+        start, cyc, stop = int(compiled.level_ptr[lv]), int(compiled.cyclic_ptr[lv]), int(compiled.level_ptr[lv + 1])
+        acyclic, cyclic = [], []
+        while gi < len(groups) and groups[gi].start < stop:
+            (acyclic if groups[gi].start < cyc else cyclic).append(groups[gi])
+            gi += 1
+        levels.append(_Level(start, cyc, stop, acyclic, cyclic))
+    _PLANS[compiled] = levels
+    return levels
+
+
+def _evaluate_chunk(cg: CompiledGraph, plan, zeros: _Scenarios, spare, shares, dtype) -> np.ndarray:
+    n, S = cg.n_nodes, zeros.count
+    A = np.empty((n, S), dtype=dtype)
+    ctx = _Context(cg, A, spare, shares, dtype)
+    zr, zc = zeros.rows, zeros.cols
+    for level in plan:
+        for group in level.acyclic_groups:
+            _group_values(ctx, group, A[group.start:group.stop])
+        lo, hi = np.searchsorted(zr, [level.start, level.cyclic])
+        if hi > lo:
+            A[zr[lo:hi], zc[lo:hi]] = 0.0
+        if level.cyclic < level.stop:
+            _iterate_cycles(ctx, level, zr, zc)
+    return A
+
+
+class _Context:
+    """What the kernels share for one chunk: the matrix, options and scratch buffers."""
+
+    def __init__(self, cg, A, spare, shares, dtype):
+        self.cg, self.A, self.dtype = cg, A, dtype
+        self.S = A.shape[1]
+        self.spare = spare
+        self.scalar_spare = not np.ndim(spare)
+        self.shares = shares
+        self.sup_data = cg.sup_share.astype(dtype) if dtype != np.float64 else cg.sup_share
+        self.remainder = cg.remainder.astype(dtype) if dtype != np.float64 else cg.remainder
+        if shares is not None and shares.ndim == 1:
+            self.sup_data = shares.astype(dtype)
+            self.remainder = _remainder(cg, shares[:, None])[:, 0].astype(dtype)
+            self.shares = None
+        elif shares is not None:
+            self.remainder = _remainder(cg, shares)
+        block = max(16, (1 << 20) // max(1, self.S * np.dtype(dtype).itemsize))
+        self.block = block
+        self.buffer = np.empty((block, self.S), dtype=dtype)
+
+
+def _remainder(cg: CompiledGraph, shares: np.ndarray) -> np.ndarray:
+    """Unknown remainder per node and column for overriding shares: max(0, 1 - sum), summed in order."""
+    n = cg.n_nodes
+    rem = np.ones((n, shares.shape[1]), dtype=np.float64)
+    counts = np.diff(cg.sup_ptr)
+    rows = np.flatnonzero(counts > 0)
+    if not len(rows):
+        return rem
+    total = np.zeros((len(rows), shares.shape[1]))
+    deg = counts[rows]
+    for k in range(int(deg.max())):
+        sel = np.flatnonzero(deg > k)
+        total[sel] += shares[cg.sup_ptr[rows[sel]] + k]
+    rem[rows] = np.maximum(0.0, 1.0 - total)
+    return rem
+
+
+def _group_values(ctx: _Context, group: _Group, out: np.ndarray) -> None:
+    """Fill ``out`` (the group's rows) from the rows already computed."""
+    cg, A = ctx.cg, ctx.A
+    start, stop = group.start, group.stop
+    if group.base == _BASE_COUNTRY:
+        out.fill(1.0)
+    elif group.base == _BASE_FACILITY:
+        np.take(A, cg.country[start:stop], axis=0, out=out, mode="clip")
+    elif group.base == _BASE_SUPPLIED:
+        _supplied(ctx, start, stop, out)
+    elif group.inputs == _IN_NONE:
+        out.fill(1.0)
+    if group.inputs != _IN_NONE:
+        _combine_inputs(ctx, group, out, replace=group.base == _BASE_ONE)
+
+
+def _supplied(ctx: _Context, start: int, stop: int, out: np.ndarray) -> None:
+    cg, A = ctx.cg, ctx.A
+    e0, e1 = int(cg.sup_ptr[start]), int(cg.sup_ptr[stop])
+    if ctx.shares is None:
+        out.fill(0.0)
+        ptr = cg.sup_ptr[start:stop + 1] - e0
+        if _csr_matvecs is not None and A.flags.c_contiguous and out.flags.c_contiguous:
+            _csr_matvecs(stop - start, A.shape[0], ctx.S, ptr, cg.sup_src[e0:e1], ctx.sup_data[e0:e1],
+                         A.ravel(), out.reshape(-1))
+        else:  # pragma: no cover
+            from scipy.sparse import csr_array
+
+            matrix = csr_array((ctx.sup_data[e0:e1], cg.sup_src[e0:e1], ptr), shape=(stop - start, A.shape[0]))
+            out[...] = matrix @ A
+        out += ctx.remainder[start:stop, None]
+    else:
+        # per-column shares: sum share * availability supplier by supplier, in edge order
+        out.fill(0.0)
+        deg = np.diff(cg.sup_ptr[start:stop + 1])
+        base = cg.sup_ptr[start:stop]
+        for k in range(int(deg.max()) if len(deg) else 0):
+            sel = np.flatnonzero(deg > k)
+            edges = base[sel] + k
+            out[sel] += ctx.shares[edges] * A[cg.sup_src[edges]]
+        out += ctx.remainder[start:stop]
+    if ctx.scalar_spare:
+        if ctx.spare != 0.0:
+            out *= 1.0 + float(ctx.spare)
+            np.minimum(out, 1.0, out=out)
+    else:
+        out *= 1.0 + ctx.spare
+        np.minimum(out, 1.0, out=out)
+
+
+def _combine_inputs(ctx: _Context, group: _Group, out: np.ndarray, *, replace: bool) -> None:
+    """``out = min(out, min/max over inputs)``; rows are sorted by number of inputs, descending."""
+    cg, A = ctx.cg, ctx.A
+    op = np.maximum if group.inputs == _IN_ANY else np.minimum
+    reduce = op.reduce
+    start = group.start
+    deg = group.degree
+    ptr = cg.in_ptr
+    src = cg.in_src
+    buf = ctx.buffer
+    B = ctx.block
+    # hubs: many inputs each, reduced one node at a time in blocks of inputs
+    for r in range(group.hubs):
+        e0, e1 = int(ptr[start + r]), int(ptr[start + r + 1])
+        acc = None
+        for b in range(e0, e1, B):
+            part = buf[:min(B, e1 - b)]
+            np.take(A, src[b:min(e1, b + B)], axis=0, out=part, mode="clip")
+            value = reduce(part, axis=0)
+            acc = value if acc is None else op(acc, value, out=acc)
+        if replace:
+            out[r] = acc
+        else:
+            op_min = np.minimum
+            op_min(out[r], acc, out=out[r])
+    # the rest: step k takes the k-th input of every row that has more than k inputs
+    n_rows = len(deg)
+    for b0 in range(group.hubs, n_rows, B):
+        b1 = min(n_rows, b0 + B)
+        block_deg = deg[b0:b1]
+        first = ptr[start + b0:start + b1]
+        kmax = int(block_deg[0])
+        target = out[b0:b1]
+        for k in range(kmax):
+            m = b1 - b0 if k < block_deg[-1] else int(np.count_nonzero(block_deg > k))
+            idx = src[first[:m] + k]
+            if k == 0 and replace:
+                np.take(A, idx, axis=0, out=target[:m], mode="clip")
+                continue
+            part = buf[:m]
+            np.take(A, idx, axis=0, out=part, mode="clip")
+            if k == 0 or replace:
+                if group.inputs == _IN_ANY and not replace:
+                    # combine the alternatives first, then bound the base value by them
+                    break
+                op(target[:m], part, out=target[:m])
+            else:
+                op(target[:m], part, out=target[:m])
+        else:
+            continue
+        # needs: any on top of a base value: max over inputs into a scratch block, then min
+        comb = np.empty((b1 - b0, ctx.S), dtype=ctx.dtype)
+        np.take(A, src[first], axis=0, out=comb, mode="clip")
+        for k in range(1, kmax):
+            m = int(np.count_nonzero(block_deg > k))
+            part = buf[:m]
+            np.take(A, src[first[:m] + k], axis=0, out=part, mode="clip")
+            np.maximum(comb[:m], part, out=comb[:m])
+        np.minimum(target, comb, out=target)
+
+
+def _iterate_cycles(ctx: _Context, level: _Level, zr, zc) -> None:
+    """Cyclic rows of a level: from full availability down to the largest fixed point, per column."""
+    A = ctx.A
+    c0, c1 = level.cyclic, level.stop
+    A[c0:c1] = 1.0
+    lo, hi = np.searchsorted(zr, [c0, c1])
+    fz_rows, fz_cols = zr[lo:hi] - c0, zc[lo:hi]
+    new = np.empty((c1 - c0, ctx.S), dtype=ctx.dtype)
+    active = np.ones(ctx.S, dtype=bool)
+    all_active = True
+    for _ in range(MAX_ITERATIONS):
+        for group in level.cyclic_groups:
+            _group_values(ctx, group, new[group.start - c0:group.stop - c0])
+        if len(fz_rows):
+            new[fz_rows, fz_cols] = 0.0
+        change = np.abs(new - A[c0:c1]).max(axis=0)
+        if all_active:
+            A[c0:c1] = new
+        else:
+            cols = np.flatnonzero(active)
+            A[c0:c1, cols] = new[:, cols]
+        active &= ~(change <= TOLERANCE)
+        if not active.any():
+            break
+        all_active = bool(active.all())
+
+
+# ---------------------------------------------------------------------------------------------
+# months to shortage
+
+
+def _months_chunk(cg: CompiledGraph, plan, zeros: _Scenarios, avail: np.ndarray) -> np.ndarray:
+    """Months until each node's shortage starts (NaN where it is not short), as the reference.
+
+    ``T = cause + stockpile`` for short nodes, ``inf`` otherwise; the cause is 0 for a cut or
+    knocked-out node, else the earliest of its country's, its suppliers' and its inputs' (``all``:
+    the first short input; ``any``: the last, and only when all are short). Cycles iterate from
+    ``inf`` down until nothing changes.
+    """
+    n, S = avail.shape
+    short = avail < 1.0 - SHORT
+    T = np.full((n, S), np.inf)
+    forced = np.zeros((n, S), dtype=bool)
+    forced[zeros.rows, zeros.cols] = True
+    for level in plan:
+        if level.cyclic > level.start:
+            _months_rows(cg, T, short, forced, level.start, level.cyclic)
+        if level.cyclic < level.stop:
+            for _ in range(level.stop - level.cyclic + 2):
+                before = T[level.cyclic:level.stop].copy()
+                _months_rows(cg, T, short, forced, level.cyclic, level.stop)
+                if np.array_equal(before, T[level.cyclic:level.stop]):
+                    break
+    T[~short] = np.nan
+    T[np.isinf(T)] = np.nan
+    return T
+
+
+def _months_rows(cg: CompiledGraph, T, short, forced, r0: int, r1: int) -> None:
+    S = T.shape[1]
+    cause = np.full((r1 - r0, S), np.inf)
+    fac = cg.country[r0:r1]
+    has = fac >= 0
+    if has.any():
+        cause[has] = T[fac[has]]
+    _segment_reduce(cg.sup_ptr, cg.sup_src, T, r0, r1, cause, np.minimum, None)
+    any_rows = cg.needs_any[r0:r1]
+    _segment_reduce(cg.in_ptr, cg.in_src, T, r0, r1, cause, np.minimum, ~any_rows)
+    if any_rows.any():
+        last = np.full((r1 - r0, S), -np.inf)
+        _segment_reduce(cg.in_ptr, cg.in_src, T, r0, r1, last, np.maximum, any_rows)
+        np.minimum(cause, last, out=cause, where=np.isfinite(last) | (last == np.inf))
+    cause[forced[r0:r1]] = 0.0
+    value = cause + cg.stockpile[r0:r1, None]
+    np.minimum(T[r0:r1], np.where(short[r0:r1], value, np.inf), out=T[r0:r1])
+
+
+def _segment_reduce(ptr, src, M, r0, r1, out, op, mask) -> None:
+    """``out[i] = op(out[i], M[src[j]])`` over the segment of each row i in [r0, r1) (where mask)."""
+    deg = np.diff(ptr[r0:r1 + 1])
+    if mask is not None:
+        deg = np.where(mask, deg, 0)
+    base = ptr[r0:r1]
+    for k in range(int(deg.max()) if len(deg) else 0):
+        sel = np.flatnonzero(deg > k)
+        op(out[sel], M[src[base[sel] + k]], out=None)
+        out[sel] = op(out[sel], M[src[base[sel] + k]])
+
+
+def shortage_months(compiled: CompiledGraph, avail: np.ndarray, cuts=None, *, knockout=None) -> np.ndarray:
+    """Months to shortage for a full availability matrix from :func:`evaluate` (NaN: none)."""
+    zeros = cuts if isinstance(cuts, _Scenarios) else scenario_matrix(compiled, cuts, knockout, avail.shape[1])
+    return _months_chunk(compiled, _plan(compiled), zeros, np.asarray(avail, dtype=np.float64))
