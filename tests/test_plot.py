@@ -152,7 +152,7 @@ def test_save_figure_is_atomic_ours_and_stable(tmp_path, suffix):
     path = save_figure(fig, tmp_path / f"t{suffix}")
     assert written_by_chokepoint(path)
     first = path.read_bytes()
-    save_figure(fig, path)  # ours: replaced without force
+    save_figure(plot_target("quantum")[0], path)  # ours: replaced without force; same bytes
     assert path.read_bytes() == first
     foreign = tmp_path / f"other{suffix}"
     foreign.write_bytes(b"someone else's figure")

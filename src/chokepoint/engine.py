@@ -650,6 +650,7 @@ class _Context:
         block = max(16, (1 << 20) // max(1, self.S * np.dtype(dtype).itemsize))
         self.block = block
         self.buffer = np.empty((block, self.S), dtype=dtype)
+        self.scratch = np.empty((block, self.S), dtype=dtype)
 
 
 def _remainder(cg: CompiledGraph, shares: np.ndarray) -> np.ndarray:
@@ -690,7 +691,7 @@ def _supplied(ctx: _Context, start: int, stop: int, out: np.ndarray) -> None:
     e0, e1 = int(cg.sup_ptr[start]), int(cg.sup_ptr[stop])
     if ctx.shares is None:
         out.fill(0.0)
-        ptr = cg.sup_ptr[start:stop + 1] - e0
+        ptr = (cg.sup_ptr[start:stop + 1] - e0).astype(cg.sup_src.dtype)
         if _csr_matvecs is not None and A.flags.c_contiguous and out.flags.c_contiguous:
             _csr_matvecs(stop - start, A.shape[0], ctx.S, ptr, cg.sup_src[e0:e1], ctx.sup_data[e0:e1],
                          A.ravel(), out.reshape(-1))
@@ -713,17 +714,22 @@ def _supplied(ctx: _Context, start: int, stop: int, out: np.ndarray) -> None:
     if ctx.scalar_spare:
         if ctx.spare != 0.0:
             out *= 1.0 + float(ctx.spare)
-            np.minimum(out, 1.0, out=out)
     else:
         out *= 1.0 + ctx.spare
-        np.minimum(out, 1.0, out=out)
+    np.minimum(out, 1.0, out=out)
 
 
 def _combine_inputs(ctx: _Context, group: _Group, out: np.ndarray, *, replace: bool) -> None:
-    """``out = min(out, min/max over inputs)``; rows are sorted by number of inputs, descending."""
+    """``out = min(out, combined inputs)`` (``replace``: ``out = combined inputs``).
+
+    Inputs combine by min (``needs: all``) or max (``needs: any``). Rows are sorted by their
+    number of inputs, descending, so that step ``k`` (the k-th input of every row that has more
+    than ``k``) works on a prefix of a block of rows.
+    """
     cg, A = ctx.cg, ctx.A
-    op = np.maximum if group.inputs == _IN_ANY else np.minimum
-    reduce = op.reduce
+    any_ = group.inputs == _IN_ANY
+    op = np.maximum if any_ else np.minimum
+    direct = replace or not any_  # min of min folds straight into out; max needs a scratch first
     start = group.start
     deg = group.degree
     ptr = cg.in_ptr
@@ -737,47 +743,31 @@ def _combine_inputs(ctx: _Context, group: _Group, out: np.ndarray, *, replace: b
         for b in range(e0, e1, B):
             part = buf[:min(B, e1 - b)]
             np.take(A, src[b:min(e1, b + B)], axis=0, out=part, mode="clip")
-            value = reduce(part, axis=0)
+            value = op.reduce(part, axis=0)
             acc = value if acc is None else op(acc, value, out=acc)
         if replace:
             out[r] = acc
         else:
-            op_min = np.minimum
-            op_min(out[r], acc, out=out[r])
-    # the rest: step k takes the k-th input of every row that has more than k inputs
+            np.minimum(out[r], acc, out=out[r])
     n_rows = len(deg)
     for b0 in range(group.hubs, n_rows, B):
         b1 = min(n_rows, b0 + B)
         block_deg = deg[b0:b1]
         first = ptr[start + b0:start + b1]
         kmax = int(block_deg[0])
-        target = out[b0:b1]
-        for k in range(kmax):
-            m = b1 - b0 if k < block_deg[-1] else int(np.count_nonzero(block_deg > k))
-            idx = src[first[:m] + k]
-            if k == 0 and replace:
-                np.take(A, idx, axis=0, out=target[:m], mode="clip")
-                continue
-            part = buf[:m]
-            np.take(A, idx, axis=0, out=part, mode="clip")
-            if k == 0 or replace:
-                if group.inputs == _IN_ANY and not replace:
-                    # combine the alternatives first, then bound the base value by them
-                    break
-                op(target[:m], part, out=target[:m])
-            else:
-                op(target[:m], part, out=target[:m])
-        else:
-            continue
-        # needs: any on top of a base value: max over inputs into a scratch block, then min
-        comb = np.empty((b1 - b0, ctx.S), dtype=ctx.dtype)
-        np.take(A, src[first], axis=0, out=comb, mode="clip")
-        for k in range(1, kmax):
-            m = int(np.count_nonzero(block_deg > k))
+        lowest = int(block_deg[-1])
+        target = out[b0:b1] if direct else ctx.scratch[:b1 - b0]
+        k0 = 0
+        if not direct or replace:
+            np.take(A, src[first], axis=0, out=target, mode="clip")
+            k0 = 1
+        for k in range(k0, kmax):
+            m = b1 - b0 if k < lowest else int(np.searchsorted(-block_deg, -k, side="left"))
             part = buf[:m]
             np.take(A, src[first[:m] + k], axis=0, out=part, mode="clip")
-            np.maximum(comb[:m], part, out=comb[:m])
-        np.minimum(target, comb, out=target)
+            op(target[:m], part, out=target[:m])
+        if not direct:
+            np.minimum(out[b0:b1], target, out=out[b0:b1])
 
 
 def _iterate_cycles(ctx: _Context, level: _Level, zr, zc) -> None:
@@ -851,7 +841,8 @@ def _months_rows(cg: CompiledGraph, T, short, forced, r0: int, r1: int) -> None:
     if any_rows.any():
         last = np.full((r1 - r0, S), -np.inf)
         _segment_reduce(cg.in_ptr, cg.in_src, T, r0, r1, last, np.maximum, any_rows)
-        np.minimum(cause, last, out=cause, where=np.isfinite(last) | (last == np.inf))
+        last[~any_rows | (np.diff(cg.in_ptr[r0:r1 + 1]) == 0)] = np.inf
+        np.minimum(cause, last, out=cause)
     cause[forced[r0:r1]] = 0.0
     value = cause + cg.stockpile[r0:r1, None]
     np.minimum(T[r0:r1], np.where(short[r0:r1], value, np.inf), out=T[r0:r1])
@@ -865,7 +856,6 @@ def _segment_reduce(ptr, src, M, r0, r1, out, op, mask) -> None:
     base = ptr[r0:r1]
     for k in range(int(deg.max()) if len(deg) else 0):
         sel = np.flatnonzero(deg > k)
-        op(out[sel], M[src[base[sel] + k]], out=None)
         out[sel] = op(out[sel], M[src[base[sel] + k]])
 
 
