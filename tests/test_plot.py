@@ -12,6 +12,7 @@ from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 import chokepoint  # noqa: E402
+from chokepoint.api import target  # noqa: E402
 from chokepoint.errors import InputError  # noqa: E402
 from chokepoint.export import written_by_chokepoint  # noqa: E402
 from chokepoint.plot import (  # noqa: E402
@@ -95,10 +96,7 @@ def test_sweep_heatmap():
 
 
 def test_target_bars_against_the_threshold():
-    g = chokepoint.load_graph("minerals" if "minerals" in NAMES else "quantum")
-    frame = chokepoint.api.target(g) if hasattr(chokepoint, "api") else None
-    from chokepoint.api import target
-
+    g = chokepoint.load_graph("minerals")
     frame = target(g)
     tested = frame[frame["status"] != "no data"]
     fig, ax = plot_target(g)
