@@ -317,6 +317,15 @@ def test_tiny_graph_round_trips_every_field(tmp_path):
     assert reparse(node_link_to_data(json.loads(path.read_text()))) == original
 
 
+def test_the_string_null_is_kept_in_json_and_renamed_in_graphml(tmp_path):
+    """Gephi reads a GraphML value of exactly "null" as empty: the one documented change."""
+    data = doc([country("CN"), item("x", note="null")], [supplies("CN", "x", 0.5)])
+    graph = Graph(parse_document(data, "null.yaml")[0])
+    as_json = json.loads(export_graph(graph, tmp_path / "n.json")[0].read_text())
+    assert node_link_to_data(as_json)["nodes"][1]["note"] == "null"
+    assert read_graphml(export_graph(graph, tmp_path / "n.graphml")[0])["nodes"][1]["note"] == "(null)"
+
+
 def test_graphml_without_our_comment_still_loads(exports, tmp_path):
     """A file Gephi re-saved has no chokepoint-meta: name from the file, cited sources stubbed."""
     text = exports[("quantum", "plain")].read_text(encoding="utf-8")
@@ -330,7 +339,15 @@ def test_graphml_without_our_comment_still_loads(exports, tmp_path):
     assert len(document.edges) == len(chokepoint.load_graph("quantum").document.edges)
 
 
-@pytest.mark.parametrize("content", [b"<notgraphml/>", b"<graphml", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><graphml/>'])
+BAD_INT = (b'<graphml xmlns="http://graphml.graphdrawing.org/xmlns"><key id="y" for="edge" attr.name="year" '
+           b'attr.type="int"/><graph edgedefault="directed"><node id="a"/><node id="b"/>'
+           b'<edge source="a" target="b"><data key="y">soon</data></edge></graph></graphml>')
+
+
+@pytest.mark.parametrize("content", [
+    b"<notgraphml/>", b"<graphml", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><graphml/>',
+    b'<graphml xmlns="http://graphml.graphdrawing.org/xmlns"><graph edgedefault="undirected"/></graphml>',
+    BAD_INT])
 def test_read_graphml_refuses_what_is_not_graphml(tmp_path, content):
     path = tmp_path / "bad.graphml"
     path.write_bytes(content)
@@ -478,3 +495,20 @@ def test_cli_export_force(cli, tmp_path):
     assert result.code == 1 and "--force" in result.err and path.read_text() == "not ours"
     assert cli("export", "quantum", "-o", path, "--force").code == 0
     assert written_by_chokepoint(path)
+
+
+def test_show_and_analyse_read_back_exports(cli, tmp_path):
+    """What export writes, show/analyse read back: GraphML and node-link JSON, nothing lost."""
+    import json as _json
+
+    from chokepoint import load_graph
+
+    for suffix in (".graphml", ".json"):
+        out = tmp_path / f"quantum{suffix}"
+        assert cli("export", "quantum", "-o", out).code == 0
+        assert load_graph(out).document == load_graph("quantum").document
+        shown = cli("show", out, "--json")
+        assert shown.code == 0
+        assert _json.loads(shown.out) == _json.loads(cli("show", "quantum", "--json").out)
+        assert cli("analyse", out).code == 0
+    assert oct((tmp_path / "quantum.graphml").stat().st_mode & 0o777) != oct(0o600)

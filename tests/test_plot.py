@@ -59,10 +59,9 @@ def test_network_layers_colours_and_legend():
     assert not has_colorbar(fig, ax)
     labels = [t.get_text() for t in ax.texts]
     assert all(len(t) <= 30 for t in labels)
-    countries = [c for c in scatters if c.get_offsets()[:, 0].max() == 0]
-    assert countries, "countries in the leftmost column"
-    product_x = min(c.get_offsets()[:, 0].min() for c in scatters if c.get_offsets()[:, 0].min() > 0)
-    assert product_x > 0
+    xs = [sorted(set(c.get_offsets()[:, 0])) for c in scatters]  # one scatter per kind, in layer order
+    assert xs[0] == [0.0], "countries in the leftmost column"
+    assert all(left[-1] < right[0] for left, right in zip(xs, xs[1:])), "kinds left to right"
 
 
 def test_network_with_a_cutoff_has_a_colourbar():

@@ -11,16 +11,19 @@ For every non-country node:
 
 Structural columns beside the score: the products the node dominates (every supply path from a
 supplier to the product passes through it) and its betweenness centrality.
+
+The knockouts (every non-country node removed in turn) and the single-country cutoffs run on the
+compiled engine (:mod:`chokepoint.engine`), many scenarios at once.
 """
 
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from .concentration import concentration
 from .graph import Graph
-from .propagate import Scenario, evaluation_order, propagate
 
 COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "products_hit", "exposure", "worst_country",
            "top_country", "top_share", "hhi", "dominates", "betweenness", "reason"]
@@ -49,36 +52,35 @@ def dominators(graph: Graph) -> dict[str, set[str]]:
 
 def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     """Every non-country node ranked by ``score`` (see module docstring), with the reason in words."""
-    order = evaluation_order(graph)
+    from .engine import compile_graph, evaluate
+
+    compiled = compile_graph(graph)
     products = graph.products
     candidates = [n for n in graph.nodes if graph.nodes[n].kind != "country"]
-    by_country = {c: propagate(graph, Scenario(countries=frozenset([c])), order) for c in graph.countries}
+    cand_rows = compiled.rows(candidates)
+    countries = graph.countries
+    by_country = evaluate(compiled, [[c] for c in countries], rows=cand_rows)
+    exposure, worst = country_exposure(by_country)
+    knockout, hits, top_hits = knockout_losses(compiled, cand_rows, compiled.rows(products))
     conc = concentration(graph).set_index("id")
     doms = dominators(graph)
     between = nx.betweenness_centrality(graph.digraph) if len(graph.nodes) <= 5000 else {}
     rows = []
-    for node_id in candidates:
-        avail = propagate(graph, Scenario(knockout=frozenset([node_id])), order)
-        losses = {p: 1.0 - avail[p] for p in products if p != node_id}
-        knockout = sum(losses.values()) / len(losses) if losses else 0.0
-        hit = sorted((p for p, loss in losses.items() if loss > 1e-12), key=lambda p: (-losses[p], p))
-        worst, exposure = "", 0.0
-        for country, values in by_country.items():
-            loss = 1.0 - values[node_id]
-            if loss > exposure + 1e-12:
-                worst, exposure = country, loss
+    for k, node_id in enumerate(candidates):
         has_conc = node_id in conc.index
         dominated = sorted(p for p, d in doms.items() if node_id in d)
         row = {
             "id": node_id, "label": graph.label(node_id), "kind": graph.nodes[node_id].kind,
-            "score": knockout * exposure, "knockout_loss": knockout, "products_hit": len(hit),
-            "exposure": exposure, "worst_country": worst,
+            "score": float(knockout[k] * exposure[k]), "knockout_loss": float(knockout[k]),
+            "products_hit": int(hits[k]), "exposure": float(exposure[k]),
+            "worst_country": countries[worst[k]] if worst[k] >= 0 else "",
             "top_country": conc.loc[node_id, "top_country"] if has_conc else "",
             "top_share": float(conc.loc[node_id, "top_share"]) if has_conc else float("nan"),
             "hhi": float(conc.loc[node_id, "hhi"]) if has_conc else float("nan"),
             "dominates": ", ".join(dominated), "betweenness": between.get(node_id, float("nan")),
         }
-        row["reason"] = _reason(graph, row, hit, losses)
+        named = [(products[p], loss) for p, loss in top_hits[k]]
+        row["reason"] = _reason(graph, row, int(hits[k]), named)
         rows.append(row)
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame = frame.sort_values(["score", "knockout_loss", "id"], ascending=[False, False, True], kind="mergesort")
@@ -86,11 +88,77 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     return frame.head(top) if top else frame
 
 
-def _reason(graph: Graph, row: dict, hit: list[str], losses: dict[str, float]) -> str:
-    if not hit:
+def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The most any single country's cutoff takes from each node, and which country (first wins).
+
+    ``by_country``: (nodes x countries) availability. Returns (exposure, country column or -1).
+    """
+    k = by_country.shape[0]
+    exposure = np.zeros(k)
+    worst = np.full(k, -1, dtype=np.int64)
+    for c in range(by_country.shape[1]):
+        loss = 1.0 - by_country[:, c]
+        better = loss > exposure + 1e-12
+        exposure = np.where(better, loss, exposure)
+        worst = np.where(better, c, worst)
+    return exposure, worst
+
+
+def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, block: int | None = None,
+                    top: int = 3, progress=None):
+    """Each candidate knocked out in turn: mean product loss (the node itself excluded when it is a
+    product), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
+    ``[(product position, loss)]`` ordered by loss, then product id.
+
+    Knockouts run on the engine in blocks (deepest nodes first: the levels below a block's
+    shallowest knockout are not recomputed).
+    """
+    from .engine import evaluate
+
+    k_total, n_products = len(cand_rows), len(product_rows)
+    knockout = np.zeros(k_total)
+    hits = np.zeros(k_total, dtype=np.int64)
+    top_hits: list = [[] for _ in range(k_total)]
+    if not k_total:
+        return knockout, hits, top_hits
+    ids = compiled.ids
+    id_rank = np.argsort(np.argsort(np.array([ids[r] for r in product_rows], dtype=object), kind="stable"),
+                         kind="stable") if n_products else np.zeros(0, dtype=np.int64)
+    order = np.argsort(-np.asarray(cand_rows), kind="stable")
+    if block is None:
+        block = int(max(1, min(k_total, (32 << 20) // max(1, 8 * n_products))))
+    done = 0
+    for b0 in range(0, k_total, block):
+        pick = order[b0:b0 + block]
+        rows = np.asarray(cand_rows)[pick]
+        avail = evaluate(compiled, knockout=[[int(r)] for r in rows], rows=product_rows)
+        loss = 1.0 - avail
+        is_self = product_rows[:, None] == rows[None, :]
+        loss[is_self] = 0.0
+        count = n_products - is_self.sum(axis=0)
+        # summed product by product, in order (as the reference's sum() does)
+        total = np.add.accumulate(loss, axis=0)[-1] if n_products else np.zeros(len(rows))
+        knockout[pick] = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+        hit = loss > 1e-12
+        hits[pick] = hit.sum(axis=0)
+        for j, k in enumerate(pick.tolist()):
+            where = np.flatnonzero(hit[:, j])
+            if not len(where):
+                continue
+            values = loss[where, j]
+            best = where[np.lexsort((id_rank[where], -values))[:top]]
+            top_hits[k] = [(int(p), float(loss[p, j])) for p in best]
+        done += len(rows)
+        if progress is not None:
+            progress(done)
+    return knockout, hits, top_hits
+
+
+def _reason(graph: Graph, row: dict, hit_count: int, top_hits: list[tuple[str, float]]) -> str:
+    if not hit_count:
         return "no product depends on it alone"
-    names = ", ".join(f"{graph.label(p)} -{100 * losses[p]:.0f}%" for p in hit[:3])
-    more = f" and {len(hit) - 3} more" if len(hit) > 3 else ""
+    names = ", ".join(f"{graph.label(p)} -{100 * loss:.0f}%" for p, loss in top_hits[:3])
+    more = f" and {hit_count - 3} more" if hit_count > 3 else ""
     text = f"losing it costs {names}{more}"
     if row["exposure"] > 0:
         text += f"; a {row['worst_country']} cutoff alone removes {100 * row['exposure']:.0f}% of it"

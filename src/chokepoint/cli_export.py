@@ -37,10 +37,11 @@ def plot(
     graph: str = typer.Argument(..., help=GRAPH_HELP),
     output: str = typer.Option(..., "--output", "-o", help="Figure to write: .png, .svg or .pdf."),
     kind: str = typer.Option("network", "--kind", "-k", help="network, exposure, sweep or target."),
-    with_cutoff: Optional[List[str]] = typer.Option(None, "--with-cutoff",
-                                                    help="network: shade nodes by availability with this country cut off."),
+    with_cutoff: Optional[List[str]] = typer.Option(
+        None, "--with-cutoff", help="network: shade nodes by availability with this country cut off."),
     bloc: Optional[List[str]] = typer.Option(None, "--bloc", "-b", help=BLOC_HELP),
     threshold: float = typer.Option(0.65, "--threshold", help="target: the most one country may supply."),
+    all_items: bool = typer.Option(False, "--all", help="target: every supplied item, not only critical minerals."),
     force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
 ) -> None:
     """Draw the network (layered), country exposure, the sweep matrix or the 65% target test."""
@@ -50,5 +51,5 @@ def plot(
     if not output.lower().endswith(FIGURE_SUFFIXES):
         raise InputError(f"{output}: a figure must end in .png, .svg or .pdf")
     fig, _ = make_plot(graph, kind=kind, with_cutoff=tuple(with_cutoff or ()), blocs=tuple(bloc or ()),
-                       threshold=threshold)
+                       threshold=threshold, all_items=all_items or None)
     typer.echo(f"wrote {save_figure(fig, output, force=force)}")

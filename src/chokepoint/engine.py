@@ -45,7 +45,7 @@ MAX_ITERATIONS = 100_000
 #: A node is short when its availability is below ``1 - SHORT``.
 SHORT = 1e-12
 #: Default working memory for the availability matrix of one chunk of scenarios.
-DEFAULT_MEMORY = 1 << 30
+DEFAULT_MEMORY = 128 << 20
 
 # group codes inside a level: what the node's base value is, then how its inputs combine
 _BASE_COUNTRY, _BASE_FACILITY, _BASE_SUPPLIED, _BASE_ONE = range(4)
@@ -515,16 +515,24 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
     result = np.empty((n_out, total), dtype=dtype)
     result_months = np.empty((n_out, total), dtype=np.float64) if months else None
     plan = _plan(compiled)
+    n_chunks = -(-total // chunk) if total else 0
+    chunk = -(-total // n_chunks) if n_chunks else chunk  # equal chunks
     bounds = [(s, min(total, s + chunk)) for s in range(0, total, chunk)]
+    import threading
+
+    local = threading.local()  # one workspace per thread, reused from chunk to chunk
 
     def run(bound):
         start, stop = bound
+        workspace = getattr(local, "workspace", None)
+        if workspace is None or workspace.shape[1] < stop - start:
+            workspace = local.workspace = np.empty((compiled.n_nodes, stop - start), dtype=dtype)
         sh = None
         if shares is not None:
             sh = shares if shares.ndim == 1 else shares[:, start:stop]
         sp = spare if not spare.ndim else spare[start:stop]
         sub = zeros.take(start, stop)
-        avail = _evaluate_chunk(compiled, plan, sub, sp, sh, dtype)
+        avail = _evaluate_chunk(compiled, plan, sub, sp, sh, dtype, workspace)
         result[:, start:stop] = avail if out_rows is None else avail[out_rows]
         if months:
             tm = _months_chunk(compiled, plan, sub, avail)
@@ -582,6 +590,7 @@ class _Level:
     stop: int
     acyclic_groups: list
     cyclic_groups: list
+    block: "_Cycles | None" = None
 
 
 _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -609,14 +618,19 @@ def _plan(compiled: CompiledGraph) -> list[_Level]:
         while gi < len(groups) and groups[gi].start < stop:
             (acyclic if groups[gi].start < cyc else cyclic).append(groups[gi])
             gi += 1
-        levels.append(_Level(start, cyc, stop, acyclic, cyclic))
+        levels.append(_Level(start, cyc, stop, acyclic, cyclic, _cycle_block(compiled, cyc, stop) if cyc < stop else None))
     _PLANS[compiled] = levels
     return levels
 
 
-def _evaluate_chunk(cg: CompiledGraph, plan, zeros: _Scenarios, spare, shares, dtype) -> np.ndarray:
+def _evaluate_chunk(cg: CompiledGraph, plan, zeros: _Scenarios, spare, shares, dtype, workspace=None) -> np.ndarray:
     n, S = cg.n_nodes, zeros.count
-    A = np.empty((n, S), dtype=dtype)
+    if workspace is not None and workspace.shape[1] == S:
+        A = workspace
+    elif workspace is not None and workspace.shape[1] > S:
+        A = np.ndarray((n, S), dtype=dtype, buffer=workspace)  # a C-contiguous view of the front
+    else:
+        A = np.empty((n, S), dtype=dtype)
     ctx = _Context(cg, A, spare, shares, dtype)
     zr, zc = zeros.rows, zeros.cols
     for level in plan:
@@ -770,27 +784,121 @@ def _combine_inputs(ctx: _Context, group: _Group, out: np.ndarray, *, replace: b
             np.minimum(out[b0:b1], target, out=out[b0:b1])
 
 
+@dataclass
+class _Cycles:
+    """The cyclic rows of a level as a small local system: edges split into internal and external."""
+
+    start: int
+    stop: int
+    country: np.ndarray          # local facility rows and their country rows
+    fac_rows: np.ndarray
+    sup_rows: np.ndarray         # local rows with suppliers
+    ext_sup: tuple               # (local dst, src row, edge id)
+    int_sup: tuple               # (local dst, local src, edge id)
+    ext_all: tuple               # (local dst, src row) inputs of ``all`` rows from outside the block
+    int_all: tuple               # (local dst, local src)
+    ext_any: tuple
+    int_any: tuple
+    any_rows: np.ndarray         # bool per local row
+
+
+def _cycle_block(cg: CompiledGraph, c0: int, c1: int) -> _Cycles:
+    rows = np.arange(c0, c1)
+    fac = np.flatnonzero(cg.country[c0:c1] >= 0)
+    counts = np.diff(cg.sup_ptr[c0:c1 + 1])
+    sup_rows = np.flatnonzero(counts > 0)
+    eid = np.concatenate([np.arange(cg.sup_ptr[r], cg.sup_ptr[r + 1]) for r in rows]) if len(rows) else np.zeros(0, int)
+    eid = eid.astype(np.int64)
+    dst = np.repeat(np.arange(c1 - c0), counts)
+    src = cg.sup_src[eid].astype(np.int64)
+    inside = (src >= c0) & (src < c1)
+    icounts = np.diff(cg.in_ptr[c0:c1 + 1])
+    ieid = np.arange(cg.in_ptr[c0], cg.in_ptr[c1])
+    idst = np.repeat(np.arange(c1 - c0), icounts)
+    isrc = cg.in_src[ieid].astype(np.int64)
+    iinside = (isrc >= c0) & (isrc < c1)
+    any_rows = cg.needs_any[c0:c1] & (icounts > 0)
+    is_any = any_rows[idst]
+    return _Cycles(
+        c0, c1, cg.country[c0:c1][fac].astype(np.int64), fac, sup_rows,
+        (dst[~inside], src[~inside], eid[~inside]), (dst[inside], src[inside] - c0, eid[inside]),
+        (idst[~iinside & ~is_any], isrc[~iinside & ~is_any]), (idst[iinside & ~is_any], isrc[iinside & ~is_any] - c0),
+        (idst[~iinside & is_any], isrc[~iinside & is_any]), (idst[iinside & is_any], isrc[iinside & is_any] - c0),
+        any_rows,
+    )
+
+
 def _iterate_cycles(ctx: _Context, level: _Level, zr, zc) -> None:
-    """Cyclic rows of a level: from full availability down to the largest fixed point, per column."""
-    A = ctx.A
-    c0, c1 = level.cyclic, level.stop
-    A[c0:c1] = 1.0
+    """Cyclic rows of a level: from full availability down to the largest fixed point, per column.
+
+    What comes from outside the block (lower levels) is gathered once; each iteration only
+    touches the block's own edges. A column stops when no value in it changes by more than
+    :data:`TOLERANCE`, independently of the other columns.
+    """
+    A, S = ctx.A, ctx.S
+    block = level.block
+    c0, c1 = block.start, block.stop
+    K = c1 - c0
     lo, hi = np.searchsorted(zr, [c0, c1])
     fz_rows, fz_cols = zr[lo:hi] - c0, zc[lo:hi]
-    new = np.empty((c1 - c0, ctx.S), dtype=ctx.dtype)
-    active = np.ones(ctx.S, dtype=bool)
+
+    def weights(eid):
+        if ctx.shares is None:
+            return ctx.sup_data[eid][:, None]
+        return ctx.shares[eid]
+
+    base = np.ones((K, S), dtype=ctx.dtype)
+    if len(block.fac_rows):
+        base[block.fac_rows] = A[block.country]
+    if len(block.sup_rows):
+        sup = np.zeros((K, S), dtype=ctx.dtype)
+        d, s, e = block.ext_sup
+        if len(d):
+            np.add.at(sup, d, A[s] * weights(e))
+        rem = ctx.remainder[c0:c1]
+        sup += rem[:, None] if rem.ndim == 1 else rem
+        base[block.sup_rows] = sup[block.sup_rows]
+    ext_all = np.ones((K, S), dtype=ctx.dtype)
+    if len(block.ext_all[0]):
+        np.minimum.at(ext_all, block.ext_all[0], A[block.ext_all[1]])
+    ext_any = np.zeros((K, S), dtype=ctx.dtype)
+    if len(block.ext_any[0]):
+        np.maximum.at(ext_any, block.ext_any[0], A[block.ext_any[1]])
+    int_w = weights(block.int_sup[2]) if len(block.int_sup[0]) else None
+    spare = (1.0 + float(ctx.spare)) if ctx.scalar_spare else (1.0 + ctx.spare)
+    any_rows = block.any_rows
+    has_any = bool(any_rows.any())
+
+    X = A[c0:c1]
+    X[...] = 1.0
+    active = np.ones(S, dtype=bool)
     all_active = True
     for _ in range(MAX_ITERATIONS):
-        for group in level.cyclic_groups:
-            _group_values(ctx, group, new[group.start - c0:group.stop - c0])
+        b = base.copy()
+        if int_w is not None:
+            np.add.at(b, block.int_sup[0], X[block.int_sup[1]] * int_w)
+        if len(block.sup_rows):
+            part = b[block.sup_rows]
+            if not (ctx.scalar_spare and ctx.spare == 0.0):
+                part *= spare
+            b[block.sup_rows] = np.minimum(part, 1.0)
+        comb = ext_all.copy()
+        if len(block.int_all[0]):
+            np.minimum.at(comb, block.int_all[0], X[block.int_all[1]])
+        if has_any:
+            alt = ext_any.copy()
+            if len(block.int_any[0]):
+                np.maximum.at(alt, block.int_any[0], X[block.int_any[1]])
+            comb[any_rows] = alt[any_rows]
+        new = np.minimum(b, comb, out=b)
         if len(fz_rows):
             new[fz_rows, fz_cols] = 0.0
-        change = np.abs(new - A[c0:c1]).max(axis=0)
+        change = np.abs(new - X).max(axis=0)
         if all_active:
-            A[c0:c1] = new
+            X[...] = new
         else:
             cols = np.flatnonzero(active)
-            A[c0:c1, cols] = new[:, cols]
+            X[:, cols] = new[:, cols]
         active &= ~(change <= TOLERANCE)
         if not active.any():
             break

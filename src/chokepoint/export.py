@@ -32,7 +32,7 @@ from . import __version__
 from .errors import InputError
 from .graph import Graph
 from .io import atomic_write, load_graph
-from .model import ITEM_KINDS, LEVELS
+from .model import LEVELS
 
 FORMATS = ("graphml", "gexf", "csv", "json")
 SUFFIXES = {"graphml": ".graphml", "gexf": ".gexf", "json": ".json"}
@@ -102,22 +102,15 @@ def to_export_digraph(graph, *, with_cutoff=(), blocs=(), analysis: bool = True)
     scores = [extra[n].get("chokepoint_score", 0.0) for n in g.nodes]
     top_score = max(scores, default=0.0) or 1.0
 
+    base = g.digraph  # the document's fields under the file format's names
     out = nx.DiGraph()
     out.graph.update(_meta(g, scenario))
     for node in g.document.nodes:
-        attrs = {"label": g.label(node.id), "kind": node.kind}
-        if node.stage is not None:
-            attrs["stage"] = node.stage
-        if node.country is not None:
-            attrs["country"] = node.country
-        if node.kind != "country":
-            attrs["needs"] = node.needs
-        if node.kind == "material":
-            attrs["critical_mineral"] = node.critical_mineral
-        if node.stockpile_months is not None:
-            attrs["stockpile_months"] = float(node.stockpile_months)
-        if node.note is not None:
-            attrs["note"] = node.note
+        attrs = dict(base.nodes[node.id])
+        if node.kind == "country":
+            attrs.pop("needs")
+        if node.kind != "material":
+            attrs.pop("critical_mineral")
         if node.label is None:
             attrs["label_default"] = True
         if ids[node.id] != node.id:
@@ -130,20 +123,9 @@ def to_export_digraph(graph, *, with_cutoff=(), blocs=(), analysis: bool = True)
         attrs["color"] = KIND_COLORS[node.kind]
         out.add_node(ids[node.id], **attrs)
     for edge in g.document.edges:
-        attrs = {"type": edge.type}
-        if edge.share is not None:
-            attrs["share"] = edge.share.point
-            attrs["share_low"] = edge.share.low
-            attrs["share_high"] = edge.share.high
-            if edge.share.level:
-                attrs["share_level"] = edge.share.level
-        for name in ("basis", "year", "source", "fact"):
-            if getattr(edge, name) is not None:
-                attrs[name] = getattr(edge, name)
-        if edge.type == "supplies":
-            attrs["estimated"] = edge.estimated
-        if edge.note is not None:
-            attrs["note"] = edge.note
+        attrs = dict(base.edges[edge.from_, edge.to])
+        if edge.type == "requires":
+            attrs.pop("estimated")
         if edge.share is not None and edge.share.point > 0:
             attrs["weight"] = edge.share.point
         out.add_edge(ids[edge.from_], ids[edge.to], **attrs)
@@ -277,8 +259,13 @@ def layered_layout(graph) -> dict[str, tuple[int, float]]:
 
 # --- scalar values ----------------------------------------------------------------------------
 
-def _scalar(value):
-    """A plain Python scalar for an attribute value, or ``None`` when it must be omitted."""
+def _scalar(value, *, xml: bool = True):
+    """A plain Python scalar for an attribute value, or ``None`` when it must be omitted.
+
+    numpy scalars become Python ones, NaN and infinities ``None``, lists one ``"; "``-joined
+    string. With ``xml`` (GraphML, GEXF) characters illegal in XML are dropped and the string
+    ``null``, which Gephi reads as empty, becomes ``(null)``.
+    """
     if value is None:
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
@@ -297,10 +284,10 @@ def _scalar(value):
         value = "; ".join(items)
     elif isinstance(value, dict):
         value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    text = _ILLEGAL_XML.sub("", str(value))
+    text = _ILLEGAL_XML.sub("", str(value)) if xml else str(value)
     if not text:
         return None
-    return "(null)" if text == "null" else text
+    return "(null)" if xml and text == "null" else text
 
 
 def _attr_type(values) -> str:
@@ -319,43 +306,27 @@ def _attr_type(values) -> str:
     return "string"
 
 
-def _text(value, kind: str) -> str:
-    if kind == "string":
-        return _scalar_text(value)
-    if kind == "boolean":
-        return "true" if value else "false"
-    if kind in ("int", "long"):
-        return str(int(value))
-    return repr(float(value))
-
-
-def _scalar_text(value) -> str:
+def _text(value, kind: str = "string") -> str:
+    """A scalar as text: ``true``/``false``, shortest round-trip repr for doubles."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return repr(float(value)) if kind == "double" else str(value)
 
 
 def _columns(items, scope: str) -> list[tuple[str, str]]:
-    """(name, type) of every attribute in first-seen order, reserved names checked."""
+    """(name, type) of every attribute with a value to write, in :data:`COLUMN_ORDER`, then
+    first-seen order; one type per attribute; reserved names checked."""
     values: dict[str, list] = {}
     for attrs in items:
         for name, raw in attrs.items():
             value = _scalar(raw)
-            if name == "weight" and scope == "edge" and not _positive(value):
-                value = None
-            if value is not None:
+            if value is not None and (name != "weight" or scope != "edge" or _positive(value)):
                 values.setdefault(str(name), []).append(value)
-            else:
-                values.setdefault(str(name), [])
     order = COLUMN_ORDER[scope]
-    names = sorted(values, key=lambda n: order.index(n) if n in order else len(order))
     columns = []
-    for name in names:
-        vals = values[name]
-        if not vals:
-            continue
-        kind = _attr_type(vals)
-        _check_reserved(scope, name, kind, vals)
+    for name in sorted(values, key=lambda n: order.index(n) if n in order else len(order)):
+        kind = _attr_type(values[name])
+        _check_reserved(scope, name, kind, values[name])
         columns.append((name, kind))
     return columns
 
@@ -485,7 +456,10 @@ def read_graphml(path, *, max_bytes: int = 512 * 1024 * 1024) -> dict:
     meta = {}
     for child in root:
         if child.tag is ET.Comment and child.text.strip().startswith("chokepoint-meta:"):
-            meta = json.loads(child.text.strip()[len("chokepoint-meta:"):])
+            try:
+                meta = json.loads(child.text.strip()[len("chokepoint-meta:"):])
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}: the chokepoint-meta comment is not JSON ({exc.msg})") from None
     keys, defaults = {}, {"node": {}, "edge": {}}
     for key in root.findall(f"{prefix}key", ns):
         name = key.get("attr.name") or key.get("id")
@@ -505,7 +479,11 @@ def read_graphml(path, *, max_bytes: int = 512 * 1024 * 1024) -> dict:
         for data in element.findall(f"{prefix}data", ns):
             if data.get("key") in keys:
                 name, kind = keys[data.get("key")]
-                attrs[name] = _parse(data.text or "", kind)
+                try:
+                    attrs[name] = _parse(data.text or "", kind)
+                except ValueError:
+                    raise InputError(f"{path}: {scope} '{element.get('id') or element.get('source')}': "
+                                     f"{name} '{data.text}' is not a {kind}") from None
         return attrs
 
     nodes = [(n.get("id"), data_of(n, "node")) for n in graphs[0].findall(f"{prefix}node", ns)]
@@ -520,7 +498,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:4096]:
+    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:  # markup only: in values they are escaped
         raise InputError(f"{path}: a document type declaration is not accepted in GraphML")
     return raw
 
@@ -593,17 +571,12 @@ def node_link(digraph: nx.DiGraph) -> dict:
     ``source`` is the edge's citation. Read it with
     ``nx.node_link_graph(data, source="from", target="to")``.
     """
-    nodes = []
-    for node, attrs in digraph.nodes(data=True):
-        entry = {"id": node}
-        entry.update({k: v for k, v in ((k, _scalar(v)) for k, v in attrs.items()) if v is not None})
-        nodes.append(entry)
-    edges = []
-    for u, v, attrs in _edges(digraph):
-        entry = {"from": u, "to": v}
-        entry.update({k: x for k, x in ((k, _scalar(x)) for k, x in attrs.items())
-                      if x is not None and k not in entry})
-        edges.append(entry)
+    def entry(ends: dict, attrs: dict) -> dict:
+        values = ((k, _scalar(v, xml=False)) for k, v in attrs.items() if k not in ends)
+        return {**ends, **{k: v for k, v in values if v is not None}}
+
+    nodes = [entry({"id": n}, a) for n, a in digraph.nodes(data=True)]
+    edges = [entry({"from": u, "to": v}, a) for u, v, a in _edges(digraph)]
     graph = {"generator": GENERATOR}
     graph.update({k: v for k, v in _public(digraph.graph).items() if k != "generator"})
     return {"directed": True, "multigraph": False, "graph": graph, "nodes": nodes, "edges": edges}
@@ -663,7 +636,7 @@ def gexf_text(digraph: nx.DiGraph) -> str:
             lines.append("    </attributes>")
     lines.append("    <nodes>")
     for node, attrs in nodes:
-        label = _scalar(attrs.get("label")) or attrs.get("doc_id", node)
+        label = _scalar(attrs.get("label")) or _scalar(attrs.get("doc_id")) or node
         lines.append(f"      <node id={_attr(node)} label={_attr(str(label))}>")
         lines += _attvalues(attrs, node_cols)
         color = attrs.get("color") or KIND_COLORS.get(attrs.get("kind"), "#999999")
@@ -706,8 +679,8 @@ def csv_texts(digraph: nx.DiGraph) -> tuple[str, str]:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(list(first) + columns)
         for key, attrs in rows:
-            cells = [_scalar(attrs.get(c)) for c in columns]
-            writer.writerow(list(key) + ["" if c is None else _scalar_text(c) for c in cells])
+            cells = [_scalar(attrs.get(c), xml=False) for c in columns]
+            writer.writerow(list(key) + ["" if c is None else _text(c) for c in cells])
         return buffer.getvalue()
 
     nodes = table(("id",), [((n,), a) for n, a in digraph.nodes(data=True)], "node")

@@ -29,6 +29,8 @@ DEFAULT_MAX_NODES = 5_000_000
 #: The bounds in force; the CLI's global options set them for the whole run.
 LIMITS = {"max_bytes": DEFAULT_MAX_BYTES, "max_nodes": DEFAULT_MAX_NODES}
 GRAPH_SUFFIXES = (".yaml", ".yml", ".json")
+#: What ``load_graph`` reads: graph files, and the exports that read back losslessly.
+READ_SUFFIXES = GRAPH_SUFFIXES + (".graphml",)
 
 
 def graphs_dir() -> Path:
@@ -51,7 +53,7 @@ def resolve_path(name_or_path: str | os.PathLike) -> Path:
     """A bundled graph's file for a name, or the given path when it is a file."""
     text = str(name_or_path)
     path = Path(text)
-    if path.suffix in GRAPH_SUFFIXES or os.sep in text or path.exists():
+    if path.suffix in READ_SUFFIXES or os.sep in text or path.exists():
         if not path.exists():
             raise InputError(f"{text}: no such file")
         if not path.is_file():
@@ -138,7 +140,17 @@ def _is_bundled(path: Path) -> bool:
 
 
 def _load_path(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[str, ...]) -> Graph:
-    data = read_data(path, max_bytes=max_bytes)
+    if path.suffix == ".graphml":
+        from .export import read_graphml  # export imports io
+
+        data = read_graphml(path, max_bytes=max_bytes)
+    else:
+        data = read_data(path, max_bytes=max_bytes)
+        if path.suffix == ".json":
+            from .export import is_node_link, node_link_to_data
+
+            if is_node_link(data):
+                data = node_link_to_data(data)
     if max_nodes is not None and isinstance(data, dict) and isinstance(data.get("nodes"), list):
         if len(data["nodes"]) > max_nodes:
             raise InputError(f"{origin}: {len(data['nodes']):,} nodes is over the limit of {max_nodes:,} (raise it with --max-nodes)")
@@ -259,6 +271,14 @@ def atomic_write(path: str | os.PathLike, content: str | bytes, *, force: bool =
     data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would
+        if target.exists():
+            mode = target.stat().st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

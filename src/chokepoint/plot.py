@@ -95,11 +95,14 @@ def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int =
         avail = result.nodes.set_index("id")["availability"].to_dict()
     norm = Normalize(0.0, 1.0)
     mappable = None
+    # Products have no score (nothing depends on them): a fixed size that shows their fill.
+    size = {n: 220.0 if g.nodes[n].kind == "product" else 110.0 + 500.0 * score.get(n, 0.0) / top
+            for n in g.nodes}
     for kind in KIND_ORDER:
         ids = [n for n in g.nodes if g.nodes[n].kind == kind]
         if not ids:
             continue
-        sizes = [110.0 + 500.0 * score.get(n, 0.0) / top for n in ids]
+        sizes = [size[n] for n in ids]
         xy = [pos[n] for n in ids]
         common = dict(s=sizes, marker=KIND_MARKERS[kind], zorder=3)
         if avail is None:
@@ -111,7 +114,8 @@ def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int =
     room = fig.get_figheight() * 72 * 0.8 / tallest
     fontsize = min(7.5, 0.8 * room)
     for n, (x, y) in pos.items() if fontsize >= 4.0 else ():
-        ax.annotate(shorten(g.label(n), label_width), (x, y), xytext=(9, 0), textcoords="offset points",
+        ax.annotate(shorten(g.label(n), label_width), (x, y), xytext=(0.5 * size[n] ** 0.5 + 3, 0),
+                    textcoords="offset points",
                     va="center", ha="left", fontsize=fontsize, zorder=4,
                     bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.75))
     columns = {}
@@ -136,9 +140,9 @@ def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int =
     handles += [Line2D([], [], color="#9aa5b1", lw=2.5), Line2D([], [], color="#4d4d4d", lw=1.0)]
     labels += ["supplies (width = share)", "requires"]
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(7, len(labels)),
-              fontsize=8, frameon=False, title="node size = chokepoint score", title_fontsize=8)
+              fontsize=8, frameon=False, title="node size = chokepoint score (products: fixed)", title_fontsize=8)
     if mappable is not None:
-        bar = fig.colorbar(mappable, ax=ax, shrink=0.6, format=PercentFormatter(1.0))
+        bar = fig.colorbar(mappable, ax=ax, shrink=0.6, pad=0.0, format=PercentFormatter(1.0))
         bar.set_label(f"availability with {_who(result)} cut off")
     return fig, ax
 
@@ -225,8 +229,9 @@ def plot_target(graph, *, threshold: float = 0.65, all_items: bool | None = None
 
     g = _graph(graph)
     frame = target(g, threshold=threshold, all_items=bool(all_items))
+    every = bool(all_items)
     if frame.empty and all_items is None:
-        frame = target(g, threshold=threshold, all_items=True)
+        frame, every = target(g, threshold=threshold, all_items=True), True
     tested = frame[frame["status"] != "no data"].iloc[::-1]
     missing = frame[frame["status"] == "no data"]
     if tested.empty:
@@ -250,7 +255,9 @@ def plot_target(graph, *, threshold: float = 0.65, all_items: bool | None = None
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("top country's share of supply (whiskers: the sources' range)")
     ax.set_ylabel("material / item (stage) - top country")
-    ax.set_title(_title(g, f"no more than {100 * threshold:g}% from any single country"), fontsize=11, loc="left")
+    scope = "every supplied item" if every else "critical minerals"
+    ax.set_title(_title(g, f"no more than {100 * threshold:g}% from any single country ({scope})"),
+                 fontsize=11, loc="left")
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     handles = [Patch(color=STATUS_COLORS[s], label=s) for s in STATUS_COLORS if s in set(tested["status"])]
@@ -265,7 +272,8 @@ def plot_target(graph, *, threshold: float = 0.65, all_items: bool | None = None
 
 # --- one call for the CLI ---------------------------------------------------------------------
 
-def plot(graph, *, kind: str = "network", with_cutoff=(), blocs=(), threshold: float = 0.65, ax=None):
+def plot(graph, *, kind: str = "network", with_cutoff=(), blocs=(), threshold: float = 0.65,
+         all_items: bool | None = None, ax=None):
     """The figure of ``kind`` (network, exposure, sweep, target); returns ``(fig, ax)``."""
     if kind not in KINDS:
         raise InputError(f"unknown plot kind '{kind}' (choose from {', '.join(KINDS)})")
@@ -277,7 +285,7 @@ def plot(graph, *, kind: str = "network", with_cutoff=(), blocs=(), threshold: f
         return plot_exposure(graph, ax=ax)
     if kind == "sweep":
         return plot_sweep(graph, ax=ax)
-    return plot_target(graph, threshold=threshold, ax=ax)
+    return plot_target(graph, threshold=threshold, all_items=all_items, ax=ax)
 
 
 def save_figure(fig, path, *, force: bool = False, dpi: int = 150) -> Path:

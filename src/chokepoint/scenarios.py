@@ -1,8 +1,10 @@
-"""Country cutoffs and sweeps over the reference propagation.
+"""Country cutoffs and sweeps, evaluated on the compiled engine (:mod:`chokepoint.engine`).
 
 A scenario names countries and/or blocs to cut off. Unknown codes and blocs are errors; a known
 country that supplies nothing in the graph is reported as "no supply edges from XX", never as a
-silent zero.
+silent zero. Availabilities and months to shortage come from the engine (which agrees with the
+reference, :mod:`chokepoint.propagate`); the chain that explains each product's loss comes from
+the reference's :func:`~chokepoint.propagate.explain`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pandas as pd
 from .countries import country_name, resolve_bloc, resolve_country
 from .errors import InputError
 from .graph import Graph
-from .propagate import Scenario, evaluation_order, explain, propagate, shortage_months
+from .propagate import Scenario, explain
 
 PRODUCT_COLUMNS = ["id", "label", "availability", "loss", "months_to_shortage", "path"]
 NODE_COLUMNS = ["id", "label", "kind", "availability", "months_to_shortage"]
@@ -85,8 +87,7 @@ def cutoff(graph: Graph, *, countries=(), blocs=(), spare_capacity: float = 0.0)
     present = set(graph.countries)
     absent = tuple(c for c in codes if c not in present)
     scenario = Scenario(countries=frozenset(codes), spare_capacity=spare)
-    avail = propagate(graph, scenario)
-    months = shortage_months(graph, avail, scenario)
+    avail, months = _evaluate_one(graph, codes, spare)
     rows = []
     for product in graph.products:
         a = avail[product]
@@ -111,19 +112,58 @@ def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: 
     called with the number of scenarios done after each one.
     """
     spare = check_spare_capacity(spare_capacity)
+    combos = scenario_combos(graph, pairs=pairs, countries=countries)
+    return sweep_to_frame(graph, combos, _sweep_matrix(graph, combos, spare, progress))
+
+
+def scenario_combos(graph: Graph, *, pairs: bool = False, countries=None) -> list[tuple[str, ...]]:
+    """The scenarios of a sweep: each country of the pool (sorted), then every pair."""
     pool = tuple(sorted(resolve_country(c) for c in countries)) if countries else graph.countries
     combos = [(c,) for c in pool]
     if pairs:
         combos += list(itertools.combinations(pool, 2))
-    order = evaluation_order(graph)
-    rows = []
-    for done, combo in enumerate(combos, start=1):
-        avail = propagate(graph, Scenario(countries=frozenset(combo), spare_capacity=spare), order)
-        key = "+".join(combo)
-        rows.extend({"countries": key, "product": p, "availability": avail[p]} for p in graph.products)
-        if progress is not None:
-            progress(done)
-    return pd.DataFrame(rows, columns=["countries", "product", "availability"])
+    return combos
+
+
+def sweep_to_frame(graph: Graph, combos, matrix) -> pd.DataFrame:
+    """The long sweep frame from a (products x scenarios) availability matrix."""
+    import numpy as np
+
+    products = list(graph.products)
+    keys = ["+".join(combo) for combo in combos]
+    return pd.DataFrame({
+        "countries": np.repeat(np.array(keys, dtype=object), len(products)).tolist(),
+        "product": products * len(keys),
+        "availability": np.asarray(matrix, dtype=np.float64).T.reshape(-1),
+    }, columns=["countries", "product", "availability"])
+
+
+def _sweep_matrix(graph: Graph, combos, spare: float, progress=None):
+    from .engine import compile_graph, evaluate
+
+    compiled = compile_graph(graph)
+    reported = [0]
+
+    def chunk_done(done):
+        for count in range(reported[0] + 1, done + 1):
+            progress(count)
+        reported[0] = done
+
+    return evaluate(compiled, [list(c) for c in combos], spare_capacity=spare, rows=list(graph.products),
+                    progress=chunk_done if progress is not None else None)
+
+
+def _evaluate_one(graph: Graph, codes, spare: float):
+    """Availability and months to shortage of every node (dicts by id) when ``codes`` are cut."""
+    import math
+
+    from .engine import compile_graph, evaluate
+
+    compiled = compile_graph(graph)
+    avail, months = evaluate(compiled, [list(codes)], spare_capacity=spare, months=True)
+    values = compiled.to_dict(avail[:, 0])
+    starts = {k: (None if math.isnan(v) else v) for k, v in compiled.to_dict(months[:, 0]).items()}
+    return values, starts
 
 
 def sweep_matrix(frame: pd.DataFrame) -> pd.DataFrame:
