@@ -129,3 +129,17 @@ def test_loader_on_arbitrary_bytes_never_crashes(tmp_path_factory, blob):
             load_graph(path)
         except ChokepointError:
             pass
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(documents(), st.sampled_from(["graphml", "json"]))
+def test_export_then_import_gives_back_the_same_graph(tmp_path_factory, data, fmt):
+    """A generated graph exported (with its analysis columns) and read back is the same document."""
+    from chokepoint import load_graph
+    from chokepoint.export import export_graph
+
+    graph = build(data)
+    path = tmp_path_factory.mktemp("ex") / f"g.{fmt}"
+    export_graph(graph, path, format=fmt)
+    assert load_graph(path).document == graph.document
