@@ -108,10 +108,11 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
                     top: int = 3, progress=None):
     """Each candidate knocked out in turn: mean product loss (the node itself excluded when it is a
     product), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
-    ``[(product position, loss)]`` ordered by loss, then product id.
+    ``[(product position, loss)]`` ordered by loss, then product id. ``block``: knockouts per
+    engine chunk (default: what the engine's memory budget allows).
 
-    Knockouts run on the engine in blocks (deepest nodes first: the levels below a block's
-    shallowest knockout are not recomputed).
+    Knockouts run on the engine in chunks (deepest nodes first: the levels below a chunk's
+    shallowest knockout are not recomputed), reduced chunk by chunk.
     """
     from .engine import evaluate
 
@@ -124,14 +125,14 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
     ids = compiled.ids
     id_rank = np.argsort(np.argsort(np.array([ids[r] for r in product_rows], dtype=object), kind="stable"),
                          kind="stable") if n_products else np.zeros(0, dtype=np.int64)
+    # deepest nodes first: a chunk's levels below its shallowest knockout are copied, not computed
     order = np.argsort(-np.asarray(cand_rows), kind="stable")
-    if block is None:
-        block = int(max(1, min(k_total, (32 << 20) // max(1, 8 * n_products))))
-    done = 0
-    for b0 in range(0, k_total, block):
-        pick = order[b0:b0 + block]
-        rows = np.asarray(cand_rows)[pick]
-        avail = evaluate(compiled, knockout=[[int(r)] for r in rows], rows=product_rows)
+    rows_sorted = np.asarray(cand_rows)[order]
+    done = [0]
+
+    def reduce(start, stop, avail):
+        pick = order[start:stop]
+        rows = rows_sorted[start:stop]
         loss = 1.0 - avail
         is_self = product_rows[:, None] == rows[None, :]
         loss[is_self] = 0.0
@@ -148,9 +149,11 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
             values = loss[where, j]
             best = where[np.lexsort((id_rank[where], -values))[:top]]
             top_hits[k] = [(int(p), float(loss[p, j])) for p in best]
-        done += len(rows)
+        done[0] += stop - start
         if progress is not None:
-            progress(done)
+            progress(done[0])
+
+    evaluate(compiled, knockout=[[int(r)] for r in rows_sorted], rows=product_rows, chunk=block, on_chunk=reduce)
     return knockout, hits, top_hits
 
 

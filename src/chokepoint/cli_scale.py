@@ -1,8 +1,9 @@
-"""CLI commands for scale: `sweep` (locally or on Dask) and `generate`."""
+"""CLI commands for scale: `sweep` (locally or on Dask, with Monte Carlo intervals) and `generate`."""
 
 from __future__ import annotations
 
 import sys
+from typing import Optional
 
 import typer
 
@@ -14,14 +15,47 @@ def sweep(
     graph: str = typer.Argument(..., help=GRAPH_HELP),
     pairs: bool = typer.Option(False, "--pairs", help="Also cut off every pair of countries."),
     spare_capacity: float = typer.Option(0.0, "--spare-capacity", help="Surviving suppliers may grow by this fraction of their share."),
+    samples: int = typer.Option(0, "--samples", help="Monte Carlo draws of the ranged shares: intervals (5th-95th percentile) on every figure."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the Monte Carlo draws (same seed, same result)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Run on a local Dask cluster of N worker processes."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on the Dask cluster at ADDRESS (tcp://host:8786)."),
+    block: Optional[int] = typer.Option(None, "--block", help="Scenarios (draws with --samples) per Dask task."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Cut off each country in turn (and every pair): a products x countries availability matrix."""
-    from .api import records, sweep as api_sweep
-    from .scenarios import sweep_matrix
+    from .api import records
+    from .io import load_graph
+    from .errors import InputError
+    from .scenarios import check_spare_capacity, sweep_matrix
 
-    with _progress("sweep") as progress:
-        frame = api_sweep(graph, pairs=pairs, spare_capacity=spare_capacity, progress=progress)
+    if samples < 0:
+        raise InputError(f"--samples {samples} must be 0 (no Monte Carlo) or more")
+    if seed < 0:
+        raise InputError(f"--seed {seed} must be an integer >= 0")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers} must be at least 1")
+    if block is not None and block < 1:
+        raise InputError(f"--block {block} must be at least 1")
+    if workers is not None and scheduler:
+        raise InputError("give --workers (a local cluster) or --scheduler (an existing one), not both")
+    check_spare_capacity(spare_capacity)
+    loaded = load_graph(graph)
+    label = "sweep" if not samples else f"sweep x {samples} draws"
+    with _progress(label, _total(loaded, pairs, samples)) as progress:
+        if workers is not None or scheduler:
+            from .distributed import sweep as dask_sweep
+
+            frame = dask_sweep(loaded, pairs=pairs, spare_capacity=spare_capacity, samples=samples, seed=seed,
+                               workers=workers, scheduler=scheduler, block=block, progress=progress)
+        elif samples:
+            from .montecarlo import monte_carlo_sweep
+
+            frame = monte_carlo_sweep(loaded, pairs=pairs, spare_capacity=spare_capacity, samples=samples,
+                                      seed=seed, progress=progress)
+        else:
+            from .api import sweep as api_sweep
+
+            frame = api_sweep(loaded, pairs=pairs, spare_capacity=spare_capacity, progress=progress)
     if as_json:
         _echo_json(records(frame))
         return
@@ -30,25 +64,79 @@ def sweep(
     matrix = sweep_matrix(frame)
     order = (1 - matrix).mean().sort_values(ascending=False, kind="mergesort").index
     out = console()
-    out.print(frame_table(matrix[order].reset_index(), "Availability of each product when a country is cut off",
-                          formats={c: pct for c in matrix.columns}))
+    if not samples:
+        out.print(frame_table(matrix[order].reset_index(), "Availability of each product when a country is cut off",
+                              formats={c: pct for c in matrix.columns}))
+        return
+    def cell(row):
+        if abs(row.p95 - row.p5) < 5e-4 and abs(row.p50 - row.availability) < 5e-4:
+            return pct(row.availability)  # no uncertainty that shows at this precision
+        return f"{pct(row.availability)} [{pct(row.p5)}-{pct(row.p95)}]"
+
+    cells = frame.assign(cell=[cell(r) for r in frame.itertuples()])
+    table = cells.pivot(index="product", columns="countries", values="cell")[list(order)]
+    out.print(frame_table(table.reset_index(), f"Availability when a country is cut off: point [5th-95th percentile "
+                                               f"over {samples} draws, seed {seed}]"))
+
+
+def _total(graph, pairs: bool, samples: int) -> int:
+    n = len(graph.countries)
+    scenarios = n + (n * (n - 1) // 2 if pairs else 0)
+    return scenarios * (samples or 1)
+
+
+@app.command()
+def generate(
+    nodes: int = typer.Option(..., "--nodes", help="Number of nodes (countries, facilities, items)."),
+    edges: int = typer.Option(..., "--edges", help="Number of edges (supplies and requires)."),
+    seed: int = typer.Option(0, "--seed", help="Seed: the same arguments give the same graph."),
+    output: str = typer.Option(..., "--output", "-o", help="File to write: .json (fast to load) or .yaml."),
+    countries: int = typer.Option(200, "--countries", help="At most this many countries (real ISO codes)."),
+    cycles: Optional[int] = typer.Option(None, "--cycles", help="Short requires-cycles to add (default: about one per 2,000 items)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Write a seeded synthetic layered supply graph (benchmarks, tests): countries, facilities,
+    tiers of items with fan-in, all/any nodes and a few cycles."""
+    from .errors import InputError
+    from .generate import generate as make
+
+    if seed < 0:
+        raise InputError(f"--seed {seed} must be an integer >= 0")
+    if countries < 1:
+        raise InputError(f"--countries {countries} must be at least 1")
+    if cycles is not None and cycles < 0:
+        raise InputError(f"--cycles {cycles} must be 0 or more")
+    try:
+        made = make(nodes, edges, seed, countries=countries, cycles=cycles)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    path = made.write(output, force=force)
+    if as_json:
+        _echo_json({"output": str(path), "name": made.name, "nodes": made.n_nodes, "edges": made.n_edges,
+                    "seed": seed})
+        return
+    typer.echo(f"wrote {path}: {made.n_nodes:,} nodes, {made.n_edges:,} edges (seed {seed})")
 
 
 class _progress:
     """A progress bar on stderr when it is a terminal; silent otherwise."""
 
-    def __init__(self, label: str):
+    def __init__(self, label: str, total: int | None = None):
         self.label = label
+        self.total = total
         self.bar = None
 
     def __enter__(self):
         if not sys.stderr.isatty():
             return None
-        from rich.progress import Progress
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.bar = Progress(transient=True, console=None)
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            transient=True, console=Console(file=sys.stderr))
         self.bar.start()
-        task = self.bar.add_task(self.label, total=None)
+        task = self.bar.add_task(self.label, total=self.total)
         return lambda done: self.bar.update(task, completed=done)
 
     def __exit__(self, *exc):

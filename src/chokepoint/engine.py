@@ -12,8 +12,11 @@ share-weighted sparse product for suppliers, a minimum (``needs: all``) or maxim
 (``needs: any``) over inputs, spare capacity element-wise, cycles iterated from full availability
 down to the largest fixed point, column by column to a tolerance. Scenario columns are evaluated
 in chunks that bound memory. The semantics are those of :mod:`chokepoint.propagate`, the
-reference, which the tests hold the engine to (1e-9; in practice the results are identical on
-acyclic graphs, the same floating-point operations in the same order).
+reference, which the tests hold the engine to (1e-9). In float64 each item's surviving shares
+are summed exactly (TwoSum, rounded once, as the reference's ``math.fsum``), so that results are
+the reference's to the last bit on acyclic graphs and an item that loses nothing is exactly 1;
+``exact=False`` trades that for one sparse product per level (within a few ulps), and
+``dtype=np.float32`` halves the memory traffic (within 1e-6).
 
 Every column is computed independently of the others (a cycle stops iterating per column), so a
 result does not depend on how the scenarios were chunked or spread over workers.
@@ -21,7 +24,7 @@ result does not depend on how the scenarios were chunked or spread over workers.
 
 from __future__ import annotations
 
-import math
+import threading
 import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -46,11 +49,15 @@ MAX_ITERATIONS = 100_000
 SHORT = 1e-12
 #: Default working memory for the availability matrix of one chunk of scenarios.
 DEFAULT_MEMORY = 128 << 20
+#: ... but at least this many columns per chunk while they fit in MAX_MEMORY.
+MIN_COLUMNS = 32
+MAX_MEMORY = 1 << 30
 
 # group codes inside a level: what the node's base value is, then how its inputs combine
 _BASE_COUNTRY, _BASE_FACILITY, _BASE_SUPPLIED, _BASE_ONE = range(4)
 _IN_NONE, _IN_ALL, _IN_ANY = range(3)
 _HUB = 64  # nodes with more inputs than this are reduced one by one
+_BLOCK_BYTES = 256 << 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,6 +114,11 @@ class CompiledGraph:
     def __repr__(self) -> str:
         return (f"<CompiledGraph {self.name!r}: {self.n_nodes:,} nodes, {len(self.sup_src):,} supplies, "
                 f"{len(self.in_src):,} requires, {self.n_levels} levels>")
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("index", None)  # a cache: rebuilt on demand
+        return state
 
     @cached_property
     def index(self) -> dict:
@@ -278,7 +290,7 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
     # shares: point = midpoint; scaled down per item when the points sum past 1
     if supply_share is None:
         point = (low + high) / 2
-        total = np.bincount(dst[is_sup], weights=point[is_sup], minlength=n)
+        total = _item_sums(point, dst, is_sup, n)
         scale = np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
         share = np.where(is_sup, point * scale[dst], 0.0)
     else:
@@ -331,11 +343,11 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
 
     if remainder is None:
         sums = np.zeros(n)
-        sup_share_sorted = share[s_idx]
-        if len(s_idx):
-            nonempty = np.flatnonzero(np.diff(sup_ptr) > 0)
-            sums[nonempty] = np.add.reduceat(sup_share_sorted, sup_ptr[nonempty])
-        rem = np.where(np.diff(sup_ptr) > 0, np.maximum(0.0, 1.0 - sums), 1.0)
+        counts = np.diff(sup_ptr)
+        nonempty = np.flatnonzero(counts > 0)
+        if len(nonempty):
+            sums[nonempty] = _exact_row_sums(share[s_idx], sup_ptr[nonempty], counts[nonempty])
+        rem = np.where(counts > 0, np.maximum(0.0, 1.0 - sums), 1.0)
     else:
         rem = np.asarray(remainder, dtype=np.float64)[perm]
 
@@ -367,6 +379,19 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
         products=products, country_codes=countries, country_rows=country_rows, original=perm.astype(np.int64),
         group_ptr=group_ptr, group_code=group_code,
     )
+
+
+def _item_sums(values, dst, mask, n) -> np.ndarray:
+    """Exact (correctly rounded) sum of ``values[mask]`` per ``dst`` node."""
+    idx = np.flatnonzero(mask)
+    order = idx[np.argsort(dst[idx], kind="stable")]
+    counts = np.bincount(dst[order], minlength=n)
+    ptr = np.r_[0, np.cumsum(counts)]
+    out = np.zeros(n)
+    rows = np.flatnonzero(counts > 0)
+    if len(rows):
+        out[rows] = _exact_row_sums(values[order], ptr[rows], counts[rows])
+    return out
 
 
 def _levels(n: int, src: np.ndarray, dst: np.ndarray):
@@ -453,14 +478,20 @@ def scenario_matrix(compiled: CompiledGraph, cuts=None, knockout=None, count: in
 
 
 def default_chunk(compiled: CompiledGraph, count: int, *, memory: int = DEFAULT_MEMORY, itemsize: int = 8) -> int:
-    """Scenario columns per chunk so the availability matrix stays within ``memory`` bytes."""
+    """Scenario columns per chunk so the availability matrix stays within ``memory`` bytes.
+
+    On large graphs, where that leaves few columns, up to :data:`MIN_COLUMNS` columns are taken
+    as long as they fit in :data:`MAX_MEMORY` (narrow chunks gather rows too short to be fast).
+    """
     per_column = max(1, compiled.n_nodes) * itemsize * 1.25
-    return int(max(1, min(count, memory // per_column)))
+    columns = max(memory // per_column, min(MIN_COLUMNS, MAX_MEMORY // per_column))
+    return int(max(1, min(count, columns)))
 
 
 def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacity=0.0, shares=None,
-             rows=None, chunk: int | None = None, dtype=np.float64, months: bool = False,
-             memory: int = DEFAULT_MEMORY, threads: int = 1, progress=None, count: int | None = None):
+             rows=None, chunk: int | None = None, dtype=np.float64, exact: bool | None = None,
+             months: bool = False, memory: int = DEFAULT_MEMORY, threads: int = 1, progress=None,
+             count: int | None = None, on_chunk=None):
     """Availability of every node (or of ``rows``) under many scenarios: a (rows x scenarios) matrix.
 
     Parameters
@@ -475,26 +506,44 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
         ``r``: surviving suppliers grow by ``r`` of their share (scalar, or one per scenario).
     shares
         Override of the point shares (Monte Carlo draws), in the order of ``compiled.sup_src``:
-        one vector for all scenarios or a (supply edges x scenarios) matrix. The remainder is then
-        ``max(0, 1 - sum)`` per item, as in the reference.
+        one vector for all scenarios, a (supply edges x scenarios) matrix, or a callable
+        ``(start, stop) -> matrix`` giving the columns of scenarios ``start:stop`` (so that Monte
+        Carlo draws are made chunk by chunk). The remainder is then ``max(0, 1 - sum)`` per item,
+        as in the reference.
     rows
         Rows (or ids) to return; all rows when omitted.
     chunk, memory
         Scenario columns evaluated at once; by default as many as fit in ``memory`` bytes.
     dtype
         ``np.float64`` (default; agrees with the reference) or ``np.float32`` (faster, ~1e-6).
+    exact
+        Sum each item's surviving shares exactly (compensated, then rounded once, as the
+        reference's ``math.fsum``), so that an item that loses nothing is exactly 1. Default: on
+        for float64. Off: one sparse product per level (faster; within a few ulps).
     months
         Also return months until shortage (NaN where none), as :func:`shortage_months`.
     threads
         Chunks evaluated in parallel threads (the kernels release the GIL).
     progress
         Called with the number of scenarios done after each chunk.
+    count
+        Number of scenarios when neither ``cuts`` nor ``knockout`` is given.
+    on_chunk
+        ``on_chunk(start, stop, values)`` receives each chunk's (rows x chunk) values instead of
+        a full result being kept (reductions over many scenarios in bounded memory); ``evaluate``
+        then returns ``None``. With ``threads`` the chunks may arrive out of order.
     """
     if isinstance(cuts, _Scenarios):
         zeros = cuts
     else:
         zeros = scenario_matrix(compiled, cuts, knockout, count)
     total = zeros.count
+    dtype = np.dtype(dtype).type
+    if exact is None:
+        exact = dtype == np.float64
+    share_block = None
+    if callable(shares):
+        share_block, shares = shares, None
     if shares is not None:
         shares = np.asarray(shares, dtype=np.float64)
         if shares.ndim == 2 and shares.shape[1] != total:
@@ -512,14 +561,15 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
         if threads > 1 and total > 1:
             chunk = max(1, min(chunk, -(-total // threads)))
     chunk = max(1, int(chunk))
-    result = np.empty((n_out, total), dtype=dtype)
-    result_months = np.empty((n_out, total), dtype=np.float64) if months else None
-    plan = _plan(compiled)
     n_chunks = -(-total // chunk) if total else 0
     chunk = -(-total // n_chunks) if n_chunks else chunk  # equal chunks
     bounds = [(s, min(total, s + chunk)) for s in range(0, total, chunk)]
-    import threading
-
+    if on_chunk is not None and months:
+        raise ValueError("on_chunk does not combine with months")
+    result = np.empty((n_out, total), dtype=dtype) if on_chunk is None else None
+    result_months = np.empty((n_out, total), dtype=np.float64) if months else None
+    lock = threading.Lock()
+    plan = _plan(compiled)
     local = threading.local()  # one workspace per thread, reused from chunk to chunk
 
     def run(bound):
@@ -530,9 +580,17 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
         sh = None
         if shares is not None:
             sh = shares if shares.ndim == 1 else shares[:, start:stop]
+        elif share_block is not None:
+            sh = np.asarray(share_block(start, stop), dtype=np.float64)
+            if sh.shape != (len(compiled.sup_src), stop - start):
+                raise ValueError(f"shares block of shape {sh.shape}, expected {(len(compiled.sup_src), stop - start)}")
         sp = spare if not spare.ndim else spare[start:stop]
         sub = zeros.take(start, stop)
-        avail = _evaluate_chunk(compiled, plan, sub, sp, sh, dtype, workspace)
+        avail = _evaluate_chunk(compiled, plan, sub, sp, sh, dtype, exact, workspace)
+        if on_chunk is not None:
+            with lock:
+                on_chunk(start, stop, avail if out_rows is None else avail[out_rows])
+            return stop - start
         result[:, start:stop] = avail if out_rows is None else avail[out_rows]
         if months:
             tm = _months_chunk(compiled, plan, sub, avail)
@@ -571,7 +629,25 @@ def evaluate_scenarios(compiled: CompiledGraph, scenarios, **options):
     return evaluate(compiled, cuts, knockout=knock, spare_capacity=spare, shares=shares, **options)
 
 
+# ---------------------------------------------------------------------------------------------
 # plan: per group, the slices the kernels need (built once per compiled graph)
+
+
+@dataclass
+class _Terms:
+    """Weighted terms of some rows, each row's terms consecutive, rows by number of terms (desc)."""
+
+    rows: np.ndarray    # target rows (local to the block being computed), in processing order
+    deg: np.ndarray     # terms per row, descending
+    first: np.ndarray   # position of each row's first term in ``src``/``eid``
+    src: np.ndarray     # row of A each term reads
+    eid: np.ndarray     # supply edge of each term (for its share)
+
+    @classmethod
+    def build(cls, rows, deg, first, src, eid) -> "_Terms":
+        order = np.argsort(-np.asarray(deg), kind="stable")
+        return cls(np.asarray(rows)[order], np.asarray(deg)[order], np.asarray(first)[order], src, eid)
+
 
 @dataclass
 class _Group:
@@ -581,6 +657,25 @@ class _Group:
     inputs: int
     degree: np.ndarray | None = None   # inputs per row (descending)
     hubs: int = 0                      # leading rows with more than _HUB inputs
+    terms: _Terms | None = None        # suppliers, for exact sums
+
+
+@dataclass
+class _Cycles:
+    """The cyclic rows of a level as a small local system: edges split into internal and external."""
+
+    start: int
+    stop: int
+    country: np.ndarray          # country rows of the block's facilities
+    fac_rows: np.ndarray         # local facility rows
+    sup_rows: np.ndarray         # local rows with suppliers
+    ext_terms: _Terms            # supplier terms from outside the block
+    int_terms: _Terms            # supplier terms from inside it
+    ext_all: tuple               # (local dst, src row) inputs of ``all`` rows from outside the block
+    int_all: tuple               # (local dst, src row) from inside
+    ext_any: tuple
+    int_any: tuple
+    any_rows: np.ndarray         # bool per local row
 
 
 @dataclass
@@ -589,69 +684,101 @@ class _Level:
     cyclic: int
     stop: int
     acyclic_groups: list
-    cyclic_groups: list
-    block: "_Cycles | None" = None
+    block: _Cycles | None = None
+
+
+@dataclass
+class _Plan:
+    levels: list
+    baselines: dict = field(default_factory=dict)
 
 
 _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_PLAN_LOCK = threading.Lock()
 
 
-def _plan(compiled: CompiledGraph) -> list[_Level]:
-    try:
-        return _PLANS[compiled]
-    except KeyError:
-        pass
+def _plan(compiled: CompiledGraph) -> _Plan:
+    with _PLAN_LOCK:
+        plan = _PLANS.get(compiled)
+        if plan is None:
+            plan = _PLANS[compiled] = _build_plan(compiled)
+        return plan
+
+
+def _build_plan(cg: CompiledGraph) -> _Plan:
     groups = []
-    for g in range(len(compiled.group_code)):
-        start, stop = int(compiled.group_ptr[g]), int(compiled.group_ptr[g + 1])
-        code = int(compiled.group_code[g])
+    for g in range(len(cg.group_code)):
+        start, stop = int(cg.group_ptr[g]), int(cg.group_ptr[g + 1])
+        code = int(cg.group_code[g])
         group = _Group(start, stop, code // 3, code % 3)
         if group.inputs != _IN_NONE:
-            group.degree = np.diff(compiled.in_ptr[start:stop + 1])
+            group.degree = np.diff(cg.in_ptr[start:stop + 1])
             group.hubs = int(np.count_nonzero(group.degree > _HUB))
+        if group.base == _BASE_SUPPLIED:
+            e0, e1 = int(cg.sup_ptr[start]), int(cg.sup_ptr[stop])
+            group.terms = _Terms.build(np.arange(stop - start), np.diff(cg.sup_ptr[start:stop + 1]),
+                                       cg.sup_ptr[start:stop] - e0, cg.sup_src[e0:e1], np.arange(e0, e1))
         groups.append(group)
     levels = []
     gi = 0
-    for lv in range(compiled.n_levels):
-        start, cyc, stop = int(compiled.level_ptr[lv]), int(compiled.cyclic_ptr[lv]), int(compiled.level_ptr[lv + 1])
-        acyclic, cyclic = [], []
+    for lv in range(cg.n_levels):
+        start, cyc, stop = int(cg.level_ptr[lv]), int(cg.cyclic_ptr[lv]), int(cg.level_ptr[lv + 1])
+        acyclic = []
         while gi < len(groups) and groups[gi].start < stop:
-            (acyclic if groups[gi].start < cyc else cyclic).append(groups[gi])
+            if groups[gi].start < cyc:
+                acyclic.append(groups[gi])
             gi += 1
-        levels.append(_Level(start, cyc, stop, acyclic, cyclic, _cycle_block(compiled, cyc, stop) if cyc < stop else None))
-    _PLANS[compiled] = levels
-    return levels
+        levels.append(_Level(start, cyc, stop, acyclic, _cycle_block(cg, cyc, stop) if cyc < stop else None))
+    return _Plan(levels)
 
 
-def _evaluate_chunk(cg: CompiledGraph, plan, zeros: _Scenarios, spare, shares, dtype, workspace=None) -> np.ndarray:
-    n, S = cg.n_nodes, zeros.count
-    if workspace is not None and workspace.shape[1] == S:
-        A = workspace
-    elif workspace is not None and workspace.shape[1] > S:
-        A = np.ndarray((n, S), dtype=dtype, buffer=workspace)  # a C-contiguous view of the front
-    else:
-        A = np.empty((n, S), dtype=dtype)
-    ctx = _Context(cg, A, spare, shares, dtype)
-    zr, zc = zeros.rows, zeros.cols
-    for level in plan:
-        for group in level.acyclic_groups:
-            _group_values(ctx, group, A[group.start:group.stop])
-        lo, hi = np.searchsorted(zr, [level.start, level.cyclic])
-        if hi > lo:
-            A[zr[lo:hi], zc[lo:hi]] = 0.0
-        if level.cyclic < level.stop:
-            _iterate_cycles(ctx, level, zr, zc)
-    return A
+def _local_terms(local_dst, src, eid, k_rows) -> _Terms:
+    order = np.argsort(local_dst, kind="stable")
+    local_dst, src, eid = local_dst[order], src[order], eid[order]
+    deg = np.bincount(local_dst, minlength=k_rows)
+    first = np.r_[0, np.cumsum(deg)[:-1]] if k_rows else np.zeros(0, dtype=np.int64)
+    rows = np.flatnonzero(deg > 0)
+    return _Terms.build(rows, deg[rows], first[rows], src, eid)
+
+
+def _cycle_block(cg: CompiledGraph, c0: int, c1: int) -> _Cycles:
+    K = c1 - c0
+    fac = np.flatnonzero(cg.country[c0:c1] >= 0)
+    counts = np.diff(cg.sup_ptr[c0:c1 + 1])
+    eid = np.arange(cg.sup_ptr[c0], cg.sup_ptr[c1], dtype=np.int64)
+    dst = np.repeat(np.arange(K), counts)
+    src = cg.sup_src[eid].astype(np.int64)
+    inside = (src >= c0) & (src < c1)
+    icounts = np.diff(cg.in_ptr[c0:c1 + 1])
+    idst = np.repeat(np.arange(K), icounts)
+    isrc = cg.in_src[cg.in_ptr[c0]:cg.in_ptr[c1]].astype(np.int64)
+    iinside = (isrc >= c0) & (isrc < c1)
+    any_rows = cg.needs_any[c0:c1] & (icounts > 0)
+    is_any = any_rows[idst]
+
+    def pick(mask):
+        return idst[mask], isrc[mask]
+
+    return _Cycles(
+        c0, c1, cg.country[c0:c1][fac].astype(np.int64), fac, np.flatnonzero(counts > 0),
+        _local_terms(dst[~inside], src[~inside], eid[~inside], K), _local_terms(dst[inside], src[inside], eid[inside], K),
+        pick(~iinside & ~is_any), pick(iinside & ~is_any), pick(~iinside & is_any), pick(iinside & is_any), any_rows,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# kernels
 
 
 class _Context:
     """What the kernels share for one chunk: the matrix, options and scratch buffers."""
 
-    def __init__(self, cg, A, spare, shares, dtype):
-        self.cg, self.A, self.dtype = cg, A, dtype
+    def __init__(self, cg, A, spare, shares, dtype, exact):
+        self.cg, self.A, self.dtype, self.exact = cg, A, dtype, exact
         self.S = A.shape[1]
         self.spare = spare
         self.scalar_spare = not np.ndim(spare)
+        self.no_spare = self.scalar_spare and float(spare) == 0.0
         self.shares = shares
         self.sup_data = cg.sup_share.astype(dtype) if dtype != np.float64 else cg.sup_share
         self.remainder = cg.remainder.astype(dtype) if dtype != np.float64 else cg.remainder
@@ -661,27 +788,128 @@ class _Context:
             self.shares = None
         elif shares is not None:
             self.remainder = _remainder(cg, shares)
-        block = max(16, (1 << 20) // max(1, self.S * np.dtype(dtype).itemsize))
+        block = max(16, _BLOCK_BYTES // max(1, self.S * np.dtype(dtype).itemsize))
         self.block = block
-        self.buffer = np.empty((block, self.S), dtype=dtype)
-        self.scratch = np.empty((block, self.S), dtype=dtype)
+        shape = (block, self.S)
+        self.buffer = np.empty(shape, dtype=dtype)
+        self.scratch = np.empty(shape, dtype=dtype)
+        if exact:
+            self.sum_s, self.sum_c = np.empty(shape, dtype=dtype), np.empty(shape, dtype=dtype)
+            self.sum_t, self.sum_z = np.empty(shape, dtype=dtype), np.empty(shape, dtype=dtype)
+
+    def weights(self, eid):
+        """The shares of edges ``eid``: a column (fixed shares) or a matrix (one per scenario)."""
+        if self.shares is None:
+            return self.sup_data[eid][:, None]
+        return self.shares[eid]
+
+    def grow(self, out):
+        """Spare capacity, then the cap at 1: ``min(1, surviving * (1 + r))``."""
+        if not self.no_spare:
+            out *= (1.0 + float(self.spare)) if self.scalar_spare else (1.0 + self.spare)
+        np.minimum(out, 1.0, out=out)
+
+
+def _two_sum(s, c, x, t, z) -> None:
+    """``s + c += x`` keeping the rounding error of every addition in ``c`` (Knuth's TwoSum).
+
+    ``x`` is overwritten; ``t`` and ``z`` are scratch of the same shape.
+    """
+    np.add(s, x, out=t)
+    np.subtract(t, s, out=z)        # the part of x that went in
+    np.subtract(x, z, out=x)        # x's error
+    np.subtract(t, z, out=z)        # the part of s that stayed
+    np.subtract(s, z, out=z)        # s's error
+    np.add(z, x, out=z)
+    np.add(c, z, out=c)
+    np.copyto(s, t)
+
+
+def _fast_two_sum(s, c, x, t, z) -> None:
+    """``s + c += x`` for non-negative ``s`` and ``x`` (Dekker's Fast2Sum on max and min).
+
+    ``x`` may be a broadcastable column; ``t`` and ``z`` are scratch shaped like ``s``.
+    """
+    np.maximum(s, x, out=t)
+    np.minimum(s, x, out=z)
+    np.add(t, z, out=s)
+    np.subtract(s, t, out=t)        # the part of the smaller that went in
+    np.subtract(z, t, out=z)        # its rounding error (exact)
+    np.add(c, z, out=c)
 
 
 def _remainder(cg: CompiledGraph, shares: np.ndarray) -> np.ndarray:
-    """Unknown remainder per node and column for overriding shares: max(0, 1 - sum), summed in order."""
+    """Unknown remainder per node and column for overriding shares: ``max(0, 1 - fsum(shares))``."""
     n = cg.n_nodes
     rem = np.ones((n, shares.shape[1]), dtype=np.float64)
     counts = np.diff(cg.sup_ptr)
     rows = np.flatnonzero(counts > 0)
-    if not len(rows):
-        return rem
-    total = np.zeros((len(rows), shares.shape[1]))
-    deg = counts[rows]
-    for k in range(int(deg.max())):
-        sel = np.flatnonzero(deg > k)
-        total[sel] += shares[cg.sup_ptr[rows[sel]] + k]
-    rem[rows] = np.maximum(0.0, 1.0 - total)
+    if len(rows):
+        rem[rows] = np.maximum(0.0, 1.0 - _exact_row_sums(shares, cg.sup_ptr[rows], counts[rows]))
     return rem
+
+
+def _exact_row_sums(values: np.ndarray, first: np.ndarray, deg: np.ndarray) -> np.ndarray:
+    """Correctly rounded sums of ``values[first[i]:first[i] + deg[i]]`` (rows of a 1-D or 2-D array)."""
+    single = values.ndim == 1
+    v = values[:, None] if single else values
+    order = np.argsort(-deg, kind="stable")
+    first_o, deg_o = first[order], deg[order]
+    s = np.zeros((len(deg), v.shape[1]))
+    c = np.zeros_like(s)
+    for k in range(int(deg_o[0]) if len(deg_o) else 0):
+        m = int(np.count_nonzero(deg_o > k))
+        x = v[first_o[:m] + k].astype(np.float64)
+        _two_sum(s[:m], c[:m], x, np.empty_like(x), np.empty_like(x))
+    total = np.empty_like(s)
+    total[order] = s + c
+    return total[:, 0] if single else total
+
+
+def _evaluate_chunk(cg, plan: _Plan, zeros: _Scenarios, spare, shares, dtype, exact, workspace=None) -> np.ndarray:
+    n, S = cg.n_nodes, zeros.count
+    if workspace is not None and workspace.shape[1] == S:
+        A = workspace
+    elif workspace is not None and workspace.shape[1] > S:
+        A = np.ndarray((n, S), dtype=dtype, buffer=workspace)  # a C-contiguous view of the front
+    else:
+        A = np.empty((n, S), dtype=dtype)
+    zr, zc = zeros.rows, zeros.cols
+    first_level = 0
+    if shares is None and not np.ndim(spare) and n:
+        # levels below the first forced zero are the same in every column: copy them
+        first_level = int(cg.level[zr[0]]) if len(zr) else cg.n_levels
+        if first_level > 0:
+            base = _baseline(cg, plan, float(spare), dtype, exact)
+            upto = int(cg.level_ptr[first_level])
+            A[:upto] = base[:upto, None]
+    ctx = _Context(cg, A, spare, shares, dtype, exact)
+    for level in plan.levels[first_level:]:
+        for group in level.acyclic_groups:
+            _group_values(ctx, group, A[group.start:group.stop])
+        lo, hi = np.searchsorted(zr, [level.start, level.cyclic])
+        if hi > lo:
+            A[zr[lo:hi], zc[lo:hi]] = 0.0
+        if level.block is not None:
+            _iterate_cycles(ctx, level.block, zr, zc)
+    return A
+
+
+def _baseline(cg, plan: _Plan, spare: float, dtype, exact) -> np.ndarray:
+    """Availability with nothing cut (one column), cached per options."""
+    key = (spare, np.dtype(dtype).str, exact)
+    base = plan.baselines.get(key)
+    if base is None:
+        none = _Scenarios(1, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        A = np.empty((cg.n_nodes, 1), dtype=dtype)
+        ctx = _Context(cg, A, np.float64(spare), None, dtype, exact)
+        for level in plan.levels:
+            for group in level.acyclic_groups:
+                _group_values(ctx, group, A[group.start:group.stop])
+            if level.block is not None:
+                _iterate_cycles(ctx, level.block, none.rows, none.cols)
+        base = plan.baselines[key] = A[:, 0].copy()
+    return base
 
 
 def _group_values(ctx: _Context, group: _Group, out: np.ndarray) -> None:
@@ -693,44 +921,79 @@ def _group_values(ctx: _Context, group: _Group, out: np.ndarray) -> None:
     elif group.base == _BASE_FACILITY:
         np.take(A, cg.country[start:stop], axis=0, out=out, mode="clip")
     elif group.base == _BASE_SUPPLIED:
-        _supplied(ctx, start, stop, out)
+        if ctx.exact or ctx.shares is not None:
+            _supplied_terms(ctx, group.terms, out, ctx.remainder[start:stop])
+        else:
+            _supplied_csr(ctx, start, stop, out)
     elif group.inputs == _IN_NONE:
         out.fill(1.0)
     if group.inputs != _IN_NONE:
         _combine_inputs(ctx, group, out, replace=group.base == _BASE_ONE)
 
 
-def _supplied(ctx: _Context, start: int, stop: int, out: np.ndarray) -> None:
+def _supplied_csr(ctx: _Context, start: int, stop: int, out: np.ndarray) -> None:
+    """Surviving supply of rows [start, stop): one sparse product, summed in edge order."""
     cg, A = ctx.cg, ctx.A
     e0, e1 = int(cg.sup_ptr[start]), int(cg.sup_ptr[stop])
-    if ctx.shares is None:
-        out.fill(0.0)
-        ptr = (cg.sup_ptr[start:stop + 1] - e0).astype(cg.sup_src.dtype)
-        if _csr_matvecs is not None and A.flags.c_contiguous and out.flags.c_contiguous:
-            _csr_matvecs(stop - start, A.shape[0], ctx.S, ptr, cg.sup_src[e0:e1], ctx.sup_data[e0:e1],
-                         A.ravel(), out.reshape(-1))
-        else:  # pragma: no cover
-            from scipy.sparse import csr_array
+    out.fill(0.0)
+    ptr = (cg.sup_ptr[start:stop + 1] - e0).astype(cg.sup_src.dtype)
+    if _csr_matvecs is not None and A.flags.c_contiguous and out.flags.c_contiguous:
+        _csr_matvecs(stop - start, A.shape[0], ctx.S, ptr, cg.sup_src[e0:e1], ctx.sup_data[e0:e1],
+                     A.ravel(), out.reshape(-1))
+    else:  # pragma: no cover
+        from scipy.sparse import csr_array
 
-            matrix = csr_array((ctx.sup_data[e0:e1], cg.sup_src[e0:e1], ptr), shape=(stop - start, A.shape[0]))
-            out[...] = matrix @ A
-        out += ctx.remainder[start:stop, None]
-    else:
-        # per-column shares: sum share * availability supplier by supplier, in edge order
-        out.fill(0.0)
-        deg = np.diff(cg.sup_ptr[start:stop + 1])
-        base = cg.sup_ptr[start:stop]
-        for k in range(int(deg.max()) if len(deg) else 0):
-            sel = np.flatnonzero(deg > k)
-            edges = base[sel] + k
-            out[sel] += ctx.shares[edges] * A[cg.sup_src[edges]]
-        out += ctx.remainder[start:stop]
-    if ctx.scalar_spare:
-        if ctx.spare != 0.0:
-            out *= 1.0 + float(ctx.spare)
-    else:
-        out *= 1.0 + ctx.spare
-    np.minimum(out, 1.0, out=out)
+        matrix = csr_array((ctx.sup_data[e0:e1], cg.sup_src[e0:e1], ptr), shape=(stop - start, A.shape[0]))
+        out[...] = matrix @ A
+    out += ctx.remainder[start:stop, None]
+    ctx.grow(out)
+
+
+def _supplied_terms(ctx: _Context, terms: _Terms, out: np.ndarray, remainder: np.ndarray) -> None:
+    """Surviving supply, ``min(1, (sum of share * availability + remainder) * (1 + r))``.
+
+    Exact mode sums with TwoSum (the result is the correctly rounded sum, as ``math.fsum``);
+    otherwise in edge order. Rows are processed in blocks, by number of suppliers (descending),
+    so that the k-th supplier of every row that has one is one gather.
+    """
+    A, B = ctx.A, ctx.block
+    n_rows = len(terms.rows)
+    exact = ctx.exact
+    for b0 in range(0, n_rows, B):
+        b1 = min(n_rows, b0 + B)
+        size = b1 - b0
+        deg = terms.deg[b0:b1]
+        first = terms.first[b0:b1]
+        rows = terms.rows[b0:b1]
+        s = ctx.sum_s[:size] if exact else ctx.scratch[:size]
+        lowest = int(deg[-1])
+        for k in range(int(deg[0])):
+            m = size if k < lowest else int(np.searchsorted(-deg, -k, side="left"))
+            e = first[:m] + k
+            if k == 0:
+                np.take(A, terms.src[e], axis=0, out=s[:m], mode="clip")
+                s[:m] *= ctx.weights(terms.eid[e])
+                if exact:
+                    ctx.sum_c[:size] = 0.0
+                if m < size:
+                    s[m:size] = 0.0
+                continue
+            x = ctx.buffer[:m]
+            np.take(A, terms.src[e], axis=0, out=x, mode="clip")
+            x *= ctx.weights(terms.eid[e])
+            if exact:
+                _fast_two_sum(s[:m], ctx.sum_c[:m], x, ctx.sum_t[:m], ctx.sum_z[:m])
+            else:
+                s[:m] += x
+        rem = remainder[rows]
+        rem = rem[:, None] if rem.ndim == 1 else rem
+        if exact:
+            _fast_two_sum(s, ctx.sum_c[:size], rem, ctx.sum_t[:size], ctx.sum_z[:size])
+            s += ctx.sum_c[:size]
+        else:
+            s += rem
+        ctx.grow(s)
+        out[rows] = s
 
 
 def _combine_inputs(ctx: _Context, group: _Group, out: np.ndarray, *, replace: bool) -> None:
@@ -784,88 +1047,55 @@ def _combine_inputs(ctx: _Context, group: _Group, out: np.ndarray, *, replace: b
             np.minimum(out[b0:b1], target, out=out[b0:b1])
 
 
-@dataclass
-class _Cycles:
-    """The cyclic rows of a level as a small local system: edges split into internal and external."""
-
-    start: int
-    stop: int
-    country: np.ndarray          # local facility rows and their country rows
-    fac_rows: np.ndarray
-    sup_rows: np.ndarray         # local rows with suppliers
-    ext_sup: tuple               # (local dst, src row, edge id)
-    int_sup: tuple               # (local dst, local src, edge id)
-    ext_all: tuple               # (local dst, src row) inputs of ``all`` rows from outside the block
-    int_all: tuple               # (local dst, local src)
-    ext_any: tuple
-    int_any: tuple
-    any_rows: np.ndarray         # bool per local row
-
-
-def _cycle_block(cg: CompiledGraph, c0: int, c1: int) -> _Cycles:
-    rows = np.arange(c0, c1)
-    fac = np.flatnonzero(cg.country[c0:c1] >= 0)
-    counts = np.diff(cg.sup_ptr[c0:c1 + 1])
-    sup_rows = np.flatnonzero(counts > 0)
-    eid = np.concatenate([np.arange(cg.sup_ptr[r], cg.sup_ptr[r + 1]) for r in rows]) if len(rows) else np.zeros(0, int)
-    eid = eid.astype(np.int64)
-    dst = np.repeat(np.arange(c1 - c0), counts)
-    src = cg.sup_src[eid].astype(np.int64)
-    inside = (src >= c0) & (src < c1)
-    icounts = np.diff(cg.in_ptr[c0:c1 + 1])
-    ieid = np.arange(cg.in_ptr[c0], cg.in_ptr[c1])
-    idst = np.repeat(np.arange(c1 - c0), icounts)
-    isrc = cg.in_src[ieid].astype(np.int64)
-    iinside = (isrc >= c0) & (isrc < c1)
-    any_rows = cg.needs_any[c0:c1] & (icounts > 0)
-    is_any = any_rows[idst]
-    return _Cycles(
-        c0, c1, cg.country[c0:c1][fac].astype(np.int64), fac, sup_rows,
-        (dst[~inside], src[~inside], eid[~inside]), (dst[inside], src[inside] - c0, eid[inside]),
-        (idst[~iinside & ~is_any], isrc[~iinside & ~is_any]), (idst[iinside & ~is_any], isrc[iinside & ~is_any] - c0),
-        (idst[~iinside & is_any], isrc[~iinside & is_any]), (idst[iinside & is_any], isrc[iinside & is_any] - c0),
-        any_rows,
-    )
+def _add_terms_rows(ctx: _Context, terms: _Terms, s, c, exact: bool) -> None:
+    """Add weighted terms into rows of ``s`` (+ error ``c``) by fancy indexing (small blocks)."""
+    A = ctx.A
+    n_rows = len(terms.rows)
+    for k in range(int(terms.deg[0]) if n_rows else 0):
+        m = int(np.count_nonzero(terms.deg > k))
+        e = terms.first[:m] + k
+        rows = terms.rows[:m]
+        x = A[terms.src[e]] * ctx.weights(terms.eid[e])
+        if exact:
+            a = s[rows]
+            t = a + x
+            z = t - a
+            c[rows] += (a - (t - z)) + (x - z)
+            s[rows] = t
+        else:
+            s[rows] += x
 
 
-def _iterate_cycles(ctx: _Context, level: _Level, zr, zc) -> None:
+def _iterate_cycles(ctx: _Context, block: _Cycles, zr, zc) -> None:
     """Cyclic rows of a level: from full availability down to the largest fixed point, per column.
 
     What comes from outside the block (lower levels) is gathered once; each iteration only
     touches the block's own edges. A column stops when no value in it changes by more than
     :data:`TOLERANCE`, independently of the other columns.
     """
-    A, S = ctx.A, ctx.S
-    block = level.block
+    A, S, dtype = ctx.A, ctx.S, ctx.dtype
     c0, c1 = block.start, block.stop
     K = c1 - c0
     lo, hi = np.searchsorted(zr, [c0, c1])
     fz_rows, fz_cols = zr[lo:hi] - c0, zc[lo:hi]
+    exact = ctx.exact
 
-    def weights(eid):
-        if ctx.shares is None:
-            return ctx.sup_data[eid][:, None]
-        return ctx.shares[eid]
-
-    base = np.ones((K, S), dtype=ctx.dtype)
+    base = np.ones((K, S), dtype=dtype)
     if len(block.fac_rows):
         base[block.fac_rows] = A[block.country]
-    if len(block.sup_rows):
-        sup = np.zeros((K, S), dtype=ctx.dtype)
-        d, s, e = block.ext_sup
-        if len(d):
-            np.add.at(sup, d, A[s] * weights(e))
+    sup_rows = block.sup_rows
+    if len(sup_rows):
+        ext_s = np.zeros((K, S), dtype=dtype)
+        ext_c = np.zeros((K, S), dtype=dtype)
+        _add_terms_rows(ctx, block.ext_terms, ext_s, ext_c, exact)
         rem = ctx.remainder[c0:c1]
-        sup += rem[:, None] if rem.ndim == 1 else rem
-        base[block.sup_rows] = sup[block.sup_rows]
-    ext_all = np.ones((K, S), dtype=ctx.dtype)
+        rem = np.broadcast_to(rem[:, None] if rem.ndim == 1 else rem, (K, S))[sup_rows]
+    ext_all = np.ones((K, S), dtype=dtype)
     if len(block.ext_all[0]):
         np.minimum.at(ext_all, block.ext_all[0], A[block.ext_all[1]])
-    ext_any = np.zeros((K, S), dtype=ctx.dtype)
+    ext_any = np.zeros((K, S), dtype=dtype)
     if len(block.ext_any[0]):
         np.maximum.at(ext_any, block.ext_any[0], A[block.ext_any[1]])
-    int_w = weights(block.int_sup[2]) if len(block.int_sup[0]) else None
-    spare = (1.0 + float(ctx.spare)) if ctx.scalar_spare else (1.0 + ctx.spare)
     any_rows = block.any_rows
     has_any = bool(any_rows.any())
 
@@ -875,20 +1105,25 @@ def _iterate_cycles(ctx: _Context, level: _Level, zr, zc) -> None:
     all_active = True
     for _ in range(MAX_ITERATIONS):
         b = base.copy()
-        if int_w is not None:
-            np.add.at(b, block.int_sup[0], X[block.int_sup[1]] * int_w)
-        if len(block.sup_rows):
-            part = b[block.sup_rows]
-            if not (ctx.scalar_spare and ctx.spare == 0.0):
-                part *= spare
-            b[block.sup_rows] = np.minimum(part, 1.0)
+        if len(sup_rows):
+            s, c = ext_s.copy(), ext_c.copy()
+            _add_terms_rows(ctx, block.int_terms, s, c, exact)
+            a = s[sup_rows]
+            if exact:
+                t = a + rem
+                z = t - a
+                value = t + (c[sup_rows] + ((a - (t - z)) + (rem - z)))
+            else:
+                value = a + rem
+            ctx.grow(value)
+            b[sup_rows] = value
         comb = ext_all.copy()
         if len(block.int_all[0]):
-            np.minimum.at(comb, block.int_all[0], X[block.int_all[1]])
+            np.minimum.at(comb, block.int_all[0], A[block.int_all[1]])
         if has_any:
             alt = ext_any.copy()
             if len(block.int_any[0]):
-                np.maximum.at(alt, block.int_any[0], X[block.int_any[1]])
+                np.maximum.at(alt, block.int_any[0], A[block.int_any[1]])
             comb[any_rows] = alt[any_rows]
         new = np.minimum(b, comb, out=b)
         if len(fz_rows):
@@ -922,7 +1157,7 @@ def _months_chunk(cg: CompiledGraph, plan, zeros: _Scenarios, avail: np.ndarray)
     T = np.full((n, S), np.inf)
     forced = np.zeros((n, S), dtype=bool)
     forced[zeros.rows, zeros.cols] = True
-    for level in plan:
+    for level in plan.levels:
         if level.cyclic > level.start:
             _months_rows(cg, T, short, forced, level.start, level.cyclic)
         if level.cyclic < level.stop:

@@ -112,8 +112,6 @@ class GeneratedGraph:
                              "share_low": self.low, "share_high": self.high})
 
     def _node_entries(self):
-        words = ("material",) * 0
-        del words
         labels = {t: spec[3] for t, spec in enumerate(TIERS)}
         stages = {t: spec[1] for t, spec in enumerate(TIERS)}
         for i, ident in enumerate(self.ids):
@@ -159,13 +157,26 @@ class GeneratedGraph:
         return {"name": self.name, "title": self.title, "sources": _sources(self.seed),
                 "nodes": list(self._node_entries()), "edges": list(self._edge_entries())}
 
-    def write(self, path) -> Path:
-        """Write JSON (``.json``) or YAML (``.yaml``/``.yml``), streamed in blocks; atomic."""
+    def write(self, path, *, force: bool = False) -> Path:
+        """Write JSON (``.json``) or YAML (``.yaml``/``.yml``), streamed in blocks, atomically.
+
+        An existing file is replaced when chokepoint wrote it; any other file only with ``force``.
+        """
+        from .errors import InputError
+        from .io import YAML_MARKER, written_by_chokepoint_graph
+
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".json", ".yaml", ".yml"):
-            raise ValueError(f"{path}: the extension must be .json, .yaml or .yml")
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            raise InputError(f"{path}: the file must end in .json, .yaml or .yml")
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder")
+        folder = path.parent if str(path.parent) else Path(".")
+        if not folder.is_dir():
+            raise InputError(f"{path}: folder {folder} does not exist")
+        if path.exists() and not force and not written_by_chokepoint_graph(path):
+            raise InputError(f"{path}: exists and was not written by chokepoint; pass --force to overwrite it")
+        tmp = folder / f".{path.name}.{os.getpid()}.tmp"
         dumps = json.dumps
         try:
             with open(tmp, "w", encoding="utf-8") as out:
@@ -177,19 +188,23 @@ class GeneratedGraph:
                     first = True
                     for b in range(0, self.n_edges, 200_000):
                         block = ",\n".join(dumps(e) for e in self._edge_entries(b, b + 200_000))
-                        out.write(block if first else ",\n" + block)
-                        first = False
+                        if block:
+                            out.write(block if first else ",\n" + block)
+                            first = False
                     out.write("\n]}\n")
                 else:
                     # YAML flow mappings written as JSON objects: valid YAML, and fast to write
-                    out.write(f"name: {dumps(self.name)}\ntitle: {dumps(self.title)}\n"
+                    out.write(f"{YAML_MARKER}\n# chokepoint generate --nodes {self.n_nodes} --edges {self.n_edges} "
+                              f"--seed {self.seed}\nname: {dumps(self.name)}\ntitle: {dumps(self.title)}\n"
                               f"sources: {dumps(_sources(self.seed))}\nnodes:\n")
                     for e in self._node_entries():
                         out.write(f"- {dumps(e)}\n")
-                    out.write("edges:\n")
+                    out.write("edges:\n" if self.n_edges else "edges: []\n")
                     for b in range(0, self.n_edges, 200_000):
                         out.write("".join(f"- {dumps(e)}\n" for e in self._edge_entries(b, b + 200_000)))
             os.replace(tmp, path)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write ({exc.strerror})") from None
         finally:
             if tmp.exists():
                 tmp.unlink()
@@ -210,7 +225,7 @@ def generate(nodes: int = 1000, edges: int = 5000, seed: int = 0, *, countries: 
     if nodes < 4:
         raise ValueError("nodes must be at least 4 (a country, an ore, a part and a product)")
     rng = np.random.default_rng(seed)
-    n_c = int(min(countries, max(2, nodes // 20), 249))
+    n_c = int(min(countries, max(2, nodes // 10), 249))
     rest = nodes - n_c
     n_f = int(round(0.2 * rest)) if rest >= 20 else 0
     n_i = rest - n_f
@@ -219,16 +234,18 @@ def generate(nodes: int = 1000, edges: int = 5000, seed: int = 0, *, countries: 
     min_edges = n_i + n_f  # every item a supplier or input, every facility an output
     if edges < min_edges:
         raise ValueError(f"edges must be at least {min_edges:,} for {nodes:,} nodes")
-    max_edges = n_i * (n_c + n_f) // 2 + n_i * n_i // 4
-    if edges > max_edges:
-        raise ValueError(f"{edges:,} edges is too many for {nodes:,} nodes")
+    fac_tier = np.sort(1 + rng.integers(0, max(1, n_t - 1), n_f)) if n_f else np.zeros(0, dtype=np.int64)
+    sizes = np.array(tiers)
+    sup_max = n_i * n_c + int((np.bincount(fac_tier, minlength=n_t) * sizes).sum())
+    req_max = int((sizes * np.r_[0, np.cumsum(sizes)[:-1]]).sum())
+    room = int(0.8 * (sup_max + req_max))
+    if edges > room:
+        raise ValueError(f"{edges:,} edges is too many for {nodes:,} nodes (at most about {room:,})")
 
     # nodes: countries, then items tier by tier, then facilities
     codes = country_codes(n_c)
     item_tier = np.repeat(np.arange(n_t), tiers)
     tier_start = np.r_[0, np.cumsum(tiers)] + n_c
-    fac_tier = (1 + rng.integers(0, max(1, n_t - 1), n_f)) if n_f else np.zeros(0, dtype=np.int64)
-    fac_tier = np.sort(fac_tier)
     kind = np.concatenate([np.full(n_c, COUNTRY), np.array([TIERS[_spec(t, n_t)][0] for t in range(n_t)])[item_tier],
                            np.full(n_f, FACILITY)]).astype(np.int8)
     tier = np.concatenate([np.full(n_c, -1), item_tier, np.full(n_f, -1)]).astype(np.int8)
@@ -252,6 +269,12 @@ def generate(nodes: int = 1000, edges: int = 5000, seed: int = 0, *, countries: 
     if n_req < upper + 2 * n_cycles + fac_inputs:
         n_req = min(edges - (n_i + n_f), upper + 2 * n_cycles + fac_inputs)
         n_sup = edges - n_req
+    if n_req > 0.8 * req_max:
+        n_req = int(0.8 * req_max)
+        n_sup = edges - n_req
+    if n_sup > 0.8 * sup_max:
+        n_sup = int(0.8 * sup_max)
+        n_req = edges - n_sup
     n_cycles = min(n_cycles, max(0, (n_req - upper) // 3))
     fac_inputs = min(fac_inputs, max(0, n_req - upper - 3 * n_cycles))
 
@@ -267,6 +290,8 @@ def generate(nodes: int = 1000, edges: int = 5000, seed: int = 0, *, countries: 
                                    exact=False)
         req_src = np.concatenate([req_src, more_s])
         req_dst = np.concatenate([req_dst, more_d])
+    if len(sup_src) != n_sup or len(req_src) != n_req:
+        raise ValueError(f"could not place {edges:,} distinct edges among {nodes:,} nodes: too dense")
     low, high, level = _shares(rng, sup_dst, n)
 
     src = np.concatenate([sup_src, req_src]).astype(np.int64)

@@ -1,0 +1,164 @@
+"""Sweeps and Monte Carlo on a Dask cluster (``dask.distributed``), past one machine.
+
+The compiled graph is sent to every worker once (``client.scatter(..., broadcast=True)``);
+blocks of scenarios (or of Monte Carlo draws) are mapped over the workers as tasks that take the
+scattered graph; the results are gathered in block order. A task is a pure function of its
+block, so when a worker dies the scheduler runs its blocks again elsewhere and every scenario
+appears exactly once in the result, equal to what a local run gives (each scenario column is
+computed independently of the others; draw ``j`` depends only on the seed and ``j``).
+
+Connect with ``scheduler="tcp://host:8786"`` (an existing cluster), ``workers=N`` (a
+``LocalCluster`` of N single-threaded worker processes, closed afterwards) or ``client=`` (an
+existing :class:`distributed.Client`). Requires the ``dask`` extra: ``pip install
+"chokepoint[dask]"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .graph import Graph
+
+#: How long to wait for a scheduler given with ``--scheduler``.
+CONNECT_TIMEOUT = "10s"
+
+
+def _require_dask():
+    try:
+        import distributed  # noqa: F401
+    except ImportError:  # pragma: no cover - the extra is not installed
+        raise InputError('Dask is not installed: pip install "chokepoint[dask]" (dask[distributed])') from None
+
+
+@contextlib.contextmanager
+def connect(*, scheduler: str | None = None, workers: int | None = None, client=None, **cluster_options):
+    """A :class:`distributed.Client`: the one given, one connected to ``scheduler``, or one on a
+    new ``LocalCluster`` of ``workers`` processes. What this function opens, it closes."""
+    _require_dask()
+    from distributed import Client, LocalCluster
+
+    if client is not None:
+        yield client
+        return
+    if scheduler:
+        try:
+            own = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        try:
+            yield own
+        finally:
+            own.close()
+        return
+    if workers is None or int(workers) < 1:
+        raise InputError(f"--workers {workers}: need at least 1 worker (or --scheduler ADDRESS)")
+    options = {"n_workers": int(workers), "threads_per_worker": 1, "processes": True,
+               "dashboard_address": ":0", **cluster_options}
+    with LocalCluster(**options) as cluster, Client(cluster) as own:
+        yield own
+
+
+# tasks: module-level functions, so that workers import them rather than unpickle closures
+
+def _sweep_block(compiled, cuts, spare: float, rows, block: int):
+    from .engine import evaluate
+
+    return block, evaluate(compiled, cuts, spare_capacity=spare, rows=rows)
+
+
+def _sample_block(compiled, start: int, count: int, cuts, spare: float, rows, seed: int, block: int):
+    from .montecarlo import sample_availability
+
+    return block, sample_availability(compiled, cuts, samples=count, seed=seed, spare_capacity=spare, rows=rows,
+                                      sample_start=start)
+
+
+def _blocks(total: int, block: int | None, n_workers: int) -> list[tuple[int, int]]:
+    if total <= 0:
+        return []
+    if block is None:
+        block = max(1, -(-total // max(1, 4 * n_workers)))
+    return [(s, min(total, s + block)) for s in range(0, total, block)]
+
+
+def map_blocks(client, compiled, function, blocks, *args, progress=None, sizes=None, retries: int = 3,
+               name: str = "chokepoint"):
+    """Run ``function(compiled_on_worker, *block_args, block_index)`` for each block; results in order.
+
+    ``blocks`` is a list of argument tuples; ``progress`` is called with the running total of
+    ``sizes`` (one per block) as blocks complete.
+    """
+    from distributed import as_completed
+
+    graph_future = client.scatter(compiled, broadcast=True, hash=False)
+    token = uuid.uuid4().hex[:12]
+    futures = [client.submit(function, graph_future, *block_args, *args, index, key=f"{name}-{token}-{index}",
+                             retries=retries, pure=False)
+               for index, block_args in enumerate(blocks)]
+    sizes = sizes or [1] * len(futures)
+    index_of = {future.key: index for index, future in enumerate(futures)}
+    done = 0
+    try:
+        for future in as_completed(futures):
+            done += sizes[index_of[future.key]]
+            if progress is not None:
+                progress(done)
+        results = client.gather(futures)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"the Dask run failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        for future in futures:
+            future.release()
+        graph_future.release()
+    ordered = [None] * len(results)
+    for index, value in results:
+        if ordered[index] is not None:  # pragma: no cover - would be a duplicated block
+            raise RuntimeError(f"block {index} returned twice")
+        ordered[index] = value
+    if any(value is None for value in ordered):  # pragma: no cover - would be a lost block
+        raise RuntimeError("a block was lost")
+    return ordered
+
+
+def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: float = 0.0, samples: int = 0,
+          seed: int = 0, scheduler: str | None = None, workers: int | None = None, client=None,
+          block: int | None = None, progress=None, quantiles=None) -> pd.DataFrame:
+    """:func:`chokepoint.scenarios.sweep` on a Dask cluster; with ``samples``, the Monte Carlo
+    sweep (:func:`chokepoint.montecarlo.monte_carlo_sweep`) with the draws spread over workers.
+
+    Returns exactly the frame the local function returns. ``progress`` is called with the number
+    of scenarios (scenario-draws with ``samples``) done.
+    """
+    from .engine import compile_graph
+    from .montecarlo import QUANTILES, _check, monte_carlo_sweep
+    from .scenarios import check_spare_capacity, scenario_combos, sweep_to_frame
+
+    spare = check_spare_capacity(spare_capacity)
+    if samples:
+        samples, seed = _check(samples, seed)
+    combos = scenario_combos(graph, pairs=pairs, countries=countries)
+    cuts = [list(c) for c in combos]
+    compiled = compile_graph(graph)
+    rows = compiled.rows(graph.products)
+    with connect(scheduler=scheduler, workers=workers, client=client) as dask_client:
+        n_workers = max(1, len(dask_client.scheduler_info().get("workers", {})))
+        if not samples:
+            spans = _blocks(len(cuts), block, n_workers)
+            parts = map_blocks(dask_client, compiled, _sweep_block, [(cuts[a:b],) for a, b in spans], spare, rows,
+                               progress=progress, sizes=[b - a for a, b in spans], name="chokepoint-sweep")
+            matrix = np.concatenate(parts, axis=1) if parts else np.zeros((len(rows), 0))
+            return sweep_to_frame(graph, combos, matrix)
+        spans = _blocks(samples, block, n_workers)
+        parts = map_blocks(dask_client, compiled, _sample_block, [(a, b - a) for a, b in spans], cuts, spare, rows,
+                           seed, progress=progress, sizes=[(b - a) * len(cuts) for a, b in spans],
+                           name="chokepoint-montecarlo")
+    values = np.concatenate(parts, axis=2) if parts else np.zeros((len(rows), len(cuts), 0))
+    return monte_carlo_sweep(graph, pairs=pairs, countries=countries, spare_capacity=spare, samples=samples,
+                             seed=seed, quantiles=quantiles or QUANTILES, values=values)
