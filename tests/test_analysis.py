@@ -78,6 +78,17 @@ def test_target_ranges_at_the_boundary(write_graph, share, status):
     assert api.target(target_graph(write_graph, share)).iloc[0].status == status
 
 
+def test_target_runner_up_range_past_the_line_is_undetermined(write_graph):
+    """CN [0.3, 0.6] (midpoint 0.45, the top) and JP [0.1, 0.7] (midpoint 0.4): JP's high end 0.7
+    is past 0.65, so the item may fail: undetermined, not pass."""
+    graph = load_graph(write_graph(doc(
+        [country("CN"), country("JP"), item("m", "material", critical_mineral=True), item("p", "product")],
+        [supplies("CN", "m", [0.3, 0.6]), supplies("JP", "m", [0.1, 0.7]), requires("m", "p")])))
+    row = api.target(graph).iloc[0]
+    assert row.top_country == "CN" and row.status == "undetermined"
+    assert row.share_unknown == pytest.approx(0.15)
+
+
 def test_target_threshold_option_and_all(write_graph):
     """With threshold 0.9: 0.91 fails, 0.65 passes. --all also tests non-critical items."""
     graph = target_graph(write_graph, 0.91, 0.65)

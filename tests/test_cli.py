@@ -206,3 +206,18 @@ def test_every_command_is_documented_in_readme():
     assert "import usgs" in names
     for name in names:
         assert f"chokepoint {name}" in text or f"`{name}`" in text, name
+
+
+@pytest.mark.parametrize("args", [[], ["analyse"], ["analyse", "quantum", "--bogus"], ["analyse", "quantum", "--top", "x"],
+                                  ["import"], ["nonsense-command"]])
+def test_usage_errors_are_typers_own_without_traceback(cli, args):
+    result = cli(*args)
+    assert result.code == 2
+    assert "Traceback" not in result.err and "internal error" not in result.err
+
+
+def test_version(cli):
+    from chokepoint import __version__
+
+    result = cli("--version")
+    assert result.code == 0 and result.out.strip() == __version__

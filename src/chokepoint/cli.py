@@ -33,9 +33,16 @@ def _warn(lines) -> None:
         sys.stderr.write(f"warning: {line}\n")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the version and exit."),
     max_bytes: int = typer.Option(1024 ** 3, "--max-bytes", min=1, help="Refuse graph files larger than this."),
     max_nodes: int = typer.Option(5_000_000, "--max-nodes", min=1, help="Refuse graphs with more nodes than this."),
 ) -> None:
@@ -43,9 +50,6 @@ def _root(
     from .io import LIMITS
 
     LIMITS.update(max_bytes=max_bytes, max_nodes=max_nodes)
-    if version:
-        typer.echo(__version__)
-        raise typer.Exit()
 
 
 @app.command("list")
@@ -193,7 +197,7 @@ def target(
     frame = api_target(graph, threshold=threshold, all_items=all_items)
     if as_json:
         cols = ["id", "label", "stage", "top_country", "top_share", "top_share_low", "top_share_high", "hhi",
-                "status", "margin", "capacity_needed", "facts"]
+                "status", "margin", "capacity_needed", "share_unknown", "bases", "facts"]
         _echo_json(records(frame[cols]))
         return
     from .render import console
@@ -239,12 +243,16 @@ def cutoff(
 
 
 def main() -> None:
-    """Entry point: one line on stderr and exit 1 for user errors, never a traceback."""
+    """Entry point: one line on stderr and exit 1 for user errors, never a traceback.
+
+    Usage errors (an unknown option, a missing argument) are typer's own: usage and the error on
+    stderr, exit code 2.
+    """
     from .io import LIMITS
 
     saved = dict(LIMITS)
     try:
-        app(standalone_mode=False)
+        app()
     except ValidationError as exc:
         for line in exc.problems:
             sys.stderr.write(f"error: {line}\n")
@@ -257,17 +265,7 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except BaseException as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.stderr.write("aborted\n")
-            sys.exit(1)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if os.environ.get("CHOKEPOINT_DEBUG"):
             raise
         sys.stderr.write(f"error: internal error ({type(exc).__name__}: {exc}); "

@@ -21,7 +21,7 @@ CONCENTRATION_COLUMNS = ["id", "label", "kind", "stage", "critical_mineral", "to
                          "top_share_low", "top_share_high", "top3_share", "hhi", "share_unknown",
                          "suppliers", "bases"]
 TARGET_COLUMNS = ["id", "label", "stage", "top_country", "top_share", "top_share_low", "top_share_high",
-                  "hhi", "status", "margin", "capacity_needed", "bases", "facts"]
+                  "hhi", "status", "margin", "capacity_needed", "share_unknown", "bases", "facts"]
 
 
 def country_shares(graph: Graph, item: str) -> dict[str, tuple[float, float, float]]:
@@ -63,8 +63,9 @@ def concentration(graph: Graph) -> pd.DataFrame:
 def target(graph: Graph, *, threshold: float = DEFAULT_THRESHOLD, all_items: bool = False) -> pd.DataFrame:
     """The target test per material and stage: no more than ``threshold`` from one country.
 
-    ``pass`` when the top country's share (its high end, for a range) is at most the threshold,
-    ``fail`` when even its low end is above it, ``undetermined`` when the range straddles it.
+    ``pass`` when every country's share (the high end, for a range) is at most the threshold,
+    ``fail`` when some country's share is above it even at its low end, ``undetermined`` when a
+    range straddles it.
     ``capacity_needed`` is the new capacity outside the top country needed to comply, as a
     fraction of today's total: ``top / threshold - 1`` (0 when passing). Critical minerals only,
     unless ``all_items``. A tested node without suppliers has status ``no data``.
@@ -87,9 +88,12 @@ def target(graph: Graph, *, threshold: float = DEFAULT_THRESHOLD, all_items: boo
             continue
         c = conc.loc[item]
         top, low, high = float(c.top_share), float(c.top_share_low), float(c.top_share_high)
-        if high <= threshold + EPS:
+        # every country's range counts: a runner-up whose range reaches past the line leaves the
+        # result open even when the top country (by midpoint) is below it
+        ranges = country_shares(graph, item).values()
+        if max(hi for _, _, hi in ranges) <= threshold + EPS:
             status = "pass"
-        elif low > threshold + EPS:
+        elif max(lo for _, lo, _ in ranges) > threshold + EPS:
             status = "fail"
         else:
             status = "undetermined"
@@ -99,7 +103,7 @@ def target(graph: Graph, *, threshold: float = DEFAULT_THRESHOLD, all_items: boo
             "top_share": top, "top_share_low": low, "top_share_high": high, "hhi": float(c.hhi),
             "status": status, "margin": threshold - top,
             "capacity_needed": max(0.0, top / threshold - 1.0) if top > threshold + EPS else 0.0,
-            "bases": c.bases, "facts": ", ".join(facts),
+            "share_unknown": float(c.share_unknown), "bases": c.bases, "facts": ", ".join(facts),
         })
     frame = pd.DataFrame(rows, columns=TARGET_COLUMNS)
     order = {"fail": 0, "undetermined": 1, "pass": 2, "no data": 3}

@@ -66,34 +66,39 @@ def resolve_path(name_or_path: str | os.PathLike) -> Path:
     raise InputError(f"{text}: neither a file nor a bundled graph (bundled: {', '.join(bundled_names())})")
 
 
-def read_data(path: Path, *, max_bytes: int | None = None):
-    """Read a YAML or JSON file into plain data, with one-line errors naming the file."""
+def read_data(path: Path, *, max_bytes: int | None = None, origin: str | None = None):
+    """Read a YAML or JSON file into plain data, with one-line errors naming the file (as ``origin``)."""
+    name = origin or str(path)
     max_bytes = LIMITS["max_bytes"] if max_bytes is None else max_bytes
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
     if size > max_bytes:
-        raise InputError(f"{path}: {size:,} bytes is over the limit of {max_bytes:,} (raise it with --max-bytes)")
+        raise InputError(f"{name}: {size:,} bytes is over the limit of {max_bytes:,} (raise it with --max-bytes)")
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
     if b"\x00" in raw[:8192]:
-        raise InputError(f"{path}: a binary file, not YAML or JSON")
+        raise InputError(f"{name}: a binary file, not YAML or JSON")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
+        raise InputError(f"{name}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
     if not text.strip():
-        raise InputError(f"{path}: empty file")
+        raise InputError(f"{name}: empty file")
     if path.suffix == ".json":
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+            raise InputError(f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        except RecursionError:
+            raise InputError(f"{name}: nested too deeply to be a graph file") from None
     try:
         return _yaml.load(text)
+    except RecursionError:
+        raise InputError(f"{name}: nested too deeply to be a graph file") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -102,9 +107,9 @@ def read_data(path: Path, *, max_bytes: int | None = None):
             tag = problem.split("'")[1] if problem.count("'") >= 2 else problem
             tag = tag.replace("tag:yaml.org,2002:", "!!")
             problem = f"refused tag {tag} (only plain YAML is read; nothing was constructed)"
-        raise InputError(f"{path}: invalid YAML{where}: {problem}") from None
+        raise InputError(f"{name}: invalid YAML{where}: {problem}") from None
     except yaml.YAMLError as exc:
-        raise InputError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"{name}: invalid YAML: {str(exc).splitlines()[0]}") from None
 
 
 def load_graph(name_or_path, *, max_bytes: int | None = None, max_nodes: int | None = None) -> Graph:
@@ -145,7 +150,7 @@ def _load_path(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[
 
         data = read_graphml(path, max_bytes=max_bytes)
     else:
-        data = read_data(path, max_bytes=max_bytes)
+        data = read_data(path, max_bytes=max_bytes, origin=origin)
         if path.suffix == ".json":
             from .export import is_node_link, node_link_to_data
 

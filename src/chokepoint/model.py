@@ -85,8 +85,17 @@ class Share(BaseModel):
         """Read a share as written in a file. Raises ``ValueError`` with a one-line reason."""
         if isinstance(value, Share):
             return value
-        if isinstance(value, dict) and set(value) <= {"low", "high", "level"} and "low" in value:
-            return cls(**value)
+        if isinstance(value, dict):
+            # the form ``model_dump`` gives; checked like the written forms
+            if not set(value) <= {"low", "high", "level"} or not {"low", "high"} <= set(value):
+                raise ValueError(f"expected a number in [0, 1], a [low, high] range or a level word, got {value!r}")
+            if value.get("level") is not None:
+                share = cls.parse(value["level"])
+                if (share.low, share.high) != (value["low"], value["high"]):
+                    raise ValueError(f"level '{share.level}' stands for [{share.low:g}, {share.high:g}], "
+                                     f"not [{value['low']}, {value['high']}]")
+                return share
+            return cls.parse([value["low"], value["high"]])
         if isinstance(value, str):
             word = value.strip().lower()
             if word in LEVELS:
@@ -107,9 +116,13 @@ class Share(BaseModel):
 def _number(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number in [0, 1], a [low, high] range or a level word, got {value!r}")
-    number = float(value)
+    text = repr(value) if len(repr(value)) <= 24 else f"{repr(value)[:12]}...({len(repr(value))} digits)"
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{text} is outside [0, 1]") from None
     if math.isnan(number) or not 0.0 <= number <= 1.0:
-        raise ValueError(f"{value!r} is outside [0, 1]")
+        raise ValueError(f"{text} is outside [0, 1]")
     return number
 
 
