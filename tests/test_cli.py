@@ -31,7 +31,8 @@ def test_show_json_is_the_document_with_file_field_names(cli, tmp_path):
     result = cli("show", "quantum", "--json")
     assert result.code == 0
     data = json.loads(result.out)
-    assert set(data) <= {"name", "title", "description", "sources", "nodes", "edges"}
+    assert set(data) <= {"generator", "name", "title", "description", "sources", "nodes", "edges"}
+    assert data["generator"].startswith("chokepoint ")
     edge = next(e for e in data["edges"] if e["type"] == "supplies")
     assert {"from", "to", "type", "share"} <= set(edge)
     # what show --json prints loads back as the same graph

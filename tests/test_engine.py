@@ -265,7 +265,9 @@ def reference_chokepoint_numbers(graph):
     out = {}
     for node in (n for n in graph.nodes if graph.nodes[n].kind != "country"):
         avail = propagate(graph, Scenario(knockout=frozenset([node])))
-        losses = {p: 1.0 - avail[p] for p in products if p != node}
+        # a product's own knockout does not count, except where end items stand in for products
+        stand_in = not any(n.kind == "product" for n in graph.document.nodes)
+        losses = {p: 1.0 - avail[p] for p in products if p != node or stand_in}
         knockout = sum(losses.values()) / len(losses) if losses else 0.0
         worst, exposure = "", 0.0
         for c, values in by_country.items():

@@ -61,7 +61,11 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     countries = graph.countries
     by_country = evaluate(compiled, [[c] for c in countries], rows=cand_rows)
     exposure, worst = country_exposure(by_country)
-    knockout, hits, top_hits = knockout_losses(compiled, cand_rows, compiled.rows(products))
+    # where end items stand in for products (an imported data table), an item's own loss counts:
+    # otherwise every candidate would be its own excluded product and score 0
+    stand_in = not any(node.kind == "product" for node in graph.document.nodes)
+    knockout, hits, top_hits = knockout_losses(compiled, cand_rows, compiled.rows(products),
+                                               count_self=stand_in)
     conc = concentration(graph).set_index("id")
     doms = dominators(graph)
     between = nx.betweenness_centrality(graph.digraph) if len(graph.nodes) <= 5000 else {}
@@ -105,9 +109,9 @@ def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, block: int | None = None,
-                    top: int = 3, progress=None):
+                    top: int = 3, progress=None, count_self: bool = False):
     """Each candidate knocked out in turn: mean product loss (the node itself excluded when it is a
-    product), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
+    product, unless ``count_self``), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
     ``[(product position, loss)]`` ordered by loss, then product id. ``block``: knockouts per
     engine chunk (default: what the engine's memory budget allows).
 
@@ -135,6 +139,8 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
         rows = rows_sorted[start:stop]
         loss = 1.0 - avail
         is_self = product_rows[:, None] == rows[None, :]
+        if count_self:
+            is_self = np.zeros_like(is_self)
         loss[is_self] = 0.0
         count = n_products - is_self.sum(axis=0)
         # summed product by product, in order (as the reference's sum() does)
@@ -165,7 +171,10 @@ def _reason(graph: Graph, row: dict, hit_count: int, top_hits: list[tuple[str, f
     text = f"losing it costs {names}{more}"
     if row["exposure"] > 0:
         text += f"; a {row['worst_country']} cutoff alone removes {100 * row['exposure']:.0f}% of it"
-        if row["top_country"] and row["top_country"] == row["worst_country"] and row["top_share"] == row["top_share"]:
+        node = graph.nodes[row["id"]]
+        if node.kind == "facility" and node.country == row["worst_country"]:
+            text += f" (it sits in {node.country})"
+        elif row["top_country"] and row["top_country"] == row["worst_country"] and row["top_share"] == row["top_share"]:
             text += f" ({row['worst_country']} supplies {100 * row['top_share']:.0f}% directly)"
         elif row["top_country"] != row["worst_country"]:
             text += " through its inputs"

@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from .cli import app
+from .errors import InputError
 
 import_app = typer.Typer(help="Build a graph file from published data (USGS MCS) or any shares table.",
                          no_args_is_help=True)
@@ -28,14 +29,23 @@ def _finish(result, output: Path, force: bool, skipped_report: Optional[Path]) -
     document, warnings = parse_document(result.document, str(output))
     graph = Graph(document, origin=str(output), warnings=tuple(warnings))
     header = "\n".join(result.summary)
-    save_graph(graph, output, force=force, header=header)
+    report = None
     if skipped_report is not None:
+        # checked before anything is written: a report that cannot be written stops the import
+        if skipped_report.exists() and not force and not _our_report(skipped_report):
+            raise InputError(f"{skipped_report}: exists and was not written by chokepoint; pass --force to overwrite it")
+        if not (skipped_report.parent if str(skipped_report.parent) else Path(".")).is_dir():
+            raise InputError(f"{skipped_report}: folder {skipped_report.parent} does not exist")
         buffer = _io.StringIO()
-        fields = sorted({key for entry in result.skipped for key in entry}) or ["row", "reason"]
+        fields = ["row", "category", "reason"]
+        fields += sorted({key for entry in result.skipped for key in entry} - set(fields))
         writer = csv.DictWriter(buffer, fieldnames=fields)
         writer.writeheader()
         writer.writerows(result.skipped)
-        atomic_write(skipped_report, buffer.getvalue())
+        report = buffer.getvalue()
+    save_graph(graph, output, force=force, header=header)
+    if report is not None:
+        atomic_write(skipped_report, report)
     supplies = sum(1 for e in document.edges if e.type == "supplies")
     typer.echo(f"{output}: {len(document.nodes)} nodes, {supplies} supplies edges "
                f"({len(graph.items)} items); {len(result.skipped)} rows skipped")
@@ -52,6 +62,14 @@ def _finish(result, output: Path, force: bool, skipped_report: Optional[Path]) -
     for warning in warnings:
         if "normalised" not in warning and "no product" not in warning:
             sys.stderr.write(f"warning: {warning}\n")
+
+
+def _our_report(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.readline().startswith("row,category,reason")
+    except OSError:
+        return False
 
 
 @import_app.command("usgs")

@@ -163,7 +163,7 @@ class GeneratedGraph:
         An existing file is replaced when chokepoint wrote it; any other file only with ``force``.
         """
         from .errors import InputError
-        from .io import YAML_MARKER, written_by_chokepoint_graph
+        from .io import GENERATOR, YAML_MARKER, written_by_chokepoint_graph
 
         path = Path(path)
         suffix = path.suffix.lower()
@@ -181,7 +181,7 @@ class GeneratedGraph:
         try:
             with open(tmp, "w", encoding="utf-8") as out:
                 if suffix == ".json":
-                    out.write("{" + f'"name": {dumps(self.name)}, "title": {dumps(self.title)}, '
+                    out.write("{" + f'"generator": {dumps(GENERATOR)}, "name": {dumps(self.name)}, "title": {dumps(self.title)}, '
                               f'"sources": {dumps(_sources(self.seed))},\n"nodes": [\n')
                     out.write(",\n".join(dumps(e) for e in self._node_entries()))
                     out.write('\n],\n"edges": [\n')

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from . import _yaml
+from . import __version__, _yaml
 from .errors import InputError, ValidationError
 from pydantic import ValidationError as PydanticError
 
@@ -53,17 +53,22 @@ def resolve_path(name_or_path: str | os.PathLike) -> Path:
     """A bundled graph's file for a name, or the given path when it is a file."""
     text = str(name_or_path)
     path = Path(text)
-    if path.suffix in READ_SUFFIXES or os.sep in text or path.exists():
-        if not path.exists():
-            raise InputError(f"{text}: no such file")
+    bare = not path.suffix and os.sep not in text and "/" not in text
+    if bare:  # a bundled name wins over a file or folder of that name in the current folder
+        for suffix in GRAPH_SUFFIXES:
+            candidate = graphs_dir() / f"{text}{suffix}"
+            if candidate.is_file():
+                return candidate
         if not path.is_file():
-            raise InputError(f"{text}: not a file")
-        return path
-    for suffix in GRAPH_SUFFIXES:
-        candidate = graphs_dir() / f"{text}{suffix}"
-        if candidate.is_file():
-            return candidate
-    raise InputError(f"{text}: neither a file nor a bundled graph (bundled: {', '.join(bundled_names())})")
+            raise InputError(f"{text}: neither a file nor a bundled graph (bundled: {', '.join(bundled_names())})")
+    if not path.exists():
+        raise InputError(f"{text}: no such file")
+    if not path.is_file():
+        raise InputError(f"{text}: not a file")
+    if path.suffix and path.suffix not in READ_SUFFIXES:
+        raise InputError(f"{text}: unsupported file type '{path.suffix}' (graphs are read from "
+                         f"{', '.join(READ_SUFFIXES)})")
+    return path
 
 
 def read_data(path: Path, *, max_bytes: int | None = None, origin: str | None = None):
@@ -223,6 +228,10 @@ def _resolve_includes(data, origin: str, chain: tuple[str, ...]):
 
 #: First line of the YAML graph files chokepoint writes (so they may be replaced without --force).
 YAML_MARKER = "# written by chokepoint"
+#: JSON graph files chokepoint writes start with this key (``generator`` is part of the format).
+GENERATOR = f"chokepoint {__version__}"
+JSON_MARKER = '"generator": "chokepoint'
+
 
 
 def dump_document(document, fmt: str, *, header: str | None = None) -> str:
@@ -237,6 +246,7 @@ def dump_document(document, fmt: str, *, header: str | None = None) -> str:
     else:
         data = document.to_dict()
     if fmt == "json":
+        data = {"generator": GENERATOR, **{k: v for k, v in data.items() if k != "generator"}}
         return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     lines = [YAML_MARKER] + [f"# {line}".rstrip() for line in (header or "").splitlines()]
     return "\n".join(lines) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
@@ -252,11 +262,7 @@ def written_by_chokepoint_graph(path: Path) -> bool:
     if head.startswith(YAML_MARKER.encode()):
         return True
     if path.suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return isinstance(data, dict) and {"name", "title", "nodes"} <= set(data)
+        return JSON_MARKER.encode() in head[:200]
     return False
 
 

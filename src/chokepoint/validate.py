@@ -29,7 +29,7 @@ from .model import (
     Source,
 )
 
-TOP_LEVEL = ("name", "title", "description", "sources", "include", "nodes", "edges")
+TOP_LEVEL = ("generator", "name", "title", "description", "sources", "include", "nodes", "edges")
 #: Shares into one item may sum to this much (published tables round) before it is an error.
 SUM_TOLERANCE = 1.05
 
@@ -90,6 +90,8 @@ def check_top_level(data, problems: Problems) -> bool:
     name = data.get("name", "")
     if "name" in data and not (isinstance(name, str) and NAME_PATTERN.match(name)):
         problems.error("name", f"{_short(repr(name))} must be lower-case letters, digits and hyphens")
+    if "generator" in data and not isinstance(data["generator"], str):
+        problems.error("generator", "must be a string")
     for key, limit in (("title", MAX_TEXT), ("description", 10 * MAX_TEXT)):
         if key not in data or (key == "description" and data[key] is None):
             continue
