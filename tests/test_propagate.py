@@ -225,3 +225,21 @@ def test_explain_any_follows_best_alternative(all_any):
     avail = propagate(all_any, scenario)
     assert explain(all_any, avail, "p_any", scenario) == ["JP", "b", "p_any"]
     assert explain(all_any, avail, "p_all", scenario) == ["CN", "a", "p_all"]
+
+
+def test_a_cycle_that_does_not_settle_warns(write_graph):
+    """chips = 0.99999 * tools + 0.00001 and tools = 0.99999 * chips with CN cut: the largest fixed
+    point is 0.5, reached only geometrically (gain 0.99998 per pass). Past the iteration bound the
+    values are upper bounds, and a ConvergenceWarning says so (the CLI prints it as a warning)."""
+    from chokepoint.errors import ConvergenceWarning
+
+    graph = load_graph(write_graph(doc(
+        [country("CN"), country("TW"), item("chips"), item("tools"), item("phone", "product"),
+         {"id": "fab", "kind": "facility", "label": "fab", "country": "TW"},
+         {"id": "toolmaker", "kind": "facility", "label": "tool maker", "country": "TW"}],
+        [supplies("fab", "chips", 0.99999), supplies("toolmaker", "tools", 0.99999),
+         supplies("CN", "tools", 0.00001), requires("tools", "fab"), requires("chips", "toolmaker"),
+         requires("chips", "phone")])))
+    with pytest.warns(ConvergenceWarning, match="did not settle"):
+        avail = run(graph, "CN")
+    assert 0.5 <= avail["phone"] < 1.0

@@ -248,8 +248,14 @@ def main() -> None:
     Usage errors (an unknown option, a missing argument) are typer's own: usage and the error on
     stderr, exit code 2.
     """
+    import warnings
+
     from .io import LIMITS
 
+    def show_warning(message, category, *args, **kwargs):
+        sys.stderr.write(f"warning: {message}\n")
+
+    warnings.showwarning = show_warning
     saved = dict(LIMITS)
     try:
         app()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
+import pandas as pd
 import typer
 
 from .cli import GRAPH_HELP, _echo_json, app
@@ -15,11 +16,12 @@ def sweep(
     graph: str = typer.Argument(..., help=GRAPH_HELP),
     pairs: bool = typer.Option(False, "--pairs", help="Also cut off every pair of countries."),
     spare_capacity: float = typer.Option(0.0, "--spare-capacity", help="Surviving suppliers may grow by this fraction of their share."),
-    samples: int = typer.Option(0, "--samples", help="Monte Carlo draws of the ranged shares: intervals (5th-95th percentile) on every figure."),
+    samples: int = typer.Option(0, "--samples", help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals on each availability."),
     seed: int = typer.Option(0, "--seed", help="Seed of the Monte Carlo draws (same seed, same result)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Run on a local Dask cluster of N worker processes."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on the Dask cluster at ADDRESS (tcp://host:8786)."),
     block: Optional[int] = typer.Option(None, "--block", help="Scenarios (draws with --samples) per Dask task."),
+    top: int = typer.Option(20, "--top", min=1, help="Scenarios shown in the table (most costly first)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Cut off each country in turn (and every pair): a products x countries availability matrix."""
@@ -61,22 +63,38 @@ def sweep(
         return
     from .render import console, frame_table, pct
 
-    matrix = sweep_matrix(frame)
-    order = (1 - matrix).mean().sort_values(ascending=False, kind="mergesort").index
     out = console()
-    if not samples:
-        out.print(frame_table(matrix[order].reset_index(), "Availability of each product when a country is cut off",
-                              formats={c: pct for c in matrix.columns}))
+    if frame.empty:
+        out.print(f"{loaded.origin}: no supplying countries: nothing to sweep")
         return
+    matrix = sweep_matrix(frame)
+    order = list((1 - matrix).mean().sort_values(ascending=False, kind="mergesort").index)
+    shown = order[:top]
+    more = f" ({len(order) - len(shown)} more scenarios with smaller losses: --top N or --json)" if len(order) > top else ""
+    draws = f" [5th-95th percentile over {samples} draws, seed {seed}]" if samples else ""
+
     def cell(row):
-        if abs(row.p95 - row.p5) < 5e-4 and abs(row.p50 - row.availability) < 5e-4:
+        if not samples or (abs(row.p95 - row.p5) < 5e-4 and abs(row.p50 - row.availability) < 5e-4):
             return pct(row.availability)  # no uncertainty that shows at this precision
         return f"{pct(row.availability)} [{pct(row.p5)}-{pct(row.p95)}]"
 
     cells = frame.assign(cell=[cell(r) for r in frame.itertuples()])
-    table = cells.pivot(index="product", columns="countries", values="cell")[list(order)]
-    out.print(frame_table(table.reset_index(), f"Availability when a country is cut off: point [5th-95th percentile "
-                                               f"over {samples} draws, seed {seed}]"))
+    if matrix.shape[0] <= 8:
+        # scenarios as rows (most costly first), products as columns
+        table = cells.pivot(index="countries", columns="product", values="cell").loc[shown]
+        table.insert(0, "mean loss", [pct(v) for v in (1 - matrix[shown]).mean()])
+        out.print(frame_table(table.reset_index(), f"Availability of each product when a country is cut off{draws}{more}"))
+        return
+    # many products: one line per scenario
+    rows = []
+    for key in shown:
+        column = matrix[key]
+        worst = column.sort_values(kind="mergesort").index[0]
+        rows.append({"countries": key, "mean loss": pct(1 - column.mean()),
+                     "products hit": int((column < 1 - 1e-12).sum()), "hardest-hit product": worst,
+                     "its availability": cells.set_index(["countries", "product"]).loc[(key, worst), "cell"]})
+    out.print(frame_table(pd.DataFrame(rows), f"Country cutoffs ranked by mean product loss, {matrix.shape[0]} products"
+                                              f"{draws}{more}"))
 
 
 def _total(graph, pairs: bool, samples: int) -> int:

@@ -43,8 +43,7 @@ COUNTRY, FACILITY, MATERIAL, COMPONENT, PRODUCT = range(5)
 SUPPLIES, REQUIRES = 0, 1
 
 #: Cycles stop iterating (per scenario column) when no value changes by more than this.
-TOLERANCE = 1e-13
-MAX_ITERATIONS = 100_000
+from .propagate import MAX_ITERATIONS, TOLERANCE  # one bound for both implementations
 #: A node is short when its availability is below ``1 - SHORT``.
 SHORT = 1e-12
 #: Default working memory for the availability matrix of one chunk of scenarios.
@@ -1138,6 +1137,10 @@ def _iterate_cycles(ctx: _Context, block: _Cycles, zr, zc) -> None:
         if not active.any():
             break
         all_active = bool(active.all())
+    else:
+        from .propagate import warn_not_settled
+
+        warn_not_settled([ctx.cg.ids[r] for r in range(c0, c1)], float(change[active].max()))
 
 
 # ---------------------------------------------------------------------------------------------

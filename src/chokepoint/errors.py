@@ -23,3 +23,11 @@ class ValidationError(ChokepointError):
 
 class UnknownCountryError(InputError):
     """A country code, country name or bloc that is not known."""
+
+
+class ConvergenceWarning(UserWarning):
+    """A cycle whose availabilities did not settle within the iteration bound.
+
+    The iteration runs down from full availability, so the values reached are upper bounds of the
+    largest fixed point. The CLI prints it as one ``warning:`` line.
+    """

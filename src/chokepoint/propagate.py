@@ -21,14 +21,26 @@ results; :mod:`chokepoint.engine` evaluates many scenarios at once on compiled a
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import networkx as nx
 
+from .errors import ConvergenceWarning
 from .graph import Graph
 
-TOLERANCE = 1e-12
-MAX_ITERATIONS = 10_000
+#: A cycle has settled when no availability in it changes by more than this in one pass.
+TOLERANCE = 1e-13
+#: Passes over one cycle before giving up (the engine uses the same bound).
+MAX_ITERATIONS = 100_000
+
+
+def warn_not_settled(members, change: float) -> None:
+    """Say that a cycle did not settle: its values are upper bounds of the largest fixed point."""
+    names = ", ".join(list(members)[:4]) + (", ..." if len(members) > 4 else "")
+    warnings.warn(f"the cycle through {names} did not settle within {MAX_ITERATIONS:,} iterations "
+                  f"(last change {change:.1e}); its availabilities are upper bounds", ConvergenceWarning,
+                  stacklevel=3)
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,8 @@ def propagate(graph: Graph, scenario: Scenario, order: list[list[str]] | None = 
                 avail[node_id] = new
             if change <= TOLERANCE:
                 break
+        else:
+            warn_not_settled(component, change)
     return avail
 
 
