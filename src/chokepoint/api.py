@@ -100,6 +100,7 @@ class Analysis:
     target: pd.DataFrame = field(repr=False)
     exposure: pd.DataFrame = field(repr=False)
     warnings: tuple[str, ...] = ()
+    bases: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         return {
@@ -107,6 +108,7 @@ class Analysis:
             "chokepoints": records(self.chokepoints),
             "target": records(self.target),
             "exposure": records(self.exposure[["country", "product", "availability"]]),
+            "bases": {basis: list(items) for basis, items in self.bases.items()},
         }
 
 
@@ -120,7 +122,7 @@ def analyse(graph, *, top: int = 10, threshold: float = 0.65, countries: int = 5
     if tgt.empty:
         tgt = target(g, threshold=threshold, all_items=True)
     exp = exposure(g, sweep(g), top=countries)
-    return Analysis(g.name, g.title, choke, tgt, exp, g.warnings)
+    return Analysis(g.name, g.title, choke, tgt, exp, g.warnings, g.bases())
 
 
 def records(frame: pd.DataFrame) -> list[dict]:

@@ -137,6 +137,9 @@ def analyse(
 
     out = console()
     out.print(f"{result.title} ({result.graph})")
+    if len(result.bases) > 1:
+        out.print("note: this graph combines shares on different bases: "
+                  + "; ".join(f"{basis} ({len(items)} items)" for basis, items in result.bases.items()))
     choke = result.chokepoints[["id", "label", "score", "knockout_loss", "exposure", "worst_country"]].copy()
     choke.insert(0, "#", range(1, len(choke) + 1))
     out.print(frame_table(choke, f"Top {len(choke)} chokepoints (score = knockout loss x single-country exposure)",
@@ -177,9 +180,11 @@ def _print_target(out, frame, threshold, title):
     show = frame.copy()
     show["top share"] = [share(r) for r in frame.itertuples()]
     show["facts"] = show["facts"].map(facts)
-    show = show[["id", "stage", "top_country", "top share", "hhi", "status", "capacity_needed", "facts"]]
-    show.columns = ["id", "stage", "top", "share", "HHI", "status", "new capacity", "facts"]
-    out.print(frame_table(show, title, formats={"new capacity": pct, "HHI": lambda v: "" if v != v else f"{v:,.0f}"}))
+    show = show[["id", "stage", "top_country", "top share", "hhi", "share_unknown", "status", "capacity_needed",
+                 "bases", "facts"]]
+    show.columns = ["id", "stage", "top", "share", "HHI", "unknown", "status", "new capacity", "basis", "facts"]
+    out.print(frame_table(show, title, formats={"new capacity": pct, "unknown": pct,
+                                                "HHI": lambda v: "" if v != v else f"{v:,.0f}"}))
     out.print("new capacity: capacity needed outside the top country to comply, as a share of today's total "
               "(top / threshold - 1)")
 
@@ -233,6 +238,8 @@ def cutoff(
     out.print(f"Cutoff of {who} in {result.graph}" + (f", spare capacity {result.spare_capacity:g}" if result.spare_capacity else ""))
     if result.note:
         out.print(result.note)
+    if result.bases_note:
+        out.print(f"note: {result.bases_note}")
     products = result.products.copy()
     products["months_to_shortage"] = products["months_to_shortage"].map(lambda m: "" if m != m or m is None else f"{m:g}")
     out.print(frame_table(products[["id", "availability", "loss", "months_to_shortage", "path"]], "Products",

@@ -175,7 +175,8 @@ def _analysis(g: Graph) -> dict[str, dict]:
 
     extra: dict[str, dict] = defaultdict(dict)
     for row in concentration(g).itertuples(index=False):
-        extra[row.id].update(top_country=row.top_country, top_share=_num(row.top_share), hhi=_num(row.hhi))
+        extra[row.id].update(top_country=row.top_country, top_share=_num(row.top_share), hhi=_num(row.hhi),
+                             share_unknown=_num(row.share_unknown))
     for row in target(g, all_items=True).itertuples(index=False):
         extra[row.id]["target_status"] = row.status
     for row in find_chokepoints(g).itertuples(index=False):

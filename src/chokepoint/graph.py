@@ -134,6 +134,17 @@ class Graph:
                 keep.add(node.country)
         return keep
 
+    def bases(self, ids=None) -> dict[str, tuple[str, ...]]:
+        """Bases of the shares feeding ``ids`` (and everything upstream; all items by default):
+        basis -> the items whose shares are on it. More than one key means mixed bases."""
+        keep = self.upstream(ids) if ids is not None else set(self.nodes)
+        found: dict[str, set[str]] = defaultdict(set)
+        for item, supplies in self.supplies.items():
+            if item in keep:
+                for s in supplies:
+                    found[s.edge.basis or "basis not given"].add(item)
+        return {basis: tuple(sorted(items)) for basis, items in sorted(found.items())}
+
     def source_citation(self, edge: Edge) -> str:
         """'CFR 2025, global production, 2025, F01' style citation of a supplies edge."""
         parts = []

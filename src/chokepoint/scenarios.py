@@ -51,12 +51,23 @@ class CutoffResult:
     absent: tuple[str, ...]
     products: pd.DataFrame = field(repr=False)
     nodes: pd.DataFrame = field(repr=False)
+    bases: dict = field(default_factory=dict, repr=False)
+    """Basis -> items upstream of the products hit whose shares are on that basis."""
 
     @property
     def note(self) -> str:
         if not self.absent:
             return ""
         return "; ".join(f"no supply edges from {c} ({country_name(c)})" for c in self.absent)
+
+    @property
+    def bases_note(self) -> str:
+        """Says so when the figures behind the products hit are shares on different bases."""
+        if len(self.bases) < 2:
+            return ""
+        parts = [f"{basis} ({', '.join(items[:3])}{', ...' if len(items) > 3 else ''})"
+                 for basis, items in self.bases.items()]
+        return "combines shares on different bases: " + "; ".join(parts)
 
     def to_dict(self) -> dict:
         products = []
@@ -66,7 +77,9 @@ class CutoffResult:
                              "path": list(row.path)})
         return {
             "scenario": {"graph": self.graph, "countries": list(self.countries), "blocs": list(self.blocs),
-                         "spare_capacity": self.spare_capacity, "absent": list(self.absent), "note": self.note},
+                         "spare_capacity": self.spare_capacity, "absent": list(self.absent), "note": self.note,
+                         "bases": {basis: list(items) for basis, items in self.bases.items()},
+                         "bases_note": self.bases_note},
             "products": products,
             "nodes": [{"id": r.id, "availability": r.availability, "months_to_shortage": _months(r.months_to_shortage)}
                       for r in self.nodes.itertuples(index=False)],
@@ -100,7 +113,9 @@ def cutoff(graph: Graph, *, countries=(), blocs=(), spare_capacity: float = 0.0)
                            "availability": avail[n], "months_to_shortage": months[n]} for n in graph.nodes],
                          columns=NODE_COLUMNS)
     nodes = nodes.sort_values(["availability", "id"], kind="mergesort").reset_index(drop=True)
-    return CutoffResult(graph.name, codes, names, spare, absent, products, nodes)
+    hit = [p for p, loss in zip(products["id"], products["loss"]) if loss > 1e-12]
+    bases = graph.bases(hit) if hit else {}
+    return CutoffResult(graph.name, codes, names, spare, absent, products, nodes, bases)
 
 
 def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: float = 0.0,
