@@ -7,7 +7,8 @@ from .graph import Graph, to_digraph  # noqa: E402
 from .io import bundled_names, load_graph, save_graph  # noqa: E402
 from .model import LEVELS, Document, Edge, Node, Share, Source  # noqa: E402
 from .api import (  # noqa: E402
-    analyse, concentration, cutoff, edges_table, find_chokepoints, list_graphs, nodes_table, sweep, target,
+    analyse, concentration, cutoff, edges_table, find_chokepoints, list_graphs, monte_carlo_cutoff,
+    monte_carlo_target, nodes_table, sweep, target,
 )
 
 __all__ = [
@@ -15,5 +16,5 @@ __all__ = [
     "Graph", "to_digraph", "bundled_names", "load_graph", "save_graph",
     "LEVELS", "Document", "Edge", "Node", "Share", "Source",
     "analyse", "concentration", "cutoff", "edges_table", "find_chokepoints", "list_graphs", "nodes_table",
-    "sweep", "target",
+    "sweep", "target", "monte_carlo_cutoff", "monte_carlo_target",
 ]

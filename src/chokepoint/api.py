@@ -142,3 +142,25 @@ def records(frame: pd.DataFrame) -> list[dict]:
             clean[key] = value
         out.append(clean)
     return out
+
+
+def monte_carlo_cutoff(graph, *, countries=(), blocs=(), spare_capacity: float = 0.0, samples: int = 1000,
+                       seed: int = 0) -> pd.DataFrame:
+    """A cutoff with intervals: each product's availability at the 5th/50th/95th percentile over
+    ``samples`` seeded draws of the ranged shares (same seed, same result)."""
+    from .montecarlo import monte_carlo_cutoff as _mc
+
+    if isinstance(countries, str):
+        countries = (countries,)
+    if isinstance(blocs, str):
+        blocs = (blocs,)
+    return _mc(_graph(graph), countries=countries, blocs=blocs, spare_capacity=spare_capacity,
+               samples=samples, seed=seed)
+
+
+def monte_carlo_target(graph, *, threshold: float = 0.65, all_items: bool = False, samples: int = 1000,
+                       seed: int = 0) -> pd.DataFrame:
+    """The target test with intervals on the top share and the share of draws that pass."""
+    from .montecarlo import monte_carlo_target as _mc
+
+    return _mc(_graph(graph), samples=samples, seed=seed, threshold=threshold, all_items=all_items)

@@ -180,10 +180,15 @@ def _print_target(out, frame, threshold, title):
     show = frame.copy()
     show["top share"] = [share(r) for r in frame.itertuples()]
     show["facts"] = show["facts"].map(facts)
-    show = show[["id", "stage", "top_country", "top share", "hhi", "share_unknown", "status", "capacity_needed",
-                 "bases", "facts"]]
-    show.columns = ["id", "stage", "top", "share", "HHI", "unknown", "status", "new capacity", "basis", "facts"]
-    out.print(frame_table(show, title, formats={"new capacity": pct, "unknown": pct,
+    columns = ["id", "stage", "top_country", "top share", "hhi", "share_unknown", "status", "capacity_needed",
+               "bases", "facts"]
+    names = ["id", "stage", "top", "share", "HHI", "unknown", "status", "new capacity", "basis", "facts"]
+    if "pass_rate" in show.columns:
+        columns.insert(7, "pass_rate")
+        names.insert(7, "pass rate")
+    show = show[columns]
+    show.columns = names
+    out.print(frame_table(show, title, formats={"new capacity": pct, "unknown": pct, "pass rate": pct,
                                                 "HHI": lambda v: "" if v != v else f"{v:,.0f}"}))
     out.print("new capacity: capacity needed outside the top country to comply, as a share of today's total "
               "(top / threshold - 1)")
@@ -194,21 +199,32 @@ def target(
     graph: str = typer.Argument(..., help=GRAPH_HELP),
     threshold: float = typer.Option(0.65, "--threshold", help="The most one country may supply (inclusive)."),
     all_items: bool = typer.Option(False, "--all", help="Test every supplied item, not only critical minerals."),
+    samples: int = typer.Option(0, "--samples", min=0, help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the Monte Carlo draws (same seed, same result)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Test each material and stage against 'no more than 65% from any single country'."""
-    from .api import records, target as api_target
+    from .api import monte_carlo_target, records, target as api_target
 
     frame = api_target(graph, threshold=threshold, all_items=all_items)
+    if samples:
+        mc = monte_carlo_target(graph, threshold=threshold, all_items=all_items, samples=samples, seed=seed)
+        mc = mc.set_index("id")[["p5", "p95", "pass_rate"]].rename(columns={"p5": "top_share_p5", "p95": "top_share_p95"})
+        frame = frame.join(mc, on="id")
     if as_json:
         cols = ["id", "label", "stage", "top_country", "top_share", "top_share_low", "top_share_high", "hhi",
                 "status", "margin", "capacity_needed", "share_unknown", "bases", "facts"]
+        if samples:
+            cols += ["top_share_p5", "top_share_p95", "pass_rate"]
         _echo_json(records(frame[cols]))
         return
     from .render import console
 
     out = console()
-    _print_target(out, frame, threshold, f"Target: no more than {100 * threshold:g}% from one country")
+    title = f"Target: no more than {100 * threshold:g}% from one country"
+    if samples:
+        title += f" (pass rate over {samples} draws of the ranged shares, seed {seed})"
+    _print_target(out, frame, threshold, title)
     counts = frame["status"].value_counts()
     out.print(", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "undetermined", "pass", "no data")))
 
@@ -220,21 +236,36 @@ def cutoff(
     bloc: Optional[List[str]] = typer.Option(None, "--bloc", "-b", help=BLOC_HELP),
     spare_capacity: float = typer.Option(0.0, "--spare-capacity", help="Surviving suppliers may grow by this fraction of their share."),
     show_nodes: bool = typer.Option(False, "--nodes", help="Also list every node's availability."),
+    samples: int = typer.Option(0, "--samples", min=0, help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the Monte Carlo draws (same seed, same result)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Cut off countries and/or blocs: which products lose how much, after how long, and why."""
-    from .api import cutoff as api_cutoff
+    from .api import cutoff as api_cutoff, monte_carlo_cutoff, records
 
     result = api_cutoff(graph, countries=country or (), blocs=bloc or (), spare_capacity=spare_capacity)
+    intervals = None
+    if samples:
+        intervals = monte_carlo_cutoff(graph, countries=country or (), blocs=bloc or (),
+                                       spare_capacity=spare_capacity, samples=samples, seed=seed).set_index("id")
     if as_json:
-        _echo_json(result.to_dict())
+        data = result.to_dict()
+        if intervals is not None:
+            data["scenario"].update(samples=samples, seed=seed)
+            for product in data["products"]:
+                row = intervals.loc[product["id"]]
+                product.update(p5=float(row.p5), p50=float(row.p50), p95=float(row.p95))
+        _echo_json(data)
         return
     from .render import console, frame_table, pct
 
     out = console()
     who = ", ".join(result.countries)
     if result.blocs:
-        who = f"{' + '.join(result.blocs)} ({who})"
+        from .countries import resolve_country
+
+        named = sorted({resolve_country(c) for c in country or ()})
+        who = f"{' + '.join([*result.blocs, *named])} ({who})"
     out.print(f"Cutoff of {who} in {result.graph}" + (f", spare capacity {result.spare_capacity:g}" if result.spare_capacity else ""))
     if result.note:
         out.print(result.note)
@@ -242,8 +273,13 @@ def cutoff(
         out.print(f"note: {result.bases_note}")
     products = result.products.copy()
     products["months_to_shortage"] = products["months_to_shortage"].map(lambda m: "" if m != m or m is None else f"{m:g}")
-    out.print(frame_table(products[["id", "availability", "loss", "months_to_shortage", "path"]], "Products",
-                          formats={"availability": pct, "loss": pct}))
+    columns = ["id", "availability", "loss", "months_to_shortage", "path"]
+    title = "Products"
+    if intervals is not None:
+        products["5th-95th"] = [f"{pct(intervals.loc[i, 'p5'])}-{pct(intervals.loc[i, 'p95'])}" for i in products["id"]]
+        columns.insert(2, "5th-95th")
+        title += f" (availability: point value, and its 5th-95th percentile over {samples} draws, seed {seed})"
+    out.print(frame_table(products[columns], title, formats={"availability": pct, "loss": pct}))
     if show_nodes:
         out.print(frame_table(result.nodes, "Nodes", formats={"availability": pct}))
 

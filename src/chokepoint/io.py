@@ -168,6 +168,9 @@ def _load_path(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[
     document, warnings = parse_document(
         data, origin, extra_nodes=extra_nodes, extra_edges=extra_edges, extra_sources=extra_sources
     )
+    if max_nodes is not None and len(document.nodes) > max_nodes:  # included nodes count too
+        raise InputError(f"{origin}: {len(document.nodes):,} nodes is over the limit of {max_nodes:,} "
+                         "(raise it with --max-nodes)")
     return Graph(document, origin=origin, warnings=tuple(warnings))
 
 

@@ -171,6 +171,13 @@ class Node(BaseModel):
 
     @model_validator(mode="after")
     def _kind_fields(self) -> "Node":
+        if self.kind == "country":
+            extra = [name for name in ("stage", "stockpile_months") if getattr(self, name) is not None]
+            extra += ["needs"] if "needs" in self.model_fields_set else []
+            if extra:
+                raise ValueError(f"{', '.join(extra)} do not apply to a country (it supplies; it has no inputs)")
+        if self.kind == "facility" and self.stage is not None:
+            raise ValueError("'stage' is for materials, components and products, not facilities")
         if self.kind == "facility" and not self.country:
             raise ValueError("a facility needs a 'country'")
         if self.kind != "facility" and self.country is not None:
@@ -194,7 +201,7 @@ class Edge(BaseModel):
     type: Literal["supplies", "requires"]
     share: Optional[Share] = None
     basis: Optional[Text] = None
-    year: Optional[int] = None
+    year: Optional[Annotated[int, Field(ge=1800, le=2200)]] = None
     source: Optional[Ident] = None
     fact: Optional[Ident] = None
     estimated: StrictBool = False

@@ -29,14 +29,16 @@ def resolve_countries(countries=(), blocs=()) -> tuple[tuple[str, ...], tuple[st
     names = []
     for bloc in blocs:
         canonical, members = resolve_bloc(bloc)
-        names.append(canonical)
+        if canonical not in names:
+            names.append(canonical)
         codes |= set(members)
     return tuple(sorted(codes)), tuple(names)
 
 
 def check_spare_capacity(spare_capacity: float) -> float:
-    if not spare_capacity >= 0.0 or spare_capacity > 100:
-        raise InputError(f"spare capacity {spare_capacity:g} must be a fraction >= 0 (0.2 = suppliers grow by 20%)")
+    if not 0.0 <= spare_capacity <= 100:
+        raise InputError(f"spare capacity {spare_capacity:g} must be between 0 and 100 "
+                         "(a fraction of each supplier's share: 0.2 = suppliers grow by 20%)")
     return float(spare_capacity)
 
 

@@ -245,9 +245,9 @@ def check_supply_sums(edges, by_id: dict[str, Node], problems: Problems) -> None
 
 def check_structure(by_id: dict[str, Node], edges, problems: Problems) -> None:
     graph = nx.DiGraph()
-    graph.add_edges_from(edge.key for _, edge in edges if edge.type == "requires")
+    graph.add_edges_from(edge.key for _, edge in edges)  # a cycle may run through a facility's supplies
     for cycle in sorted(sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1):
-        problems.warn("requires", f"cycle among {', '.join(cycle)} (allowed; availability is a fixed point)")
+        problems.warn("edges", f"cycle among {', '.join(cycle)} (allowed; availability is a fixed point)")
     if problems.errors:
         return  # a graph whose entries did not all parse: its shape would be misjudged
     if not any(node.kind in ITEM_KINDS for node in by_id.values()):

@@ -153,7 +153,7 @@ def _column(frame: pd.DataFrame, wanted: str, path: Path, role: str, *, required
             return column
     if required:
         found = ", ".join(f"'{c}'" for c in frame.columns) or "none"
-        option = f" (name it with {role}=...)" if role in ("item", "stage", "country", "value") else ""
+        option = f" (choose it with --{role} COLUMN)" if role in ("item", "stage", "country", "value") else ""
         raise InputError(f"{path}: missing column '{wanted}' for the {role}{option}; columns are {found}")
     return None
 
@@ -308,6 +308,12 @@ class _Builder:
                 node["note"] = f"Shares as given in {self.path.name}."
             else:
                 total = sum(values.values()) + self.unattributed.get(node_id, 0.0)
+                if not math.isfinite(total):
+                    for rows in by_code.values():
+                        for r in rows:
+                            self.skip(r["row"], r["fields"], r["raw"], "overflow",
+                                      "quantities of this item too large to add up: rescale the value column")
+                    continue
                 zero = [c for c in values if values[c] == 0 or total <= 0]
                 reason = ("every value of this item is zero: no shares" if total <= 0
                           else "zero quantity: supplies nothing")
