@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -149,7 +151,25 @@ def _is_bundled(path: Path) -> bool:
         return False
 
 
+@contextmanager
+def _no_gc():
+    """Building millions of small objects: the cyclic collector would rescan them again and again
+    (none of them form cycles), so it is paused while a graph is read and validated."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _load_path(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[str, ...]) -> Graph:
+    with _no_gc():
+        return _load_path_unguarded(path, origin, max_bytes, max_nodes, chain)
+
+
+def _load_path_unguarded(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[str, ...]) -> Graph:
     if path.suffix == ".graphml":
         from .export import read_graphml  # export imports io
 

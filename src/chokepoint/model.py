@@ -44,7 +44,9 @@ def _no_control_characters(value: str) -> str:
 
 
 Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_no_control_characters)]
-Ident = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_control_characters)]
+#: Ids and references: a bounded string checked in pydantic's core (a bad reference is then an
+#: unknown node, source or country, reported by the cross-entry checks).
+Ident = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Share(BaseModel):
@@ -100,7 +102,7 @@ class Share(BaseModel):
             word = value.strip().lower()
             if word in LEVELS:
                 low, high = LEVELS[word]
-                return cls(low=low, high=high, level=word)
+                return cls.model_construct(low=low, high=high, level=word)
             raise ValueError(f"unknown level word '{value}' (known: {', '.join(LEVELS)})")
         if isinstance(value, (list, tuple)):
             if len(value) != 2:
@@ -108,20 +110,20 @@ class Share(BaseModel):
             low, high = (_number(v) for v in value)
             if low > high:
                 raise ValueError(f"range [{low:g}, {high:g}] has low > high")
-            return cls(low=low, high=high)
+            return cls.model_construct(low=low, high=high, level=None)
         number = _number(value)
-        return cls(low=number, high=number)
+        return cls.model_construct(low=number, high=number, level=None)  # checked by _number
 
 
 def _number(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number in [0, 1], a [low, high] range or a level word, got {value!r}")
-    text = repr(value) if len(repr(value)) <= 24 else f"{repr(value)[:12]}...({len(repr(value))} digits)"
     try:
         number = float(value)
     except OverflowError:
-        raise ValueError(f"{text} is outside [0, 1]") from None
+        number = math.inf
     if math.isnan(number) or not 0.0 <= number <= 1.0:
+        text = repr(value) if len(repr(value)) <= 24 else f"{repr(value)[:12]}...({len(repr(value))} digits)"
         raise ValueError(f"{text} is outside [0, 1]")
     return number
 
@@ -203,7 +205,7 @@ class Edge(BaseModel):
     basis: Optional[Text] = None
     year: Optional[Annotated[int, Field(ge=1800, le=2200)]] = None
     source: Optional[Ident] = None
-    fact: Optional[Ident] = None
+    fact: Optional[Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_control_characters)]] = None
     estimated: StrictBool = False
     note: Optional[Text] = None
 
@@ -221,14 +223,16 @@ class Edge(BaseModel):
 
     @model_validator(mode="after")
     def _type_fields(self) -> "Edge":
-        if self.type == "supplies" and self.share is None:
-            raise ValueError("a supplies edge needs a 'share'")
-        if self.type == "requires":
+        share = self.share
+        if self.type == "supplies":
+            if share is None:
+                raise ValueError("a supplies edge needs a 'share'")
+            if share.level is not None and not self.estimated:
+                raise ValueError(f"share '{share.level}' is a level word: mark the edge 'estimated: true'")
+        else:
             extra = [name for name in SUPPLY_ONLY_FIELDS if getattr(self, name) not in (None, False)]
             if extra:
                 raise ValueError(f"{', '.join(extra)} only apply to supplies edges")
-        if self.share is not None and self.share.level is not None and not self.estimated:
-            raise ValueError(f"share '{self.share.level}' is a level word: mark the edge 'estimated: true'")
         return self
 
     @property

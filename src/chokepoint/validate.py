@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import count, repeat
 
-import networkx as nx
-from pydantic import ValidationError as PydanticError
+from pydantic import TypeAdapter, ValidationError as PydanticError
 
 from .countries import is_country_code
 from .errors import ValidationError
@@ -30,6 +30,8 @@ from .model import (
 )
 
 TOP_LEVEL = ("generator", "name", "title", "description", "sources", "include", "nodes", "edges")
+#: Warnings of one kind listed one by one before the rest are counted in one line.
+MAX_LISTED = 50
 #: Shares into one item may sum to this much (published tables round) before it is an error.
 SUM_TOLERANCE = 1.05
 
@@ -42,11 +44,15 @@ class Problems:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def error(self, entry: str, message: str) -> None:
-        self.errors.append(f"{self.origin}: {entry}: {message}" if entry else f"{self.origin}: {message}")
+    def error(self, entry, message: str, field: str | None = None) -> None:
+        self.errors.append(self._line(entry, message, field))
 
-    def warn(self, entry: str, message: str) -> None:
-        self.warnings.append(f"{self.origin}: {entry}: {message}" if entry else f"{self.origin}: {message}")
+    def warn(self, entry, message: str, field: str | None = None) -> None:
+        self.warnings.append(self._line(entry, message, field))
+
+    def _line(self, entry, message: str, field: str | None) -> str:
+        where = label(entry) + (f".{field}" if field else "")
+        return f"{self.origin}: {where}: {message}" if where else f"{self.origin}: {message}"
 
     def pydantic(self, entry: str, exc: PydanticError) -> None:
         for err in exc.errors():
@@ -56,7 +62,7 @@ class Problems:
                 message = "unknown key"
             elif err["type"] == "missing":
                 message = "missing required key"
-            self.error(f"{entry}.{loc}" if loc else entry, message)
+            self.error(entry, message, field=loc or None)
 
 
 def _short(value, limit: int = 60) -> str:
@@ -137,13 +143,39 @@ def parse_includes(data: dict, problems: Problems) -> list[Include]:
     return includes
 
 
-def parse_entries(raw_list, model, entry_name, problems: Problems, labels=None):
-    """Parse each entry of a list with ``model``; returns [(entry label, parsed)]."""
-    parsed = []
+def label(entry) -> str:
+    """The label of an entry reference: ``(name function, index, raw)`` made lazily, or a string."""
+    if isinstance(entry, tuple):
+        name, index, raw = entry
+        return name(index, raw)
+    return str(entry) if entry else ""
+
+
+_LIST_ADAPTERS: dict = {}
+
+
+def parse_entries(raw_list, model, entry_name, problems: Problems):
+    """Parse each entry of a list with ``model``; returns [(entry label, parsed)].
+
+    The whole list is validated in one call; only when that fails is it parsed entry by entry,
+    so that every problem is reported with its entry.
+    """
     if not isinstance(raw_list, list):
-        return parsed
+        return []
+    if all(type(raw) is dict for raw in raw_list):
+        adapter = _LIST_ADAPTERS.get(model)
+        if adapter is None:
+            adapter = _LIST_ADAPTERS[model] = TypeAdapter(list[model])
+        try:
+            models = adapter.validate_python(raw_list)
+        except PydanticError:
+            pass
+        else:
+            # entry references are tuples built in C; labels are made only for messages
+            return list(zip(zip(repeat(entry_name), count(), raw_list), models))
+    parsed = []
     for index, raw in enumerate(raw_list):
-        entry = labels[index] if labels else entry_name(index, raw)
+        entry = (entry_name, index, raw)
         if not isinstance(raw, dict):
             problems.error(entry, f"must be a mapping, not {type(raw).__name__}")
             continue
@@ -158,63 +190,65 @@ def check_nodes(nodes: list[tuple[str, Node]], problems: Problems) -> dict[str, 
     by_id: dict[str, Node] = {}
     for entry, node in nodes:
         if node.id in by_id:
-            problems.error(f"{entry}.id", f"duplicate id '{node.id}'")
+            problems.error(entry, f"duplicate id '{node.id}'", field="id")
             continue
         by_id[node.id] = node
         if node.kind == "country" and not is_country_code(node.id):
-            problems.error(f"{entry}.id", f"unknown country code '{node.id}' (countries use ISO 3166-1 alpha-2 codes)")
+            problems.error(entry, f"unknown country code '{node.id}' (countries use ISO 3166-1 alpha-2 codes)", field="id")
         if node.kind == "facility" and node.country and not is_country_code(node.country):
-            problems.error(f"{entry}.country", f"unknown country code '{node.country}'")
+            problems.error(entry, f"unknown country code '{node.country}'", field="country")
     for entry, node in nodes:
         if node.kind == "facility" and node.country and is_country_code(node.country):
             if node.country not in by_id:
-                problems.error(f"{entry}.country", f"'{node.country}' is not a node of this graph (declare it with kind: country)")
+                problems.error(entry, f"'{node.country}' is not a node of this graph (declare it with kind: country)", field="country")
             elif by_id[node.country].kind != "country":
-                problems.error(f"{entry}.country", f"'{node.country}' is a {by_id[node.country].kind}, not a country")
+                problems.error(entry, f"'{node.country}' is a {by_id[node.country].kind}, not a country", field="country")
     return by_id
 
 
 def check_edges(edges, by_id: dict[str, Node], sources: dict[str, Source], problems: Problems,
                 broken: frozenset[str] = frozenset()) -> list[Edge]:
     """Check edges against the nodes; ``broken`` holds ids of nodes already reported as invalid."""
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, str], object] = {}
     good = []
+    append = good.append
     for entry, edge in edges:
-        ok = True
-        for end, ident in (("from", edge.from_), ("to", edge.to)):
-            if ident not in by_id:
-                if ident not in broken:
-                    problems.error(f"{entry}.{end}", f"unknown node '{ident}'")
-                ok = False
-        if edge.from_ == edge.to:
-            problems.error(entry, "an edge from a node to itself (self-loop)")
-            ok = False
-        if edge.key in seen:
-            problems.error(entry, f"duplicate edge {edge.from_} -> {edge.to} (first at {seen[edge.key]})")
-            ok = False
-        seen.setdefault(edge.key, entry)
-        if edge.source is not None and edge.source not in sources:
-            problems.error(f"{entry}.source", f"unknown source '{edge.source}' (not a key of 'sources')")
-            ok = False
-        if not ok:
+        head, tail = by_id.get(edge.from_), by_id.get(edge.to)
+        key = (edge.from_, edge.to)
+        if head is None or tail is None or edge.from_ == edge.to or key in seen or \
+                (edge.source is not None and edge.source not in sources):
+            _edge_problems(entry, edge, head, tail, seen, sources, problems, broken)
+            seen.setdefault(key, entry)
             continue
-        head, tail = by_id[edge.from_], by_id[edge.to]
+        seen[key] = entry
         if edge.type == "supplies":
             if head.kind not in SUPPLIER_KINDS:
-                problems.error(f"{entry}.from", f"'{edge.from_}' is a {head.kind}: only countries and facilities supply")
+                problems.error(entry, f"'{edge.from_}' is a {head.kind}: only countries and facilities supply", field="from")
                 continue
             if tail.kind not in ITEM_KINDS:
-                problems.error(f"{entry}.to", f"'{edge.to}' is a {tail.kind}: supplies go to a material, component or product")
+                problems.error(entry, f"'{edge.to}' is a {tail.kind}: supplies go to a material, component or product", field="to")
                 continue
         else:
             if head.kind == "country":
-                problems.error(f"{entry}.from", f"'{edge.from_}' is a country: a requires edge never starts at a country")
+                problems.error(entry, f"'{edge.from_}' is a country: a requires edge never starts at a country", field="from")
                 continue
             if tail.kind == "country":
-                problems.error(f"{entry}.to", f"'{edge.to}' is a country: a country requires nothing")
+                problems.error(entry, f"'{edge.to}' is a country: a country requires nothing", field="to")
                 continue
-        good.append((entry, edge))
+        append((entry, edge))
     return good
+
+
+def _edge_problems(entry, edge, head, tail, seen, sources, problems: Problems, broken) -> None:
+    for end, ident, node in (("from", edge.from_, head), ("to", edge.to, tail)):
+        if node is None and ident not in broken:
+            problems.error(entry, f"unknown node '{_short(ident)}'", field=end)
+    if edge.from_ == edge.to:
+        problems.error(entry, "an edge from a node to itself (self-loop)")
+    if (edge.from_, edge.to) in seen:
+        problems.error(entry, f"duplicate edge {edge.from_} -> {edge.to} (first at {label(seen[(edge.from_, edge.to)])})")
+    if edge.source is not None and edge.source not in sources:
+        problems.error(entry, f"unknown source '{_short(edge.source)}' (not a key of 'sources')", field="source")
 
 
 def check_supply_sums(edges, by_id: dict[str, Node], problems: Problems) -> None:
@@ -234,20 +268,45 @@ def check_supply_sums(edges, by_id: dict[str, Node], problems: Problems) -> None
         bases = sorted({edge.basis for _, edge in supplies if edge.basis})
         if len(bases) > 1:
             problems.warn(label, f"shares on different bases are combined: {'; '.join(bases)}")
-    for entry, edge in edges:
-        if edge.type != "supplies":
-            continue
-        if edge.estimated:
-            problems.warn(entry, f"estimated share {edge.share}" + ("" if edge.note else " with no note giving the reasoning"))
-        elif edge.source is None:
-            problems.warn(entry, "share cites no source and is not marked estimated")
+    estimated = [(entry, edge) for entry, edge in edges if edge.type == "supplies" and edge.estimated]
+    uncited = [(entry, edge) for entry, edge in edges
+               if edge.type == "supplies" and not edge.estimated and edge.source is None]
+    for entry, edge in estimated[:MAX_LISTED]:
+        problems.warn(entry, f"estimated share {edge.share}" + ("" if edge.note else " with no note giving the reasoning"))
+    if len(estimated) > MAX_LISTED:
+        problems.warn("edges", f"... and {len(estimated) - MAX_LISTED:,} more estimated shares")
+    for entry, _ in uncited[:MAX_LISTED]:
+        problems.warn(entry, "share cites no source and is not marked estimated")
+    if len(uncited) > MAX_LISTED:
+        problems.warn("edges", f"... and {len(uncited) - MAX_LISTED:,} more shares that cite no source")
+
+
+def strongly_connected(ids: list[str], keys: list[tuple[str, str]]) -> list[list[str]]:
+    """Cycles: the strongly connected components of more than one node, each sorted, in order."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not keys:
+        return []
+    index = {ident: i for i, ident in enumerate(ids)}
+    rows = np.fromiter((index[a] for a, _ in keys), dtype=np.int64, count=len(keys))
+    cols = np.fromiter((index[b] for _, b in keys), dtype=np.int64, count=len(keys))
+    matrix = csr_matrix((np.ones(len(keys), dtype=np.int8), (rows, cols)), shape=(len(ids), len(ids)))
+    count, labels = connected_components(matrix, directed=True, connection="strong")
+    sizes = np.bincount(labels, minlength=count)
+    members: dict[int, list[str]] = {}
+    for i in np.flatnonzero(sizes[labels] > 1):
+        members.setdefault(int(labels[i]), []).append(ids[i])
+    return sorted(sorted(group) for group in members.values())
 
 
 def check_structure(by_id: dict[str, Node], edges, problems: Problems) -> None:
-    graph = nx.DiGraph()
-    graph.add_edges_from(edge.key for _, edge in edges)  # a cycle may run through a facility's supplies
-    for cycle in sorted(sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1):
+    cycles = strongly_connected(list(by_id), [edge.key for _, edge in edges])  # may run through supplies
+    for cycle in cycles[:MAX_LISTED]:
         problems.warn("edges", f"cycle among {', '.join(cycle)} (allowed; availability is a fixed point)")
+    if len(cycles) > MAX_LISTED:
+        problems.warn("edges", f"... and {len(cycles) - MAX_LISTED:,} more cycles")
     if problems.errors:
         return  # a graph whose entries did not all parse: its shape would be misjudged
     if not any(node.kind in ITEM_KINDS for node in by_id.values()):
@@ -294,7 +353,7 @@ def parse_document(data, origin: str, *, extra_nodes=(), extra_edges=(), extra_s
     check_structure(by_id, good_edges, problems)
     if problems.errors:
         raise ValidationError(problems.errors)
-    document = Document(
+    document = Document.model_construct(  # every part validated above
         name=data["name"],
         title=data["title"],
         description=data.get("description"),
