@@ -203,3 +203,13 @@ def test_analyse_bundles_the_three_answers(two_chains):
     assert data["exposure"][0] == {"country": "CN", "product": "p1", "availability": pytest.approx(0.1)}
     for row in data["chokepoints"]:
         assert all(not (isinstance(v, float) and math.isnan(v)) for v in row.values())
+
+
+def test_ambiguous_country_names_are_refused_with_the_choices():
+    from chokepoint.countries import resolve_country
+
+    with pytest.raises(UnknownCountryError, match=r"'Congo' is ambiguous: CD .*, CG"):
+        resolve_country("Congo")
+    assert resolve_country("Congo (Kinshasa)") == "CD"
+    assert resolve_country("Guinea") == "GN"
+    assert resolve_country("Côte d\u2019Ivoire") == "CI"

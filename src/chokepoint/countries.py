@@ -39,7 +39,6 @@ ALIASES = {
     "korea, south": "KR",
     "south korea": "KR",
     "republic of korea": "KR",
-    "korea": "KR",
     "korea, rep.": "KR",
     "taiwan": "TW",
     "russia": "RU",
@@ -86,7 +85,15 @@ ALIASES = {
 }
 
 
+#: Names that stand for more than one country: refused with the choices, never guessed.
+AMBIGUOUS = {
+    "congo": ("CD", "CG"),
+    "korea": ("KP", "KR"),
+}
+
+
 def _normalise(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
     text = unicodedata.normalize("NFKD", text.replace("\u00a0", " "))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return re.sub(r"\s+", " ", text).strip().lower()
@@ -123,6 +130,9 @@ def resolve_country(text: str) -> str:
     key = _normalise(raw)
     if key in ALIASES:
         return ALIASES[key]
+    if key in AMBIGUOUS:
+        choices = ", ".join(f"{code} ({country_name(code)})" for code in AMBIGUOUS[key])
+        raise UnknownCountryError(f"'{raw}' is ambiguous: {choices}")
     if len(raw) == 3 and raw.isalpha():
         record = pycountry.countries.get(alpha_3=raw.upper())
         if record is not None:
