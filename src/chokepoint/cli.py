@@ -21,6 +21,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+SAMPLES_OPTION = typer.Option(0, "--samples", min=0,
+                              help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals.")
+SEED_OPTION = typer.Option(0, "--seed", min=0, help="Seed of the Monte Carlo draws (same seed, same result).")
 GRAPH_HELP = "A bundled graph's name (see `chokepoint list`) or a YAML/JSON graph file."
 
 
@@ -199,8 +202,8 @@ def target(
     graph: str = typer.Argument(..., help=GRAPH_HELP),
     threshold: float = typer.Option(0.65, "--threshold", help="The most one country may supply (inclusive)."),
     all_items: bool = typer.Option(False, "--all", help="Test every supplied item, not only critical minerals."),
-    samples: int = typer.Option(0, "--samples", min=0, help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the Monte Carlo draws (same seed, same result)."),
+    samples: int = SAMPLES_OPTION,
+    seed: int = SEED_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Test each material and stage against 'no more than 65% from any single country'."""
@@ -236,8 +239,8 @@ def cutoff(
     bloc: Optional[List[str]] = typer.Option(None, "--bloc", "-b", help=BLOC_HELP),
     spare_capacity: float = typer.Option(0.0, "--spare-capacity", help="Surviving suppliers may grow by this fraction of their share."),
     show_nodes: bool = typer.Option(False, "--nodes", help="Also list every node's availability."),
-    samples: int = typer.Option(0, "--samples", min=0, help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the Monte Carlo draws (same seed, same result)."),
+    samples: int = SAMPLES_OPTION,
+    seed: int = SEED_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Cut off countries and/or blocs: which products lose how much, after how long, and why."""
