@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import COMPONENT, COUNTRY, FACILITY, MATERIAL, PRODUCT, REQUIRES, SUPPLIES, compile_arrays
+from .compiled import COMPONENT, COUNTRY, FACILITY, MATERIAL, PRODUCT, REQUIRES, SUPPLIES, compile_arrays
 
 #: Large producers first (they get the heaviest weights); the rest follow in code order.
 LEADING = ("CN", "US", "JP", "DE", "KR", "TW", "NL", "FR", "GB", "IN", "IT", "CA", "AU", "BR", "RU", "MX",

@@ -43,7 +43,7 @@ def draw_shares(compiled, samples: int, seed: int, *, start: int = 0) -> np.ndar
     Uniform within ``[low, high]`` for ranged shares, the point for the others; an item whose
     draws sum past 1 is scaled down to 1. Draw ``j`` is a function of ``(seed, j)`` alone.
     """
-    from .engine import _exact_row_sums
+    from .compiled import _exact_row_sums
 
     low, high = compiled.sup_low, compiled.sup_high
     width = high - low

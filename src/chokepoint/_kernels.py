@@ -1,0 +1,589 @@
+"""The engine's kernels: per-level plans and the array operations that evaluate them.
+
+Private to :mod:`chokepoint.engine`, which holds the public API and the semantics.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .compiled import (  # noqa: F401
+    _BASE_COUNTRY, _BASE_FACILITY, _BASE_ONE, _BASE_SUPPLIED, _IN_ALL, _IN_ANY, _IN_NONE, COMPONENT, COUNTRY,
+    FACILITY, MATERIAL, PRODUCT, REQUIRES, SUPPLIES, CompiledGraph, _exact_row_sums, _two_sum,
+)
+from .propagate import MAX_ITERATIONS, TOLERANCE
+
+try:  # the raw kernel behind scipy's ``csr @ dense``: no checks, writes into our buffer
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+except Exception:  # pragma: no cover - scipy moved it; fall back to the public operator
+    _csr_matvecs = None
+
+#: A node is short when its availability is below ``1 - SHORT``.
+SHORT = 1e-12
+
+
+@dataclass
+class _Scenarios:
+    """Forced zeros (cut countries, knocked-out nodes) as (row, column) pairs sorted by row."""
+
+    count: int
+    rows: np.ndarray
+    cols: np.ndarray
+
+    def take(self, start: int, stop: int) -> "_Scenarios":
+        keep = (self.cols >= start) & (self.cols < stop)
+        return _Scenarios(stop - start, self.rows[keep], self.cols[keep] - start)
+
+
+_HUB = 64  # nodes with more inputs than this are reduced one by one
+_BLOCK_BYTES = 256 << 10
+
+# ---------------------------------------------------------------------------------------------
+# plan: per group, the slices the kernels need (built once per compiled graph)
+
+
+@dataclass
+class _Terms:
+    """Weighted terms of some rows, each row's terms consecutive, rows by number of terms (desc)."""
+
+    rows: np.ndarray    # target rows (local to the block being computed), in processing order
+    deg: np.ndarray     # terms per row, descending
+    first: np.ndarray   # position of each row's first term in ``src``/``eid``
+    src: np.ndarray     # row of A each term reads
+    eid: np.ndarray     # supply edge of each term (for its share)
+
+    @classmethod
+    def build(cls, rows, deg, first, src, eid) -> "_Terms":
+        order = np.argsort(-np.asarray(deg), kind="stable")
+        return cls(np.asarray(rows)[order], np.asarray(deg)[order], np.asarray(first)[order], src, eid)
+
+
+@dataclass
+class _Group:
+    start: int
+    stop: int
+    base: int
+    inputs: int
+    degree: np.ndarray | None = None   # inputs per row (descending)
+    hubs: int = 0                      # leading rows with more than _HUB inputs
+    terms: _Terms | None = None        # suppliers, for exact sums
+
+
+@dataclass
+class _Cycles:
+    """The cyclic rows of a level as a small local system: edges split into internal and external."""
+
+    start: int
+    stop: int
+    country: np.ndarray          # country rows of the block's facilities
+    fac_rows: np.ndarray         # local facility rows
+    sup_rows: np.ndarray         # local rows with suppliers
+    ext_terms: _Terms            # supplier terms from outside the block
+    int_terms: _Terms            # supplier terms from inside it
+    ext_all: tuple               # (local dst, src row) inputs of ``all`` rows from outside the block
+    int_all: tuple               # (local dst, src row) from inside
+    ext_any: tuple
+    int_any: tuple
+    any_rows: np.ndarray         # bool per local row
+
+
+@dataclass
+class _Level:
+    start: int
+    cyclic: int
+    stop: int
+    acyclic_groups: list
+    block: _Cycles | None = None
+
+
+@dataclass
+class _Plan:
+    levels: list
+    baselines: dict = field(default_factory=dict)
+
+
+_PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_PLAN_LOCK = threading.Lock()
+
+
+def _plan(compiled: CompiledGraph) -> _Plan:
+    with _PLAN_LOCK:
+        plan = _PLANS.get(compiled)
+        if plan is None:
+            plan = _PLANS[compiled] = _build_plan(compiled)
+        return plan
+
+
+def _build_plan(cg: CompiledGraph) -> _Plan:
+    groups = []
+    for g in range(len(cg.group_code)):
+        start, stop = int(cg.group_ptr[g]), int(cg.group_ptr[g + 1])
+        code = int(cg.group_code[g])
+        group = _Group(start, stop, code // 3, code % 3)
+        if group.inputs != _IN_NONE:
+            group.degree = np.diff(cg.in_ptr[start:stop + 1])
+            group.hubs = int(np.count_nonzero(group.degree > _HUB))
+        if group.base == _BASE_SUPPLIED:
+            e0, e1 = int(cg.sup_ptr[start]), int(cg.sup_ptr[stop])
+            group.terms = _Terms.build(np.arange(stop - start), np.diff(cg.sup_ptr[start:stop + 1]),
+                                       cg.sup_ptr[start:stop] - e0, cg.sup_src[e0:e1], np.arange(e0, e1))
+        groups.append(group)
+    levels = []
+    gi = 0
+    for lv in range(cg.n_levels):
+        start, cyc, stop = int(cg.level_ptr[lv]), int(cg.cyclic_ptr[lv]), int(cg.level_ptr[lv + 1])
+        acyclic = []
+        while gi < len(groups) and groups[gi].start < stop:
+            if groups[gi].start < cyc:
+                acyclic.append(groups[gi])
+            gi += 1
+        levels.append(_Level(start, cyc, stop, acyclic, _cycle_block(cg, cyc, stop) if cyc < stop else None))
+    return _Plan(levels)
+
+
+def _local_terms(local_dst, src, eid, k_rows) -> _Terms:
+    order = np.argsort(local_dst, kind="stable")
+    local_dst, src, eid = local_dst[order], src[order], eid[order]
+    deg = np.bincount(local_dst, minlength=k_rows)
+    first = np.r_[0, np.cumsum(deg)[:-1]] if k_rows else np.zeros(0, dtype=np.int64)
+    rows = np.flatnonzero(deg > 0)
+    return _Terms.build(rows, deg[rows], first[rows], src, eid)
+
+
+def _cycle_block(cg: CompiledGraph, c0: int, c1: int) -> _Cycles:
+    K = c1 - c0
+    fac = np.flatnonzero(cg.country[c0:c1] >= 0)
+    counts = np.diff(cg.sup_ptr[c0:c1 + 1])
+    eid = np.arange(cg.sup_ptr[c0], cg.sup_ptr[c1], dtype=np.int64)
+    dst = np.repeat(np.arange(K), counts)
+    src = cg.sup_src[eid].astype(np.int64)
+    inside = (src >= c0) & (src < c1)
+    icounts = np.diff(cg.in_ptr[c0:c1 + 1])
+    idst = np.repeat(np.arange(K), icounts)
+    isrc = cg.in_src[cg.in_ptr[c0]:cg.in_ptr[c1]].astype(np.int64)
+    iinside = (isrc >= c0) & (isrc < c1)
+    any_rows = cg.needs_any[c0:c1] & (icounts > 0)
+    is_any = any_rows[idst]
+
+    def pick(mask):
+        return idst[mask], isrc[mask]
+
+    return _Cycles(
+        c0, c1, cg.country[c0:c1][fac].astype(np.int64), fac, np.flatnonzero(counts > 0),
+        _local_terms(dst[~inside], src[~inside], eid[~inside], K), _local_terms(dst[inside], src[inside], eid[inside], K),
+        pick(~iinside & ~is_any), pick(iinside & ~is_any), pick(~iinside & is_any), pick(iinside & is_any), any_rows,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# kernels
+
+
+class _Context:
+    """What the kernels share for one chunk: the matrix, options and scratch buffers."""
+
+    def __init__(self, cg, A, spare, shares, dtype, exact):
+        self.cg, self.A, self.dtype, self.exact = cg, A, dtype, exact
+        self.S = A.shape[1]
+        self.spare = spare
+        self.scalar_spare = not np.ndim(spare)
+        self.no_spare = self.scalar_spare and float(spare) == 0.0
+        self.shares = shares
+        self.sup_data = cg.sup_share.astype(dtype) if dtype != np.float64 else cg.sup_share
+        self.remainder = cg.remainder.astype(dtype) if dtype != np.float64 else cg.remainder
+        if shares is not None and shares.ndim == 1:
+            self.sup_data = shares.astype(dtype)
+            self.remainder = _remainder(cg, shares[:, None])[:, 0].astype(dtype)
+            self.shares = None
+        elif shares is not None:
+            self.remainder = _remainder(cg, shares)
+        block = max(16, _BLOCK_BYTES // max(1, self.S * np.dtype(dtype).itemsize))
+        self.block = block
+        shape = (block, self.S)
+        self.buffer = np.empty(shape, dtype=dtype)
+        self.scratch = np.empty(shape, dtype=dtype)
+        if exact:
+            self.sum_s, self.sum_c = np.empty(shape, dtype=dtype), np.empty(shape, dtype=dtype)
+            self.sum_t, self.sum_z = np.empty(shape, dtype=dtype), np.empty(shape, dtype=dtype)
+
+    def weights(self, eid):
+        """The shares of edges ``eid``: a column (fixed shares) or a matrix (one per scenario)."""
+        if self.shares is None:
+            return self.sup_data[eid][:, None]
+        return self.shares[eid]
+
+    def grow(self, out):
+        """Spare capacity, then the cap at 1: ``min(1, surviving * (1 + r))``."""
+        if not self.no_spare:
+            out *= (1.0 + float(self.spare)) if self.scalar_spare else (1.0 + self.spare)
+        np.minimum(out, 1.0, out=out)
+
+
+def _fast_two_sum(s, c, x, t, z) -> None:
+    """``s + c += x`` for non-negative ``s`` and ``x`` (Dekker's Fast2Sum on max and min).
+
+    ``x`` may be a broadcastable column; ``t`` and ``z`` are scratch shaped like ``s``.
+    """
+    np.maximum(s, x, out=t)
+    np.minimum(s, x, out=z)
+    np.add(t, z, out=s)
+    np.subtract(s, t, out=t)        # the part of the smaller that went in
+    np.subtract(z, t, out=z)        # its rounding error (exact)
+    np.add(c, z, out=c)
+
+
+def _remainder(cg: CompiledGraph, shares: np.ndarray) -> np.ndarray:
+    """Unknown remainder per node and column for overriding shares: ``max(0, 1 - fsum(shares))``."""
+    n = cg.n_nodes
+    rem = np.ones((n, shares.shape[1]), dtype=np.float64)
+    counts = np.diff(cg.sup_ptr)
+    rows = np.flatnonzero(counts > 0)
+    if len(rows):
+        rem[rows] = np.maximum(0.0, 1.0 - _exact_row_sums(shares, cg.sup_ptr[rows], counts[rows]))
+    return rem
+
+
+def _evaluate_chunk(cg, plan: _Plan, zeros: _Scenarios, spare, shares, dtype, exact, workspace=None) -> np.ndarray:
+    n, S = cg.n_nodes, zeros.count
+    if workspace is not None and workspace.shape[1] == S:
+        A = workspace
+    elif workspace is not None and workspace.shape[1] > S:
+        A = np.ndarray((n, S), dtype=dtype, buffer=workspace)  # a C-contiguous view of the front
+    else:
+        A = np.empty((n, S), dtype=dtype)
+    zr, zc = zeros.rows, zeros.cols
+    first_level = 0
+    if shares is None and not np.ndim(spare) and n:
+        # levels below the first forced zero are the same in every column: copy them
+        first_level = int(cg.level[zr[0]]) if len(zr) else cg.n_levels
+        if first_level > 0:
+            base = _baseline(cg, plan, float(spare), dtype, exact)
+            upto = int(cg.level_ptr[first_level])
+            A[:upto] = base[:upto, None]
+    ctx = _Context(cg, A, spare, shares, dtype, exact)
+    for level in plan.levels[first_level:]:
+        for group in level.acyclic_groups:
+            _group_values(ctx, group, A[group.start:group.stop])
+        lo, hi = np.searchsorted(zr, [level.start, level.cyclic])
+        if hi > lo:
+            A[zr[lo:hi], zc[lo:hi]] = 0.0
+        if level.block is not None:
+            _iterate_cycles(ctx, level.block, zr, zc)
+    return A
+
+
+def _baseline(cg, plan: _Plan, spare: float, dtype, exact) -> np.ndarray:
+    """Availability with nothing cut (one column), cached per options."""
+    key = (spare, np.dtype(dtype).str, exact)
+    base = plan.baselines.get(key)
+    if base is None:
+        none = _Scenarios(1, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        A = np.empty((cg.n_nodes, 1), dtype=dtype)
+        ctx = _Context(cg, A, np.float64(spare), None, dtype, exact)
+        for level in plan.levels:
+            for group in level.acyclic_groups:
+                _group_values(ctx, group, A[group.start:group.stop])
+            if level.block is not None:
+                _iterate_cycles(ctx, level.block, none.rows, none.cols)
+        base = plan.baselines[key] = A[:, 0].copy()
+    return base
+
+
+def _group_values(ctx: _Context, group: _Group, out: np.ndarray) -> None:
+    """Fill ``out`` (the group's rows) from the rows already computed."""
+    cg, A = ctx.cg, ctx.A
+    start, stop = group.start, group.stop
+    if group.base == _BASE_COUNTRY:
+        out.fill(1.0)
+    elif group.base == _BASE_FACILITY:
+        np.take(A, cg.country[start:stop], axis=0, out=out, mode="clip")
+    elif group.base == _BASE_SUPPLIED:
+        if ctx.exact or ctx.shares is not None:
+            _supplied_terms(ctx, group.terms, out, ctx.remainder[start:stop])
+        else:
+            _supplied_csr(ctx, start, stop, out)
+    elif group.inputs == _IN_NONE:
+        out.fill(1.0)
+    if group.inputs != _IN_NONE:
+        _combine_inputs(ctx, group, out, replace=group.base == _BASE_ONE)
+
+
+def _supplied_csr(ctx: _Context, start: int, stop: int, out: np.ndarray) -> None:
+    """Surviving supply of rows [start, stop): one sparse product, summed in edge order."""
+    cg, A = ctx.cg, ctx.A
+    e0, e1 = int(cg.sup_ptr[start]), int(cg.sup_ptr[stop])
+    out.fill(0.0)
+    ptr = (cg.sup_ptr[start:stop + 1] - e0).astype(cg.sup_src.dtype)
+    if _csr_matvecs is not None and A.flags.c_contiguous and out.flags.c_contiguous:
+        _csr_matvecs(stop - start, A.shape[0], ctx.S, ptr, cg.sup_src[e0:e1], ctx.sup_data[e0:e1],
+                     A.ravel(), out.reshape(-1))
+    else:  # pragma: no cover
+        from scipy.sparse import csr_array
+
+        matrix = csr_array((ctx.sup_data[e0:e1], cg.sup_src[e0:e1], ptr), shape=(stop - start, A.shape[0]))
+        out[...] = matrix @ A
+    out += ctx.remainder[start:stop, None]
+    ctx.grow(out)
+
+
+def _supplied_terms(ctx: _Context, terms: _Terms, out: np.ndarray, remainder: np.ndarray) -> None:
+    """Surviving supply, ``min(1, (sum of share * availability + remainder) * (1 + r))``.
+
+    Exact mode sums with TwoSum (the result is the correctly rounded sum, as ``math.fsum``);
+    otherwise in edge order. Rows are processed in blocks, by number of suppliers (descending),
+    so that the k-th supplier of every row that has one is one gather.
+    """
+    A, B = ctx.A, ctx.block
+    n_rows = len(terms.rows)
+    exact = ctx.exact
+    for b0 in range(0, n_rows, B):
+        b1 = min(n_rows, b0 + B)
+        size = b1 - b0
+        deg = terms.deg[b0:b1]
+        first = terms.first[b0:b1]
+        rows = terms.rows[b0:b1]
+        s = ctx.sum_s[:size] if exact else ctx.scratch[:size]
+        lowest = int(deg[-1])
+        for k in range(int(deg[0])):
+            m = size if k < lowest else int(np.searchsorted(-deg, -k, side="left"))
+            e = first[:m] + k
+            if k == 0:
+                np.take(A, terms.src[e], axis=0, out=s[:m], mode="clip")
+                s[:m] *= ctx.weights(terms.eid[e])
+                if exact:
+                    ctx.sum_c[:size] = 0.0
+                if m < size:
+                    s[m:size] = 0.0
+                continue
+            x = ctx.buffer[:m]
+            np.take(A, terms.src[e], axis=0, out=x, mode="clip")
+            x *= ctx.weights(terms.eid[e])
+            if exact:
+                _fast_two_sum(s[:m], ctx.sum_c[:m], x, ctx.sum_t[:m], ctx.sum_z[:m])
+            else:
+                s[:m] += x
+        rem = remainder[rows]
+        rem = rem[:, None] if rem.ndim == 1 else rem
+        if exact:
+            _fast_two_sum(s, ctx.sum_c[:size], rem, ctx.sum_t[:size], ctx.sum_z[:size])
+            s += ctx.sum_c[:size]
+        else:
+            s += rem
+        ctx.grow(s)
+        out[rows] = s
+
+
+def _combine_inputs(ctx: _Context, group: _Group, out: np.ndarray, *, replace: bool) -> None:
+    """``out = min(out, combined inputs)`` (``replace``: ``out = combined inputs``).
+
+    Inputs combine by min (``needs: all``) or max (``needs: any``). Rows are sorted by their
+    number of inputs, descending, so that step ``k`` (the k-th input of every row that has more
+    than ``k``) works on a prefix of a block of rows.
+    """
+    cg, A = ctx.cg, ctx.A
+    any_ = group.inputs == _IN_ANY
+    op = np.maximum if any_ else np.minimum
+    direct = replace or not any_  # min of min folds straight into out; max needs a scratch first
+    start = group.start
+    deg = group.degree
+    ptr = cg.in_ptr
+    src = cg.in_src
+    buf = ctx.buffer
+    B = ctx.block
+    # hubs: many inputs each, reduced one node at a time in blocks of inputs
+    for r in range(group.hubs):
+        e0, e1 = int(ptr[start + r]), int(ptr[start + r + 1])
+        acc = None
+        for b in range(e0, e1, B):
+            part = buf[:min(B, e1 - b)]
+            np.take(A, src[b:min(e1, b + B)], axis=0, out=part, mode="clip")
+            value = op.reduce(part, axis=0)
+            acc = value if acc is None else op(acc, value, out=acc)
+        if replace:
+            out[r] = acc
+        else:
+            np.minimum(out[r], acc, out=out[r])
+    n_rows = len(deg)
+    for b0 in range(group.hubs, n_rows, B):
+        b1 = min(n_rows, b0 + B)
+        block_deg = deg[b0:b1]
+        first = ptr[start + b0:start + b1]
+        kmax = int(block_deg[0])
+        lowest = int(block_deg[-1])
+        target = out[b0:b1] if direct else ctx.scratch[:b1 - b0]
+        k0 = 0
+        if not direct or replace:
+            np.take(A, src[first], axis=0, out=target, mode="clip")
+            k0 = 1
+        for k in range(k0, kmax):
+            m = b1 - b0 if k < lowest else int(np.searchsorted(-block_deg, -k, side="left"))
+            part = buf[:m]
+            np.take(A, src[first[:m] + k], axis=0, out=part, mode="clip")
+            op(target[:m], part, out=target[:m])
+        if not direct:
+            np.minimum(out[b0:b1], target, out=out[b0:b1])
+
+
+def _add_terms_rows(ctx: _Context, terms: _Terms, s, c, exact: bool) -> None:
+    """Add weighted terms into rows of ``s`` (+ error ``c``) by fancy indexing (small blocks)."""
+    A = ctx.A
+    n_rows = len(terms.rows)
+    for k in range(int(terms.deg[0]) if n_rows else 0):
+        m = int(np.count_nonzero(terms.deg > k))
+        e = terms.first[:m] + k
+        rows = terms.rows[:m]
+        x = A[terms.src[e]] * ctx.weights(terms.eid[e])
+        if exact:
+            a = s[rows]
+            t = a + x
+            z = t - a
+            c[rows] += (a - (t - z)) + (x - z)
+            s[rows] = t
+        else:
+            s[rows] += x
+
+
+def _iterate_cycles(ctx: _Context, block: _Cycles, zr, zc) -> None:
+    """Cyclic rows of a level: from full availability down to the largest fixed point, per column.
+
+    What comes from outside the block (lower levels) is gathered once; each iteration only
+    touches the block's own edges. A column stops when no value in it changes by more than
+    :data:`TOLERANCE`, independently of the other columns.
+    """
+    A, S, dtype = ctx.A, ctx.S, ctx.dtype
+    c0, c1 = block.start, block.stop
+    K = c1 - c0
+    lo, hi = np.searchsorted(zr, [c0, c1])
+    fz_rows, fz_cols = zr[lo:hi] - c0, zc[lo:hi]
+    exact = ctx.exact
+
+    base = np.ones((K, S), dtype=dtype)
+    if len(block.fac_rows):
+        base[block.fac_rows] = A[block.country]
+    sup_rows = block.sup_rows
+    if len(sup_rows):
+        ext_s = np.zeros((K, S), dtype=dtype)
+        ext_c = np.zeros((K, S), dtype=dtype)
+        _add_terms_rows(ctx, block.ext_terms, ext_s, ext_c, exact)
+        rem = ctx.remainder[c0:c1]
+        rem = np.broadcast_to(rem[:, None] if rem.ndim == 1 else rem, (K, S))[sup_rows]
+    ext_all = np.ones((K, S), dtype=dtype)
+    if len(block.ext_all[0]):
+        np.minimum.at(ext_all, block.ext_all[0], A[block.ext_all[1]])
+    ext_any = np.zeros((K, S), dtype=dtype)
+    if len(block.ext_any[0]):
+        np.maximum.at(ext_any, block.ext_any[0], A[block.ext_any[1]])
+    any_rows = block.any_rows
+    has_any = bool(any_rows.any())
+
+    X = A[c0:c1]
+    X[...] = 1.0
+    active = np.ones(S, dtype=bool)
+    all_active = True
+    for _ in range(MAX_ITERATIONS):
+        b = base.copy()
+        if len(sup_rows):
+            s, c = ext_s.copy(), ext_c.copy()
+            _add_terms_rows(ctx, block.int_terms, s, c, exact)
+            a = s[sup_rows]
+            if exact:
+                t = a + rem
+                z = t - a
+                value = t + (c[sup_rows] + ((a - (t - z)) + (rem - z)))
+            else:
+                value = a + rem
+            ctx.grow(value)
+            b[sup_rows] = value
+        comb = ext_all.copy()
+        if len(block.int_all[0]):
+            np.minimum.at(comb, block.int_all[0], A[block.int_all[1]])
+        if has_any:
+            alt = ext_any.copy()
+            if len(block.int_any[0]):
+                np.maximum.at(alt, block.int_any[0], A[block.int_any[1]])
+            comb[any_rows] = alt[any_rows]
+        new = np.minimum(b, comb, out=b)
+        if len(fz_rows):
+            new[fz_rows, fz_cols] = 0.0
+        change = np.abs(new - X).max(axis=0)
+        if all_active:
+            X[...] = new
+        else:
+            cols = np.flatnonzero(active)
+            X[:, cols] = new[:, cols]
+        active &= ~(change <= TOLERANCE)
+        if not active.any():
+            break
+        all_active = bool(active.all())
+    else:
+        from .propagate import warn_not_settled
+
+        warn_not_settled([ctx.cg.ids[r] for r in range(c0, c1)], float(change[active].max()))
+
+
+# ---------------------------------------------------------------------------------------------
+# months to shortage
+
+
+def _months_chunk(cg: CompiledGraph, plan, zeros: _Scenarios, avail: np.ndarray) -> np.ndarray:
+    """Months until each node's shortage starts (NaN where it is not short), as the reference.
+
+    ``T = cause + stockpile`` for short nodes, ``inf`` otherwise; the cause is 0 for a cut or
+    knocked-out node, else the earliest of its country's, its suppliers' and its inputs' (``all``:
+    the first short input; ``any``: the last, and only when all are short). Cycles iterate from
+    ``inf`` down until nothing changes.
+    """
+    n, S = avail.shape
+    short = avail < 1.0 - SHORT
+    T = np.full((n, S), np.inf)
+    forced = np.zeros((n, S), dtype=bool)
+    forced[zeros.rows, zeros.cols] = True
+    for level in plan.levels:
+        if level.cyclic > level.start:
+            _months_rows(cg, T, short, forced, level.start, level.cyclic)
+        if level.cyclic < level.stop:
+            for _ in range(level.stop - level.cyclic + 2):
+                before = T[level.cyclic:level.stop].copy()
+                _months_rows(cg, T, short, forced, level.cyclic, level.stop)
+                if np.array_equal(before, T[level.cyclic:level.stop]):
+                    break
+    T[~short] = np.nan
+    T[np.isinf(T)] = np.nan
+    return T
+
+
+def _months_rows(cg: CompiledGraph, T, short, forced, r0: int, r1: int) -> None:
+    S = T.shape[1]
+    cause = np.full((r1 - r0, S), np.inf)
+    fac = cg.country[r0:r1]
+    has = fac >= 0
+    if has.any():
+        cause[has] = T[fac[has]]
+    _segment_reduce(cg.sup_ptr, cg.sup_src, T, r0, r1, cause, np.minimum, None)
+    any_rows = cg.needs_any[r0:r1]
+    _segment_reduce(cg.in_ptr, cg.in_src, T, r0, r1, cause, np.minimum, ~any_rows)
+    if any_rows.any():
+        last = np.full((r1 - r0, S), -np.inf)
+        _segment_reduce(cg.in_ptr, cg.in_src, T, r0, r1, last, np.maximum, any_rows)
+        last[~any_rows | (np.diff(cg.in_ptr[r0:r1 + 1]) == 0)] = np.inf
+        np.minimum(cause, last, out=cause)
+    cause[forced[r0:r1]] = 0.0
+    value = cause + cg.stockpile[r0:r1, None]
+    np.minimum(T[r0:r1], np.where(short[r0:r1], value, np.inf), out=T[r0:r1])
+
+
+def _segment_reduce(ptr, src, M, r0, r1, out, op, mask) -> None:
+    """``out[i] = op(out[i], M[src[j]])`` over the segment of each row i in [r0, r1) (where mask)."""
+    deg = np.diff(ptr[r0:r1 + 1])
+    if mask is not None:
+        deg = np.where(mask, deg, 0)
+    base = ptr[r0:r1]
+    for k in range(int(deg.max()) if len(deg) else 0):
+        sel = np.flatnonzero(deg > k)
+        out[sel] = op(out[sel], M[src[base[sel] + k]])
+
+
