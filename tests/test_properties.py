@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +18,8 @@ from chokepoint.validate import parse_document
 
 from strategies import documents
 
+#: The fuzzers below run CHOKEPOINT_FUZZ_EXAMPLES examples when that is set higher (CI: 1,000).
+FUZZ_EXAMPLES = max(300, int(os.environ.get("CHOKEPOINT_FUZZ_EXAMPLES", "0")))
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -93,7 +97,7 @@ JUNK = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
 @given(documents(), st.data())
 def test_validation_of_mutated_documents_never_crashes(data, draw):
     """Replace a random field (or entry) with junk: only the tool's own errors come out."""
@@ -116,7 +120,7 @@ def test_validation_of_mutated_documents_never_crashes(data, draw):
     propagate(graph, Scenario(countries=frozenset(graph.countries[:1])))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
 @given(st.binary(max_size=400) | st.text(max_size=400).map(lambda t: t.encode("utf-8", "surrogatepass")))
 def test_loader_on_arbitrary_bytes_never_crashes(tmp_path_factory, blob):
     from chokepoint import load_graph

@@ -1,0 +1,533 @@
+"""The file formats of an export: GraphML, GEXF, node-link JSON and CSV, written (and GraphML
+and node-link JSON read back) from the clean :class:`networkx.DiGraph` that
+:func:`chokepoint.export.to_export_digraph` builds. The GraphML and GEXF writers are our own, so
+that the rules of ``gephi.md`` hold by construction and the output is byte-stable.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io as _io
+import json
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+import networkx as nx
+
+from . import __version__
+from .errors import InputError
+from .model import LEVELS
+
+FORMATS = ("graphml", "gexf", "csv", "json")
+SUFFIXES = {"graphml": ".graphml", "gexf": ".gexf", "json": ".json"}
+GENERATOR = f"chokepoint {__version__}"
+MARKER = "written by chokepoint"
+GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
+
+#: Colours by node kind (Okabe-Ito, colour-blind safe); the plots use the same.
+KIND_COLORS = {"country": "#0072B2", "facility": "#56B4E9", "material": "#E69F00",
+               "component": "#009E73", "product": "#CC79A7"}
+KIND_ORDER = ("country", "facility", "material", "component", "product")
+
+#: The document's own fields, in the order they are written; everything else is analysis.
+NODE_FIELDS = ("kind", "stage", "country", "needs", "critical_mineral", "stockpile_months", "note")
+EDGE_FIELDS = ("type", "share", "share_low", "share_high", "share_level", "basis", "year", "source",
+               "fact", "estimated", "note")
+#: Gephi turns these into visual properties, not data columns: used only on purpose.
+RESERVED = {"node": {"label", "x", "y", "z", "size", "r", "g", "b", "color"},
+            "edge": {"label", "weight", "color", "r", "g", "b"}}
+VISUAL = {"x", "y", "z", "size", "color", "weight"}
+ANALYSIS_FIELDS = ("top_country", "top_share", "hhi", "target_status", "chokepoint_score", "knockout_loss",
+                   "exposure", "worst_country", "products_hit")
+CUTOFF_FIELDS = ("availability", "loss", "months_to_shortage")
+#: Column order in every format; attributes not listed follow in first-seen order.
+COLUMN_ORDER = {
+    "node": ("label", *NODE_FIELDS, "label_default", "doc_id", *ANALYSIS_FIELDS, *CUTOFF_FIELDS,
+             "x", "y", "size", "color"),
+    "edge": (*EDGE_FIELDS, "weight"),
+}
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]+")
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_INT32 = (-(2**31), 2**31 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _edges(digraph: nx.DiGraph) -> list:
+    """(u, v, attrs) in the document's order when the graph records it, else networkx's order."""
+    edges = list(digraph.edges(data=True))
+    order = digraph.graph.get("_edge_order")
+    if order:
+        edges.sort(key=lambda e: order.get((e[0], e[1]), len(order)))
+    return edges
+
+
+def _public(meta: dict) -> dict:
+    """Graph attributes to write: private ones (leading underscore) stay in memory."""
+    return {k: v for k, v in meta.items() if not str(k).startswith("_")}
+
+
+def export_ids(idents: list[str]) -> dict[str, str]:
+    """NMTOKEN-safe, unique ids: safe ids stay, others become ``<cleaned>_<sha1[:8]>``."""
+    taken = {i for i in idents if _SAFE_ID.fullmatch(i)}
+    result = {}
+    for ident in idents:
+        if ident in result:
+            continue
+        if _SAFE_ID.fullmatch(ident):
+            result[ident] = ident
+            continue
+        base = re.sub(r"[^A-Za-z0-9._:-]+", "_", ident).strip("_") or "node"
+        candidate = f"{base}_{hashlib.sha1(ident.encode('utf-8')).hexdigest()[:8]}"
+        while candidate in taken:
+            candidate += "_"
+        taken.add(candidate)
+        result[ident] = candidate
+    return result
+
+
+# --- scalar values ----------------------------------------------------------------------------
+
+def _scalar(value, *, xml: bool = True):
+    """A plain Python scalar for an attribute value, or ``None`` when it must be omitted.
+
+    numpy scalars become Python ones, NaN and infinities ``None``, lists one ``"; "``-joined
+    string. With ``xml`` (GraphML, GEXF) characters illegal in XML are dropped and the string
+    ``null``, which Gephi reads as empty, becomes ``(null)``.
+    """
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()  # numpy scalar
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(map(str, value)) if isinstance(value, (set, frozenset)) else [str(v) for v in value]
+        value = "; ".join(items)
+    elif isinstance(value, dict):
+        value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    text = _ILLEGAL_XML.sub("", str(value)) if xml else str(value)
+    if not text:
+        return None
+    return "(null)" if xml and text == "null" else text
+
+
+def _attr_type(values) -> str:
+    kinds = {type(v) for v in values}
+    if kinds == {bool}:
+        return "boolean"
+    if kinds <= {int}:
+        low, high = min(values), max(values)
+        if _INT32[0] <= low and high <= _INT32[1]:
+            return "int"
+        if _INT64[0] <= low and high <= _INT64[1]:
+            return "long"
+        return "string"
+    if kinds <= {int, float}:
+        return "double"
+    return "string"
+
+
+def _text(value, kind: str = "string") -> str:
+    """A scalar as text: ``true``/``false``, shortest round-trip repr for doubles."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(float(value)) if kind == "double" else str(value)
+
+
+def _columns(items, scope: str) -> list[tuple[str, str]]:
+    """(name, type) of every attribute with a value to write, in :data:`COLUMN_ORDER`, then
+    first-seen order; one type per attribute; reserved names checked."""
+    values: dict[str, list] = {}
+    for attrs in items:
+        for name, raw in attrs.items():
+            value = _scalar(raw)
+            if value is not None and (name != "weight" or scope != "edge" or _positive(value)):
+                values.setdefault(str(name), []).append(value)
+    order = COLUMN_ORDER[scope]
+    columns = []
+    for name in sorted(values, key=lambda n: order.index(n) if n in order else len(order)):
+        kind = _attr_type(values[name])
+        _check_reserved(scope, name, kind, values[name])
+        columns.append((name, kind))
+    return columns
+
+
+def _positive(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _check_reserved(scope: str, name: str, kind: str, values) -> None:
+    if name not in RESERVED[scope]:
+        return
+    if name == "label":
+        ok = kind == "string"
+    elif name == "color":
+        ok = kind == "string" and all(_COLOR.fullmatch(v) for v in values)
+    elif name in ("r", "g", "b"):
+        ok = kind == "int" and all(0 <= v <= 255 for v in values)
+    else:
+        ok = kind in ("int", "double")
+    if not ok:
+        raise ValueError(f"{scope} attribute '{name}' is a Gephi visual property; its values do not fit it")
+
+
+# --- GraphML ----------------------------------------------------------------------------------
+
+def _esc(text: str) -> str:
+    """Element text: raw characters, except CR as ``&#13;`` (parsers turn a raw CR into LF)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _attr(text: str) -> str:
+    return '"' + _esc(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;") + '"'
+
+
+def _key_ids(columns, prefix: str) -> dict[str, str]:
+    ids, taken = {}, set()
+    for name, _ in columns:
+        base = prefix + (name if _SAFE_ID.fullmatch(name) else re.sub(r"[^A-Za-z0-9._:-]+", "_", name))
+        key = base
+        while key in taken:
+            key += "_"
+        taken.add(key)
+        ids[name] = key
+    return ids
+
+
+def _comment(text: str) -> str:
+    text = text.replace("--", "-\\u002d") if text.startswith("{") else re.sub(r"-+", "-", text)
+    return f"<!-- {text} -->"
+
+
+def graphml_text(digraph: nx.DiGraph) -> str:
+    """GraphML for Gephi 0.10 and Gephi Lite (see ``gephi.md``): byte-stable, scalars only.
+
+    Key ids are ``n.<name>`` / ``e.<name>`` (never yEd's ``d3``/``d7``, which Gephi reads as
+    labels); edges get ids ``e0, e1, ...``; ``weight`` is written only where finite and > 0.
+    Graph attributes go to a JSON comment, not to graph-level ``<data>``.
+    """
+    ids, nodes = _safe_nodes(digraph)
+    node_cols = _columns((a for _, a in nodes), "node")
+    edge_cols = _columns((a for _, _, a in _edges(digraph)), "edge")
+    node_keys, edge_keys = _key_ids(node_cols, "n."), _key_ids(edge_cols, "e.")
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', _comment(f"{MARKER} ({GENERATOR})")]
+    lines.append(f'<graphml xmlns="{GRAPHML_NS}">')
+    if _public(digraph.graph):
+        lines.append("  " + _comment("chokepoint-meta: " + _meta_json(_public(digraph.graph))))
+    for scope, cols, keys in (("node", node_cols, node_keys), ("edge", edge_cols, edge_keys)):
+        for name, kind in cols:
+            lines.append(f'  <key id={_attr(keys[name])} for="{scope}" attr.name={_attr(name)} attr.type="{kind}"/>')
+    lines.append('  <graph id="G" edgedefault="directed">')
+    for node, attrs in nodes:
+        lines.append(f"    <node id={_attr(node)}>")
+        lines.extend(_data_lines(attrs, node_cols, node_keys, "node"))
+        lines.append("    </node>")
+    for index, (u, v, attrs) in enumerate(_edges(digraph)):
+        lines.append(f'    <edge id="e{index}" source={_attr(ids[str(u)])} target={_attr(ids[str(v)])}>')
+        lines.extend(_data_lines(attrs, edge_cols, edge_keys, "edge"))
+        lines.append("    </edge>")
+    lines += ["  </graph>", "</graphml>", ""]
+    return "\n".join(lines)
+
+
+def _safe_nodes(digraph: nx.DiGraph):
+    """NMTOKEN ids for the nodes, and (id, attrs) with ``doc_id`` added where an id was mapped."""
+    ids = export_ids([str(n) for n in digraph.nodes])
+    nodes = []
+    for node, attrs in digraph.nodes(data=True):
+        if ids[str(node)] != node and "doc_id" not in attrs:
+            attrs = {**attrs, "doc_id": str(node)}
+        nodes.append((ids[str(node)], attrs))
+    return ids, nodes
+
+
+def _data_lines(attrs, columns, keys, scope):
+    out = []
+    for name, kind in columns:
+        value = _scalar(attrs.get(name))
+        if value is None or (scope == "edge" and name == "weight" and not _positive(value)):
+            continue
+        out.append(f"      <data key={_attr(keys[name])}>{_esc(_text(value, kind))}</data>")
+    return out
+
+
+def _meta_json(meta: dict) -> str:
+    return json.dumps(meta, ensure_ascii=True, separators=(", ", ": "), default=str)
+
+
+def read_graphml(path, *, max_bytes: int = 512 * 1024 * 1024) -> dict:
+    """A GraphML export (ours, or one Gephi saved) as a graph document dict in the file format.
+
+    Document fields come back under their names (``share`` from ``share_level``, or from
+    ``share_low``/``share_high``); analysis and visual attributes are dropped; ``doc_id`` restores
+    mapped ids. Name, title, description and sources come from the ``chokepoint-meta`` comment;
+    without it (a file Gephi re-saved) the name is the file's stem and cited sources get stubs.
+    """
+    path = Path(path)
+    raw = _read_bytes(path, max_bytes)
+    builder = ET.TreeBuilder(insert_comments=True)
+    try:
+        root = ET.fromstring(raw, parser=ET.XMLParser(target=builder))
+    except ET.ParseError as exc:
+        raise InputError(f"{path}: invalid GraphML ({exc})") from None
+    ns = {"g": GRAPHML_NS}
+    if root.tag not in (f"{{{GRAPHML_NS}}}graphml", "graphml"):
+        raise InputError(f"{path}: not GraphML (root element <{root.tag}>)")
+    prefix = "g:" if root.tag.startswith("{") else ""
+    meta = {}
+    for child in root:
+        if child.tag is ET.Comment and child.text.strip().startswith("chokepoint-meta:"):
+            try:
+                meta = json.loads(child.text.strip()[len("chokepoint-meta:"):])
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}: the chokepoint-meta comment is not JSON ({exc.msg})") from None
+    keys, defaults = {}, {"node": {}, "edge": {}}
+    for key in root.findall(f"{prefix}key", ns):
+        name = key.get("attr.name") or key.get("id")
+        kind = key.get("attr.type", "string")
+        keys[key.get("id")] = (name, kind)
+        default = key.find(f"{prefix}default", ns)
+        if default is not None and key.get("for") in defaults:
+            defaults[key.get("for")][name] = _parse(default.text or "", kind)
+    graphs = root.findall(f"{prefix}graph", ns)
+    if len(graphs) != 1:
+        raise InputError(f"{path}: expected one <graph>, found {len(graphs)}")
+    if graphs[0].get("edgedefault", "directed") != "directed":
+        raise InputError(f"{path}: an undirected graph; supply graphs are directed")
+
+    def data_of(element, scope):
+        attrs = dict(defaults[scope])
+        for data in element.findall(f"{prefix}data", ns):
+            if data.get("key") in keys:
+                name, kind = keys[data.get("key")]
+                try:
+                    attrs[name] = _parse(data.text or "", kind)
+                except ValueError:
+                    raise InputError(f"{path}: {scope} '{element.get('id') or element.get('source')}': "
+                                     f"{name} '{data.text}' is not a {kind}") from None
+        return attrs
+
+    nodes = [(n.get("id"), data_of(n, "node")) for n in graphs[0].findall(f"{prefix}node", ns)]
+    edges = [(e.get("source"), e.get("target"), data_of(e, "edge")) for e in graphs[0].findall(f"{prefix}edge", ns)]
+    return _document(nodes, edges, meta, path)
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    try:
+        if path.stat().st_size > max_bytes:
+            raise InputError(f"{path}: {path.stat().st_size:,} bytes is over the limit of {max_bytes:,}")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:  # markup only: in values they are escaped
+        raise InputError(f"{path}: a document type declaration is not accepted in GraphML")
+    return raw
+
+
+def _parse(text: str, kind: str):
+    if kind == "boolean":
+        return text.strip().lower() == "true"
+    if kind in ("int", "long"):
+        return int(text)
+    if kind in ("float", "double"):
+        return float(text)
+    return text
+
+
+def _document(nodes, edges, meta: dict, path) -> dict:
+    """Graph document dict from (id, attrs) nodes and (source, target, attrs) edges of an export."""
+    real = {}
+    out_nodes = []
+    for ident, attrs in nodes:
+        doc_id = str(attrs.get("doc_id", ident))
+        real[ident] = doc_id
+        node = {"id": doc_id}
+        if "label" in attrs and not attrs.get("label_default"):
+            node["label"] = attrs["label"]
+        for name in NODE_FIELDS:
+            if name in attrs and attrs[name] is not None:
+                node[name] = attrs[name]
+        if node.get("needs") == "all":
+            del node["needs"]
+        if not node.get("critical_mineral"):
+            node.pop("critical_mineral", None)
+        out_nodes.append(node)
+    out_edges = []
+    for source, target, attrs in edges:
+        edge = {"from": real.get(source, source), "to": real.get(target, target), "type": attrs.get("type")}
+        level = attrs.get("share_level")
+        if level in LEVELS:
+            edge["share"] = level
+        elif "share_low" in attrs and "share_high" in attrs:
+            low, high = float(attrs["share_low"]), float(attrs["share_high"])
+            edge["share"] = low if low == high else [low, high]
+        elif "share" in attrs:
+            edge["share"] = attrs["share"]
+        for name in ("basis", "year", "source", "fact", "note"):
+            if attrs.get(name) is not None:
+                edge[name] = attrs[name]
+        if attrs.get("estimated") is True:
+            edge["estimated"] = True
+        out_edges.append(edge)
+    stem = re.sub(r"[^a-z0-9-]+", "-", Path(str(path)).stem.lower()).strip("-") or "graph"
+    data = {"name": meta.get("name", stem), "title": meta.get("title", stem)}
+    if meta.get("description") is not None:
+        data["description"] = meta["description"]
+    sources = dict(meta.get("sources") or {})
+    if not meta:
+        for edge in out_edges:
+            if edge.get("source") and edge["source"] not in sources:
+                sources[edge["source"]] = {"title": edge["source"]}
+    if sources:
+        data["sources"] = sources
+    data["nodes"] = out_nodes
+    data["edges"] = out_edges
+    return data
+
+
+# --- node-link JSON ---------------------------------------------------------------------------
+
+def node_link(digraph: nx.DiGraph) -> dict:
+    """networkx node-link data; edge ends are ``from``/``to`` as in the file format, because
+    ``source`` is the edge's citation. Read it with
+    ``nx.node_link_graph(data, source="from", target="to")``.
+    """
+    def entry(ends: dict, attrs: dict) -> dict:
+        values = ((k, _scalar(v, xml=False)) for k, v in attrs.items() if k not in ends)
+        return {**ends, **{k: v for k, v in values if v is not None}}
+
+    nodes = [entry({"id": n}, a) for n, a in digraph.nodes(data=True)]
+    edges = [entry({"from": u, "to": v}, a) for u, v, a in _edges(digraph)]
+    graph = {"generator": GENERATOR}
+    graph.update({k: v for k, v in _public(digraph.graph).items() if k != "generator"})
+    return {"directed": True, "multigraph": False, "graph": graph, "nodes": nodes, "edges": edges}
+
+
+def node_link_to_data(data) -> dict:
+    """A node-link JSON export as a graph document dict.
+
+    Edges under ``edges`` or ``links``, with ends ``from``/``to`` (ours) or ``source``/``target``
+    (networkx's default; an edge attribute ``source`` cannot exist then).
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        raise InputError("node-link JSON: expected an object with a 'nodes' list")
+    links = data.get("edges", data.get("links", []))
+    if not isinstance(links, list) or not all(isinstance(e, dict) for e in links):
+        raise InputError("node-link JSON: 'edges' must be a list of objects")
+    meta = data.get("graph") or {}
+    try:
+        nodes = [(n["id"], {k: v for k, v in n.items() if k != "id"}) for n in data["nodes"]]
+        edges = []
+        for e in links:
+            ends = ("from", "to") if "from" in e else ("source", "target")
+            edges.append((e[ends[0]], e[ends[1]], {k: v for k, v in e.items() if k not in ends}))
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"node-link JSON: a node or edge lacks {exc}") from None
+    return _document(nodes, edges, meta if "name" in meta else {}, meta.get("name", "graph"))
+
+
+def is_node_link(data) -> bool:
+    """Whether parsed JSON is node-link data (a graph document never has ``directed``)."""
+    return isinstance(data, dict) and "directed" in data and isinstance(data.get("nodes"), list)
+
+
+# --- GEXF -------------------------------------------------------------------------------------
+
+GEXF_TYPES = {"boolean": "boolean", "int": "integer", "long": "long", "double": "double", "string": "string"}
+
+
+def gexf_text(digraph: nx.DiGraph) -> str:
+    """GEXF 1.2 with viz colours (integer r, g, b), sizes and positions (z = 0.0); byte-stable."""
+    ids, nodes = _safe_nodes(digraph)
+    node_cols = [(n, k) for n, k in _columns((a for _, a in nodes), "node")
+                 if n not in VISUAL and n != "label"]
+    edge_cols = [(n, k) for n, k in _columns((a for _, _, a in _edges(digraph)), "edge")
+                 if n not in VISUAL and n != "label"]
+    meta = _public(digraph.graph)
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', _comment(f"{MARKER} ({GENERATOR})"),
+             '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:viz="http://www.gexf.net/1.2draft/viz" version="1.2">',
+             "  <meta>", f"    <creator>{_esc(GENERATOR)}</creator>"]
+    if meta.get("title"):
+        lines.append(f"    <description>{_esc(_scalar(meta['title']) or '')}</description>")
+    lines += ["  </meta>", '  <graph defaultedgetype="directed" mode="static">']
+    for scope, cols in (("node", node_cols), ("edge", edge_cols)):
+        if cols:
+            lines.append(f'    <attributes class="{scope}" mode="static">')
+            lines += [f'      <attribute id={_attr(n)} title={_attr(n)} type="{GEXF_TYPES[k]}"/>' for n, k in cols]
+            lines.append("    </attributes>")
+    lines.append("    <nodes>")
+    for node, attrs in nodes:
+        label = _scalar(attrs.get("label")) or _scalar(attrs.get("doc_id")) or node
+        lines.append(f"      <node id={_attr(node)} label={_attr(str(label))}>")
+        lines += _attvalues(attrs, node_cols)
+        color = attrs.get("color") or KIND_COLORS.get(attrs.get("kind"), "#999999")
+        r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+        lines.append(f'        <viz:color r="{r}" g="{g}" b="{b}"/>')
+        x, y = _scalar(attrs.get("x")) or 0.0, _scalar(attrs.get("y")) or 0.0
+        lines.append(f'        <viz:position x="{float(x)!r}" y="{float(y)!r}" z="0.0"/>')
+        size = _scalar(attrs.get("size"))
+        lines.append(f'        <viz:size value="{float(size if _positive(size) else 10.0)!r}"/>')
+        lines.append("      </node>")
+    lines += ["    </nodes>", "    <edges>"]
+    for index, (u, v, attrs) in enumerate(_edges(digraph)):
+        weight = _scalar(attrs.get("weight"))
+        extra = f' weight="{float(weight)!r}"' if _positive(weight) else ""
+        lines.append(f'      <edge id="{index}" source={_attr(ids[str(u)])} target={_attr(ids[str(v)])}{extra}>')
+        lines += _attvalues(attrs, edge_cols)
+        lines.append("      </edge>")
+    lines += ["    </edges>", "  </graph>", "</gexf>", ""]
+    return "\n".join(lines)
+
+
+def _attvalues(attrs, columns) -> list[str]:
+    values = []
+    for name, kind in columns:
+        value = _scalar(attrs.get(name))
+        if value is not None:
+            values.append(f"          <attvalue for={_attr(name)} value={_attr(_text(value, kind))}/>")
+    if not values:
+        return []
+    return ["        <attvalues>", *values, "        </attvalues>"]
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+def csv_texts(digraph: nx.DiGraph) -> tuple[str, str]:
+    """``nodes.csv`` and ``edges.csv`` text: ``id`` / ``from, to`` then every data attribute."""
+    def table(first, rows, scope):
+        columns = [n for n, _ in _columns((a for _, a in rows), scope) if n not in VISUAL]
+        buffer = _io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(list(first) + columns)
+        for key, attrs in rows:
+            cells = [_scalar(attrs.get(c), xml=False) for c in columns]
+            writer.writerow(list(key) + ["" if c is None else _text(c) for c in cells])
+        return buffer.getvalue()
+
+    nodes = table(("id",), [((n,), a) for n, a in digraph.nodes(data=True)], "node")
+    edges = table(("from", "to"), [((u, v), a) for u, v, a in _edges(digraph)], "edge")
+    return nodes, edges
+
+
+def csv_paths(path) -> tuple[Path, Path]:
+    """``PATH.nodes.csv``/``PATH.edges.csv`` for a ``PATH.csv`` prefix, else ``PATH/nodes.csv``..."""
+    target = Path(path)
+    if target.suffix == ".csv":
+        stem = target.with_suffix("")
+        return Path(f"{stem}.nodes.csv"), Path(f"{stem}.edges.csv")
+    return target / "nodes.csv", target / "edges.csv"
+
+
