@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .compiled import (  # noqa: F401
-    _BASE_COUNTRY, _BASE_FACILITY, _BASE_ONE, _BASE_SUPPLIED, _IN_ALL, _IN_ANY, _IN_NONE, COMPONENT, COUNTRY,
-    FACILITY, MATERIAL, PRODUCT, REQUIRES, SUPPLIES, CompiledGraph, _exact_row_sums, _two_sum,
+from .compiled import (
+    _BASE_COUNTRY, _BASE_FACILITY, _BASE_ONE, _BASE_SUPPLIED, _IN_ANY, _IN_NONE, CompiledGraph, _exact_row_sums,
 )
 from .propagate import MAX_ITERATIONS, TOLERANCE
 

@@ -244,7 +244,7 @@ def cutoff(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Cut off countries and/or blocs: which products lose how much, after how long, and why."""
-    from .api import cutoff as api_cutoff, monte_carlo_cutoff, records
+    from .api import cutoff as api_cutoff, monte_carlo_cutoff
 
     result = api_cutoff(graph, countries=country or (), blocs=bloc or (), spare_capacity=spare_capacity)
     intervals = None

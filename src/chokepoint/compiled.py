@@ -10,7 +10,6 @@ level is a contiguous block of rows and a cycle is iterated as a block.
 
 from __future__ import annotations
 
-import threading
 import weakref
 from dataclasses import dataclass, field
 from functools import cached_property

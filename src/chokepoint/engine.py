@@ -25,11 +25,10 @@ result does not depend on how the scenarios were chunked or spread over workers.
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Sequence
 
 import numpy as np
 
-from ._kernels import SHORT, _Context, _Scenarios, _baseline, _evaluate_chunk, _months_chunk, _plan  # noqa: F401
+from ._kernels import _Scenarios, _evaluate_chunk, _months_chunk, _plan
 from .compiled import (  # noqa: F401 - the engine's public names
     COMPONENT, COUNTRY, FACILITY, KIND_CODES, KINDS, MATERIAL, PRODUCT, REQUIRES, SUPPLIES, CompiledGraph,
     compile_arrays, compile_graph, compile_tables,

@@ -13,7 +13,6 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
-from collections import defaultdict
 from pathlib import Path
 
 import networkx as nx
