@@ -265,10 +265,7 @@ def cutoff(
     out = console()
     who = ", ".join(result.countries)
     if result.blocs:
-        from .countries import resolve_country
-
-        named = sorted({resolve_country(c) for c in country or ()})
-        who = f"{' + '.join([*result.blocs, *named])} ({who})"
+        who = f"{' + '.join([*result.blocs, *result.named])} ({who})"
     out.print(f"Cutoff of {who} in {result.graph}" + (f", spare capacity {result.spare_capacity:g}" if result.spare_capacity else ""))
     if result.note:
         out.print(result.note)

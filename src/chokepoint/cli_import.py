@@ -23,7 +23,7 @@ OUTPUT_HELP = "The graph file to write (.yaml or .json); replaced only if chokep
 def _finish(result, output: Path, force: bool, skipped_report: Optional[Path]) -> None:
     """Validate the imported document, write it atomically, and report what was skipped."""
     from .graph import Graph
-    from .io import atomic_write, save_graph
+    from .io import atomic_write, check_overwrite, save_graph
     from .validate import parse_document
 
     document, warnings = parse_document(result.document, str(output))
@@ -32,8 +32,7 @@ def _finish(result, output: Path, force: bool, skipped_report: Optional[Path]) -
     report = None
     if skipped_report is not None:
         # checked before anything is written: a report that cannot be written stops the import
-        if skipped_report.exists() and not force and not _our_report(skipped_report):
-            raise InputError(f"{skipped_report}: exists and was not written by chokepoint; pass --force to overwrite it")
+        check_overwrite(skipped_report, force=force)
         if not (skipped_report.parent if str(skipped_report.parent) else Path(".")).is_dir():
             raise InputError(f"{skipped_report}: folder {skipped_report.parent} does not exist")
         buffer = _io.StringIO()
@@ -62,14 +61,6 @@ def _finish(result, output: Path, force: bool, skipped_report: Optional[Path]) -
     for warning in warnings:
         if "normalised" not in warning and "no product" not in warning:
             sys.stderr.write(f"warning: {warning}\n")
-
-
-def _our_report(path: Path) -> bool:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.readline().startswith("row,category,reason")
-    except OSError:
-        return False
 
 
 @import_app.command("usgs")

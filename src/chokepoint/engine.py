@@ -1,11 +1,9 @@
 """The compiled propagation engine: many scenarios at once on arrays.
 
-:func:`compile_graph` turns a :class:`~chokepoint.graph.Graph` (or, for graphs too large to hold
-as pydantic objects, plain node and edge arrays: :func:`compile_arrays`, :func:`compile_tables`)
-into a frozen :class:`CompiledGraph`: int32 indices, CSR lists of suppliers (point shares and the
-unknown remainder) and of inputs per node, node kinds, ``needs`` flags, facility -> country, and
-the nodes renumbered in topological levels over the strongly connected components, so that a
-level is a contiguous block of rows and a cycle is iterated as a block.
+A graph is compiled once into a :class:`~chokepoint.compiled.CompiledGraph` (see
+:mod:`chokepoint.compiled`: int32 indices, CSR suppliers and inputs, nodes renumbered in
+topological levels, cycles as contiguous blocks); :func:`compile_graph` and friends are
+re-exported here.
 
 :func:`evaluate` pushes a matrix of scenarios (one column each) through the levels: a
 share-weighted sparse product for suppliers, a minimum (``needs: all``) or maximum

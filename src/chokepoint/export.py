@@ -31,7 +31,7 @@ from .formats import (  # noqa: F401 - the formats' public names are the export'
     _edges, _public, export_ids, node_link, node_link_to_data, read_graphml,
 )
 from .graph import Graph
-from .io import atomic_write, load_graph
+from .io import atomic_write, check_overwrite, load_graph, written_by_chokepoint  # noqa: F401
 
 # --- the export graph --------------------------------------------------------------------------
 
@@ -212,40 +212,6 @@ def export_format(path, format: str | None) -> str:
     if fmt == "csv" and suffix not in ("", ".csv"):
         raise InputError(f"{path}: csv output is a folder or a PREFIX.csv, not '{suffix}'")
     return fmt
-
-
-def written_by_chokepoint(path) -> bool:
-    """Whether an existing file is one of our exports (so it may be replaced without --force).
-
-    GraphML and GEXF carry the comment ``<!-- written by chokepoint`` after the XML declaration;
-    node-link JSON starts with ``"generator": "chokepoint`` in its ``graph``; our CSV tables
-    start with the header ``id,label,kind`` (nodes) or ``from,to,type`` (edges); figures carry
-    ``chokepoint`` in their Software/Creator metadata.
-    """
-    target = Path(path)
-    try:
-        with open(target, "rb") as handle:
-            head = handle.read(1024)
-            rest = handle.read(16 * 1024 * 1024) if target.suffix in (".png", ".svg", ".pdf") else b""
-    except OSError:
-        return False
-    if target.suffix in (".png", ".svg", ".pdf"):
-        return GENERATOR.split()[0].encode() + b" " in head + rest
-    if target.suffix == ".csv":
-        first = head.split(b"\n", 1)[0]
-        return first.startswith(b"id,label,kind") or first.startswith(b"from,to,type")
-    if target.suffix == ".json":
-        return b'"generator": "chokepoint ' in head
-    return f"<!-- {MARKER} ".encode() in head
-
-
-def check_overwrite(path, *, force: bool) -> None:
-    """Refuse to replace a file that chokepoint did not write, unless ``force``."""
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"{target}: is a folder")
-    if target.exists() and not force and not written_by_chokepoint(target):
-        raise InputError(f"{target}: exists and was not written by chokepoint; pass --force to overwrite it")
 
 
 def export_graph(graph, path, *, format: str | None = None, with_cutoff=(), blocs=(), analysis: bool = True,

@@ -17,14 +17,12 @@ from pathlib import Path
 
 import networkx as nx
 
-from . import __version__
 from .errors import InputError
+from .io import GENERATOR, MARKER
 from .model import LEVELS
 
 FORMATS = ("graphml", "gexf", "csv", "json")
 SUFFIXES = {"graphml": ".graphml", "gexf": ".gexf", "json": ".json"}
-GENERATOR = f"chokepoint {__version__}"
-MARKER = "written by chokepoint"
 GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
 
 #: Colours by node kind (Okabe-Ito, colour-blind safe); the plots use the same.

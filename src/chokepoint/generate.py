@@ -163,19 +163,16 @@ class GeneratedGraph:
         An existing file is replaced when chokepoint wrote it; any other file only with ``force``.
         """
         from .errors import InputError
-        from .io import GENERATOR, YAML_MARKER, written_by_chokepoint_graph
+        from .io import GENERATOR, YAML_MARKER, check_overwrite
 
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".json", ".yaml", ".yml"):
             raise InputError(f"{path}: the file must end in .json, .yaml or .yml")
-        if path.is_dir():
-            raise InputError(f"{path}: is a folder")
         folder = path.parent if str(path.parent) else Path(".")
         if not folder.is_dir():
             raise InputError(f"{path}: folder {folder} does not exist")
-        if path.exists() and not force and not written_by_chokepoint_graph(path):
-            raise InputError(f"{path}: exists and was not written by chokepoint; pass --force to overwrite it")
+        check_overwrite(path, force=force)
         tmp = folder / f".{path.name}.{os.getpid()}.tmp"
         dumps = json.dumps
         try:

@@ -145,20 +145,6 @@ class Graph:
                     found[s.edge.basis or "basis not given"].add(item)
         return {basis: tuple(sorted(items)) for basis, items in sorted(found.items())}
 
-    def source_citation(self, edge: Edge) -> str:
-        """'CFR 2025, global production, 2025, F01' style citation of a supplies edge."""
-        parts = []
-        if edge.source:
-            parts.append(edge.source)
-        if edge.basis:
-            parts.append(edge.basis)
-        if edge.year:
-            parts.append(str(edge.year))
-        if edge.fact:
-            parts.append(edge.fact)
-        if edge.estimated:
-            parts.append("estimated")
-        return ", ".join(parts)
 
 
 def to_digraph(graph: Graph) -> nx.DiGraph:

@@ -249,12 +249,14 @@ def _resolve_includes(data, origin: str, chain: tuple[str, ...]):
     return nodes, edges, sources
 
 
-#: First line of the YAML graph files chokepoint writes (so they may be replaced without --force).
-YAML_MARKER = "# written by chokepoint"
-#: JSON graph files chokepoint writes start with this key (``generator`` is part of the format).
+#: What every file chokepoint writes carries, so that it may replace them without --force.
 GENERATOR = f"chokepoint {__version__}"
-JSON_MARKER = '"generator": "chokepoint'
-
+MARKER = "written by chokepoint"
+#: First line of the YAML graph files chokepoint writes.
+YAML_MARKER = f"# {MARKER}"
+#: First lines of the CSV tables chokepoint writes (export nodes/edges, import skipped-row reports).
+CSV_HEADERS = (b"id,label,kind", b"from,to,type", b"row,category,reason")
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def dump_document(document, fmt: str, *, header: str | None = None) -> str:
@@ -275,18 +277,37 @@ def dump_document(document, fmt: str, *, header: str | None = None) -> str:
     return "\n".join(lines) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
-def written_by_chokepoint_graph(path: Path) -> bool:
-    """Whether an existing file is a graph file chokepoint wrote (YAML marker, or a JSON graph)."""
+def written_by_chokepoint(path) -> bool:
+    """Whether an existing file is one chokepoint wrote (so it may be replaced without --force).
+
+    YAML graph files start with ``# written by chokepoint``; GraphML and GEXF carry the comment
+    ``<!-- written by chokepoint`` after the XML declaration; JSON (graph files and node-link
+    exports) has ``"generator": "chokepoint ...``; our CSV tables start with one of
+    :data:`CSV_HEADERS`; figures carry ``chokepoint`` in their Software/Creator metadata.
+    """
+    target = Path(path)
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
+        with open(target, "rb") as handle:
+            head = handle.read(1024)
+            rest = handle.read(16 * 1024 * 1024) if target.suffix in FIGURE_SUFFIXES else b""
     except OSError:
         return False
-    if head.startswith(YAML_MARKER.encode()):
-        return True
-    if path.suffix == ".json":
-        return JSON_MARKER.encode() in head[:200]
-    return False
+    if target.suffix in FIGURE_SUFFIXES:
+        return GENERATOR.split()[0].encode() + b" " in head + rest
+    if target.suffix == ".csv":
+        return head.split(b"\n", 1)[0].startswith(CSV_HEADERS)
+    if target.suffix == ".json":
+        return f'"generator": "{GENERATOR.split()[0]} '.encode() in head
+    return head.startswith(YAML_MARKER.encode()) or f"<!-- {MARKER} ".encode() in head
+
+
+def check_overwrite(path, *, force: bool) -> None:
+    """Refuse to replace a file that chokepoint did not write, unless ``force``."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{target}: is a folder")
+    if target.exists() and not force and not written_by_chokepoint(target):
+        raise InputError(f"{target}: exists and was not written by chokepoint; pass --force to overwrite it")
 
 
 def atomic_write(path: str | os.PathLike, content: str | bytes, *, force: bool = True) -> Path:
@@ -335,8 +356,7 @@ def save_graph(graph, path: str | os.PathLike, *, force: bool = False, header: s
     target = Path(path)
     if target.suffix not in GRAPH_SUFFIXES:
         raise InputError(f"{target}: a graph file ends in .yaml, .yml or .json")
-    if target.exists() and not force and not written_by_chokepoint_graph(target):
-        raise InputError(f"{target}: exists and was not written by chokepoint; pass --force to overwrite it")
+    check_overwrite(target, force=force)
     fmt = "json" if target.suffix == ".json" else "yaml"
     return atomic_write(target, dump_document(graph, fmt, header=header), force=True)
 

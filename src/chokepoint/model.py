@@ -13,10 +13,8 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-NODE_KINDS = ("country", "facility", "material", "component", "product")
 ITEM_KINDS = ("material", "component", "product")
 SUPPLIER_KINDS = ("country", "facility")
-EDGE_TYPES = ("supplies", "requires")
 
 #: Level words: a supplier named without a number stands for a range of shares.
 LEVELS: dict[str, tuple[float, float]] = {
@@ -189,10 +187,6 @@ class Node(BaseModel):
         if self.kind != "country" and not self.label:
             raise ValueError("a label is required")
         return self
-
-    @property
-    def display(self) -> str:
-        return self.label or self.id
 
 
 class Edge(BaseModel):

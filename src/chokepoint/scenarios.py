@@ -55,6 +55,8 @@ class CutoffResult:
     nodes: pd.DataFrame = field(repr=False)
     bases: dict = field(default_factory=dict, repr=False)
     """Basis -> items upstream of the products hit whose shares are on that basis."""
+    named: tuple[str, ...] = ()
+    """The countries named on their own (not through a bloc), as codes."""
 
     @property
     def note(self) -> str:
@@ -117,7 +119,8 @@ def cutoff(graph: Graph, *, countries=(), blocs=(), spare_capacity: float = 0.0)
     nodes = nodes.sort_values(["availability", "id"], kind="mergesort").reset_index(drop=True)
     hit = [p for p, loss in zip(products["id"], products["loss"]) if loss > 1e-12]
     bases = graph.bases(hit) if hit else {}
-    return CutoffResult(graph.name, codes, names, spare, absent, products, nodes, bases)
+    named = tuple(sorted({resolve_country(c) for c in countries}))
+    return CutoffResult(graph.name, codes, names, spare, absent, products, nodes, bases, named)
 
 
 def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: float = 0.0,

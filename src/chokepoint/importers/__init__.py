@@ -51,11 +51,6 @@ class ImportResult:
         counts = Counter(entry["category"] for entry in self.skipped)
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    def to_yaml(self) -> str:
-        """The document as YAML, keys in file-format order."""
-        import yaml
-
-        return yaml.safe_dump(self.document, sort_keys=False, allow_unicode=True, width=100)
 
 
 def clean_text(value) -> str:
