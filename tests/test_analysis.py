@@ -7,9 +7,9 @@ import math
 import pytest
 
 from chokepoint import api, load_graph
-from chokepoint.chokepoints import dominators
+from chokepoint.analysis.chokepoints import dominators
 from chokepoint.errors import InputError, UnknownCountryError
-from chokepoint.scenarios import sweep_matrix
+from chokepoint.analysis.scenarios import sweep_matrix
 
 from conftest import country, doc, item, requires, supplies
 
@@ -147,7 +147,7 @@ def test_sole_supplier_dominates(write_graph):
 
 def test_sweep_singles_and_pairs(two_chains):
     """CN: p1 0.1, p2 1.  JP: p1 1, p2 0.5.  CN+JP: p1 0.1, p2 0.5."""
-    frame = api.sweep(two_chains, pairs=True)
+    frame = api.sweep(two_chains, pairs=True).frame
     matrix = sweep_matrix(frame)
     assert list(matrix.columns) == ["CN", "JP", "CN+JP"]
     assert matrix.loc["p1"].tolist() == pytest.approx([0.1, 1.0, 0.1])
@@ -206,7 +206,7 @@ def test_analyse_bundles_the_three_answers(two_chains):
 
 
 def test_ambiguous_country_names_are_refused_with_the_choices():
-    from chokepoint.countries import resolve_country
+    from chokepoint.model.countries import resolve_country
 
     with pytest.raises(UnknownCountryError, match=r"'Congo' is ambiguous: CD .*, CG"):
         resolve_country("Congo")

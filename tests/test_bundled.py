@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from chokepoint import bundled_names, load_graph
-from chokepoint.io import graphs_dir
+from chokepoint.formats.graphs import graphs_dir
 
 from conftest import REPO
 

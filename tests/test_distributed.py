@@ -14,12 +14,12 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from chokepoint import api, load_graph  # noqa: E402
-from chokepoint.distributed import _sweep_block, map_blocks, sweep as dask_sweep  # noqa: E402
+from chokepoint.analysis.distributed import _sweep_block, map_blocks, sweep as dask_sweep  # noqa: E402
 from chokepoint.engine import compile_graph, evaluate  # noqa: E402
 from chokepoint.generate import generate  # noqa: E402
-from chokepoint.graph import Graph  # noqa: E402
-from chokepoint.montecarlo import monte_carlo_sweep  # noqa: E402
-from chokepoint.validate import parse_document  # noqa: E402
+from chokepoint.model.graph import Graph  # noqa: E402
+from chokepoint.analysis.montecarlo import monte_carlo_sweep  # noqa: E402
+from chokepoint.model.validate import parse_document  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +41,14 @@ def graph():
 def test_sweep_equals_local_exactly(client, graph):
     seen = []
     remote = dask_sweep(graph, client=client, block=9, progress=seen.append)
-    assert remote.equals(api.sweep(graph))
+    assert remote.equals(api.sweep(graph).frame)
     assert seen[-1] == len(graph.countries) and seen == sorted(seen)
 
 
 def test_pairs_and_spare_capacity_equal_local(client):
     quantum = load_graph("quantum")
     remote = dask_sweep(quantum, client=client, pairs=True, spare_capacity=0.2, block=5)
-    assert remote.equals(api.sweep(quantum, pairs=True, spare_capacity=0.2))
+    assert remote.equals(api.sweep(quantum, pairs=True, spare_capacity=0.2).frame)
 
 
 def test_monte_carlo_equals_local_exactly(client, graph):
@@ -97,7 +97,7 @@ def test_cli_sweep_on_a_local_cluster(cli):
 
 
 def test_unreachable_scheduler_is_a_one_line_error(cli, monkeypatch):
-    monkeypatch.setattr("chokepoint.distributed.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("chokepoint.analysis.distributed.CONNECT_TIMEOUT", "1s")
     result = cli("sweep", "quantum", "--scheduler", "tcp://127.0.0.1:9")
     assert result.code == 1 and result.err.startswith("error: cannot reach the Dask scheduler")
     assert len(result.err.splitlines()) == 1

@@ -1,4 +1,4 @@
-"""The compiled engine agrees with the reference propagation (chokepoint.propagate) to 1e-9.
+"""The compiled engine agrees with the reference propagation (chokepoint.engine.reference) to 1e-9.
 
 Every bundled graph (every single-country cutoff, with and without spare capacity, months to
 shortage, every knockout), pairs on a small graph, generated graphs with cycles, and small random
@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from chokepoint import api, bundled_names, load_graph
 from chokepoint.engine import compile_graph, compile_tables, evaluate, evaluate_scenarios, shortage_months
 from chokepoint.generate import generate
-from chokepoint.graph import Graph
-from chokepoint.propagate import Scenario, propagate
-from chokepoint.propagate import shortage_months as ref_months
-from chokepoint.validate import parse_document
+from chokepoint.model.graph import Graph
+from chokepoint.engine.reference import Scenario, propagate
+from chokepoint.engine.reference import shortage_months as ref_months
+from chokepoint.model.validate import parse_document
 
 TOL = 1e-9
 
@@ -128,12 +128,12 @@ def test_cycle_through_a_plant_converges_to_the_largest_fixed_point(write_graph)
     check_against_reference(graph, [Scenario(countries=frozenset([c])) for c in ("CN", "JP")])
 
 
-def test_chunking_threads_and_layout_do_not_change_results():
+def test_chunking_and_layout_do_not_change_results():
     graph = generated_graph(300, 1500, 5, cycles=8)
     compiled = compile_graph(graph)
     cuts = [[c] for c in graph.countries]
     full = evaluate(compiled, cuts)
-    for options in ({"chunk": 1}, {"chunk": 7}, {"threads": 2, "chunk": 11}):
+    for options in ({"chunk": 1}, {"chunk": 7}, {"chunk": 11}):
         assert np.array_equal(evaluate(compiled, cuts, **options), full)
     rows = compiled.rows(graph.products)
     assert np.array_equal(evaluate(compiled, cuts, rows=graph.products), full[rows])
@@ -287,8 +287,8 @@ def test_rewired_functions_match_reference_frames(bundled):
     graphs["generated"] = generated_graph(200, 900, 4, cycles=4)
     for name, graph in graphs.items():
         pairs = len(graph.countries) <= 25
-        pd.testing.assert_frame_equal(api.sweep(graph, pairs=pairs), reference_sweep(graph, pairs), atol=TOL, rtol=0)
-        pd.testing.assert_frame_equal(api.sweep(graph, spare_capacity=0.3), reference_sweep(graph, spare=0.3),
+        pd.testing.assert_frame_equal(api.sweep(graph, pairs=pairs).frame, reference_sweep(graph, pairs), atol=TOL, rtol=0)
+        pd.testing.assert_frame_equal(api.sweep(graph, spare_capacity=0.3).frame, reference_sweep(graph, spare=0.3),
                                       atol=TOL, rtol=0)
         numbers = reference_chokepoint_numbers(graph)
         frame = api.find_chokepoints(graph)

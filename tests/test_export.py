@@ -22,19 +22,11 @@ import pytest
 
 import chokepoint
 from chokepoint.errors import InputError
-from chokepoint.export import (
-    KIND_COLORS,
-    KIND_ORDER,
-    export_graph,
-    export_ids,
-    graphml_text,
-    node_link_to_data,
-    read_graphml,
-    to_export_digraph,
-    written_by_chokepoint,
-)
-from chokepoint.graph import Graph
-from chokepoint.validate import parse_document
+from chokepoint.api import export_digraph as to_export_digraph, export_graph
+from chokepoint.formats.exchange import KIND_COLORS, KIND_ORDER, export_ids, graphml_text, node_link_to_data, read_graphml
+from chokepoint.formats.files import written_by_chokepoint
+from chokepoint.model.graph import Graph
+from chokepoint.model.validate import parse_document
 
 from conftest import country, doc, item, requires, supplies
 

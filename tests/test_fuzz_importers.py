@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from chokepoint.errors import ChokepointError
 from chokepoint.importers.table import import_table
 from chokepoint.importers.usgs import import_usgs
-from chokepoint.validate import parse_document
+from chokepoint.model.validate import parse_document
 
 from conftest import FIXTURES, REPO
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from chokepoint import load_graph
-from chokepoint.countries import is_country_code
+from chokepoint.model.countries import is_country_code
 from chokepoint.engine import compile_graph, evaluate
 from chokepoint.generate import generate
 

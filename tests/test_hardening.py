@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from chokepoint.errors import InputError
-from chokepoint.io import atomic_write, save_graph
+from chokepoint.formats.files import atomic_write
+from chokepoint.formats.graphs import save_graph
 
 from conftest import FIXTURES
 

@@ -254,7 +254,7 @@ def test_bad_name_option():
 def test_imported_graphs_have_no_products_and_validate():
     """Nothing artificial is added: without product rows the graph has none (said in the summary);
     the core validator accepts both importers' output, warning only about that."""
-    validate = pytest.importorskip("chokepoint.validate")
+    validate = pytest.importorskip("chokepoint.model.validate")
     from chokepoint.importers import import_usgs
 
     table = import_table(FIXTURES / "table_quantities.csv")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chokepoint.countries import resolve_country
+from chokepoint.model.countries import resolve_country
 from chokepoint.errors import InputError
 from chokepoint.importers import ImportResult, import_usgs
 from chokepoint.importers.usgs import parse_type, parse_value
@@ -146,7 +146,7 @@ def test_shares_into_each_material_never_sum_past_one(world):
 
 def test_document_validates(world):
     """The core validator accepts the import; the only warning is that it has no products."""
-    validate = pytest.importorskip("chokepoint.validate")
+    validate = pytest.importorskip("chokepoint.model.validate")
     document, warnings = validate.parse_document(world.document, "usgs-mcs-2025.yaml")
     assert len(document.edges) == 944
     assert all("no product" in w or "normalised to 1" in w for w in warnings), warnings
@@ -160,7 +160,7 @@ def test_shipped_graph_matches_a_fresh_import(world):
     if not shipped.exists():
         pytest.skip("graphs/usgs-mcs-2025.yaml not written yet")
     from chokepoint import load_graph
-    from chokepoint.validate import parse_document
+    from chokepoint.model.validate import parse_document
 
     assert load_graph(shipped).document == parse_document(world.document, "fresh import")[0]
     assert shipped.read_text(encoding="utf-8").startswith("# written by chokepoint")

@@ -10,7 +10,7 @@ import pytest
 from chokepoint import load_graph
 from chokepoint.engine import compile_graph
 from chokepoint.errors import InputError
-from chokepoint.montecarlo import (
+from chokepoint.analysis.montecarlo import (
     draw_shares,
     monte_carlo_cutoff,
     monte_carlo_exposure,
@@ -19,7 +19,7 @@ from chokepoint.montecarlo import (
     sample_availability,
     share_overrides,
 )
-from chokepoint.propagate import Scenario, propagate
+from chokepoint.engine.reference import Scenario, propagate
 
 from conftest import country, doc, item, requires, supplies
 
@@ -111,7 +111,7 @@ def test_sweep_and_exposure_intervals(quantum):
     assert (frame.p5 <= frame.p50).all() and (frame.p50 <= frame.p95).all()
     from chokepoint.api import sweep
 
-    assert np.allclose(frame.availability, sweep(quantum).availability)
+    assert np.allclose(frame.availability, sweep(quantum).frame.availability)
     exposure = monte_carlo_exposure(quantum, samples=100, seed=6)
     assert exposure.iloc[0].country == "CN"
     assert (exposure.p5 <= exposure.p95).all()

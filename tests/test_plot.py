@@ -14,7 +14,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 import chokepoint  # noqa: E402
 from chokepoint.api import target  # noqa: E402
 from chokepoint.errors import InputError  # noqa: E402
-from chokepoint.export import written_by_chokepoint  # noqa: E402
+from chokepoint.formats.files import written_by_chokepoint  # noqa: E402
 from chokepoint.plot import (  # noqa: E402
     KINDS,
     plot,
@@ -25,7 +25,7 @@ from chokepoint.plot import (  # noqa: E402
     save_figure,
     shorten,
 )
-from chokepoint.scenarios import exposure, sweep  # noqa: E402
+from chokepoint.analysis.scenarios import exposure, sweep  # noqa: E402
 
 NAMES = chokepoint.bundled_names()
 

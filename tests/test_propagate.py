@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chokepoint import load_graph
-from chokepoint.propagate import Scenario, explain, propagate, shortage_months
+from chokepoint.analysis.paths import loss_path
+from chokepoint.engine.reference import Scenario, propagate, shortage_months
 
 from conftest import country, doc, item, requires, supplies
 
@@ -216,15 +217,15 @@ def test_explain_follows_the_binding_cause(facility):
     """Cut CN: p <- x (0.2) <- plant lost 0.8 of x <- CN."""
     scenario = Scenario(countries=frozenset({"CN"}))
     avail = propagate(facility, scenario)
-    assert explain(facility, avail, "p", scenario) == ["CN", "plant", "x", "p"]
+    assert loss_path(facility, avail, "p", scenario.knockout) == ["CN", "plant", "x", "p"]
 
 
 def test_explain_any_follows_best_alternative(all_any):
     """Cut CN and JP: p_any = max(a 0.1, b 0.5) = b's 0.5, so the chain runs through b (lost to JP)."""
     scenario = Scenario(countries=frozenset({"CN", "JP"}))
     avail = propagate(all_any, scenario)
-    assert explain(all_any, avail, "p_any", scenario) == ["JP", "b", "p_any"]
-    assert explain(all_any, avail, "p_all", scenario) == ["CN", "a", "p_all"]
+    assert loss_path(all_any, avail, "p_any", scenario.knockout) == ["JP", "b", "p_any"]
+    assert loss_path(all_any, avail, "p_all", scenario.knockout) == ["CN", "a", "p_all"]
 
 
 def test_a_cycle_that_does_not_settle_warns(write_graph):

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from chokepoint import api
 from chokepoint.errors import ChokepointError
-from chokepoint.graph import Graph
-from chokepoint.io import dump_document, read_data
-from chokepoint.propagate import Scenario, propagate
-from chokepoint.validate import parse_document
+from chokepoint.model.graph import Graph
+from chokepoint.formats.graphs import dump_document, read_data
+from chokepoint.engine.reference import Scenario, propagate
+from chokepoint.model.validate import parse_document
 
 from strategies import documents
 
@@ -141,7 +141,7 @@ def test_loader_on_arbitrary_bytes_never_crashes(tmp_path_factory, blob):
 def test_export_then_import_gives_back_the_same_graph(tmp_path_factory, data, fmt):
     """A generated graph exported (with its analysis columns) and read back is the same document."""
     from chokepoint import load_graph
-    from chokepoint.export import export_graph
+    from chokepoint.api import export_graph
 
     graph = build(data)
     path = tmp_path_factory.mktemp("ex") / f"g.{fmt}"

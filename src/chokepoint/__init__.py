@@ -1,20 +1,24 @@
-"""chokepoint: supply-chain dependency graphs from technology reports, and the questions to ask them."""
+"""chokepoint: supply-chain dependency graphs from technology reports, and the questions to ask them.
 
-__version__ = "0.1.0"
+The layers (``docs/architecture.md``): :mod:`chokepoint.model` (the document, its vocabulary,
+validation) -> :mod:`chokepoint.formats` (files) -> :mod:`chokepoint.engine` (compiled
+propagation) -> :mod:`chokepoint.analysis` -> :mod:`chokepoint.api` (the facade, re-exported
+here) -> :mod:`chokepoint.plot` -> :mod:`chokepoint.cli`.
+"""
 
-from .errors import ChokepointError, InputError, UnknownCountryError, ValidationError  # noqa: E402
-from .graph import Graph, to_digraph  # noqa: E402
-from .io import bundled_names, load_graph, save_graph  # noqa: E402
-from .model import LEVELS, Document, Edge, Node, Share, Source  # noqa: E402
-from .api import (  # noqa: E402
-    analyse, concentration, cutoff, edges_table, find_chokepoints, list_graphs, monte_carlo_cutoff,
-    monte_carlo_target, nodes_table, sweep, target,
+from .version import __version__
+from .errors import ChokepointError, InputError, UnknownCountryError, ValidationError
+from .model import LEVELS, Document, Edge, Graph, Node, Share, Source, to_digraph
+from .formats.graphs import bundled_names, load_graph, save_graph
+from .api import (
+    analyse, concentration, cutoff, edges_table, export_graph, find_chokepoints, list_graphs, monte_carlo_cutoff,
+    monte_carlo_target, nodes_table, show, sweep, target, validate,
 )
 
 __all__ = [
-    "ChokepointError", "InputError", "UnknownCountryError", "ValidationError",
+    "__version__", "ChokepointError", "InputError", "UnknownCountryError", "ValidationError",
     "Graph", "to_digraph", "bundled_names", "load_graph", "save_graph",
     "LEVELS", "Document", "Edge", "Node", "Share", "Source",
-    "analyse", "concentration", "cutoff", "edges_table", "find_chokepoints", "list_graphs", "nodes_table",
-    "sweep", "target", "monte_carlo_cutoff", "monte_carlo_target",
+    "analyse", "concentration", "cutoff", "edges_table", "export_graph", "find_chokepoints", "list_graphs",
+    "nodes_table", "show", "sweep", "target", "validate", "monte_carlo_cutoff", "monte_carlo_target",
 ]

@@ -1,13 +1,41 @@
-"""The Python API: the functions the CLI calls, with the same names and keywords."""
+"""The Python API: one function per CLI command, with the same names and keywords.
+
+Each function takes a :class:`~chokepoint.model.Graph`, a bundled graph's name or a path, loads
+and validates it once, and returns a result the CLI renders (a frozen object with ``to_dict()``,
+or a DataFrame). Everything the CLI can ask for (Monte Carlo draws, Dask workers, strict
+validation) is a keyword here, so that a command is one call.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 
-from .graph import Graph
-from .io import bundled_names, load_graph
+from .analysis import columns as _columns
+from .analysis import montecarlo as _montecarlo
+from .analysis.chokepoints import find_chokepoints as _find_chokepoints
+from .analysis.concentration import concentration as _concentration, target as _target
+from .analysis.distributed import sweep as _dask_sweep
+from .analysis.scenarios import (
+    CutoffResult, check_spare_capacity, cutoff as _cutoff, exposure as _exposure, mean_loss, resolve_cut,
+    sweep as _sweep, sweep_matrix,
+)
+from .errors import InputError, ValidationError
+from .formats.exchange import export_format, export_targets, to_export_digraph, write_export
+from .formats.graphs import bundled_names, dump_document, load_graph
+from .generate import generate as _generate
+from .importers import ImportResult, import_table, import_usgs
+from .model import DEFAULT_THRESHOLD, Graph
+
+__all__ = [
+    "Analysis", "CutoffResult", "GraphView", "ImportResult", "SweepResult", "Validation",
+    "analyse", "concentration", "cutoff", "edges_table", "export_digraph", "export_graph", "find_chokepoints", "generate",
+    "import_table", "import_usgs", "list_graphs", "load_graph", "nodes_table", "records", "show", "sweep",
+    "target", "validate", "monte_carlo_cutoff", "monte_carlo_target",
+]
 
 
 def _graph(graph) -> Graph:
@@ -22,6 +50,57 @@ def list_graphs() -> pd.DataFrame:
         rows.append({"name": name, "title": loaded.title, "nodes": len(loaded.nodes),
                      "edges": len(loaded.document.edges), "products": len(loaded.products)})
     return pd.DataFrame(rows, columns=["name", "title", "nodes", "edges", "products"])
+
+
+# --- the graph itself -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Validation:
+    """A graph that validated: its size and its warnings."""
+
+    graph: Graph
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.graph.warnings
+
+    def to_dict(self) -> dict:
+        return {"graph": self.graph.origin, "valid": True, "nodes": len(self.graph.nodes),
+                "edges": len(self.graph.document.edges), "warnings": list(self.warnings)}
+
+
+def validate(graph, *, strict: bool = False) -> Validation:
+    """Load and validate a graph; with ``strict`` its warnings are errors (raised as one
+    :class:`~chokepoint.errors.ValidationError` listing them all)."""
+    g = _graph(graph)
+    if strict and g.warnings:
+        count = len(g.warnings)
+        raise ValidationError([*g.warnings, f"{g.origin}: {count} warning{'s' if count != 1 else ''} with --strict"])
+    return Validation(g)
+
+
+@dataclass(frozen=True)
+class GraphView:
+    """What ``chokepoint show`` shows: the validated graph as tables, or as the document's JSON."""
+
+    graph: Graph
+
+    @cached_property
+    def nodes(self) -> pd.DataFrame:
+        return nodes_table(self.graph)
+
+    @cached_property
+    def edges(self) -> pd.DataFrame:
+        return edges_table(self.graph)
+
+    def json_text(self) -> str:
+        """The whole resolved document as JSON, with the file format's field names."""
+        return dump_document(self.graph, "json")
+
+
+def show(graph) -> GraphView:
+    """The validated graph: nodes and edges as tables (built when asked for), or the document."""
+    return GraphView(_graph(graph))
 
 
 def nodes_table(graph) -> pd.DataFrame:
@@ -51,43 +130,129 @@ def edges_table(graph) -> pd.DataFrame:
     return frame
 
 
-def target(graph, *, threshold: float = 0.65, all_items: bool = False) -> pd.DataFrame:
-    """The 65% target test per material and stage (see :func:`chokepoint.concentration.target`)."""
-    from .concentration import target as _target
+# --- concentration and the target ------------------------------------------------------------------
 
-    return _target(_graph(graph), threshold=threshold, all_items=all_items)
+def target(graph, *, threshold: float = DEFAULT_THRESHOLD, all_items: bool = False, samples: int = 0,
+           seed: int = 0) -> pd.DataFrame:
+    """The 65% target test per material and stage (see :func:`chokepoint.analysis.concentration.target`).
+
+    With ``samples`` Monte Carlo draws of the ranged shares, each row also has the top share's
+    ``top_share_p5``/``top_share_p95`` and ``pass_rate``, the share of draws that pass.
+    """
+    g = _graph(graph)
+    frame = _target(g, threshold=threshold, all_items=all_items)
+    if samples:
+        mc = _montecarlo.monte_carlo_target(g, threshold=threshold, all_items=all_items, samples=samples, seed=seed)
+        mc = mc.set_index("id")[["p5", "p95", "pass_rate"]].rename(columns={"p5": "top_share_p5",
+                                                                           "p95": "top_share_p95"})
+        frame = frame.join(mc, on="id")
+    return frame
 
 
 def concentration(graph) -> pd.DataFrame:
     """Concentration of every supplied item (top country, top-3, HHI, unknown share)."""
-    from .concentration import concentration as _concentration
-
     return _concentration(_graph(graph))
 
 
-def cutoff(graph, *, countries=(), blocs=(), spare_capacity: float = 0.0):
-    """Cut off countries and/or blocs (see :func:`chokepoint.scenarios.cutoff`)."""
-    from .scenarios import cutoff as _cutoff
+# --- cutoffs and sweeps ------------------------------------------------------------------------------
 
-    if isinstance(countries, str):
-        countries = (countries,)
-    if isinstance(blocs, str):
-        blocs = (blocs,)
-    return _cutoff(_graph(graph), countries=countries, blocs=blocs, spare_capacity=spare_capacity)
+def cutoff(graph, *, countries=(), blocs=(), spare_capacity: float = 0.0, samples: int = 0,
+           seed: int = 0) -> CutoffResult:
+    """Cut off countries and/or blocs (see :func:`chokepoint.analysis.scenarios.cutoff`).
+
+    With ``samples``, each product also gets the 5th/50th/95th percentile of its availability over
+    that many seeded draws of the ranged shares (same seed, same result).
+    """
+    g = _graph(graph)
+    cut = resolve_cut(countries, blocs)
+    result = _cutoff(g, countries=cut, spare_capacity=spare_capacity)
+    if not samples:
+        return result
+    intervals = _montecarlo.monte_carlo_cutoff(g, countries=cut.codes, spare_capacity=spare_capacity,
+                                               samples=samples, seed=seed).set_index("id")
+    return replace(result, intervals=intervals, samples=samples, seed=seed)
 
 
-def sweep(graph, *, pairs: bool = False, spare_capacity: float = 0.0, progress=None) -> pd.DataFrame:
-    """Each country (and with ``pairs`` every pair) cut off in turn: long frame of availabilities."""
-    from .scenarios import sweep as _sweep
+@dataclass(frozen=True)
+class SweepResult:
+    """Each country (and pair) cut in turn: the long frame (``countries``, ``product``,
+    ``availability``, and with draws ``p5``/``p50``/``p95``/``mean``) and the ranking of scenarios."""
 
-    return _sweep(_graph(graph), pairs=pairs, spare_capacity=spare_capacity, progress=progress)
+    graph: Graph = field(repr=False)
+    frame: pd.DataFrame = field(repr=False)
+    samples: int = 0
+    seed: int = 0
 
+    @cached_property
+    def ranking(self) -> pd.Series:
+        """Mean product loss per scenario, most costly first (ties in sweep order)."""
+        return mean_loss(self.frame)
+
+    @cached_property
+    def matrix(self) -> pd.DataFrame:
+        """Products x scenarios availability."""
+        return sweep_matrix(self.frame)
+
+    def to_records(self) -> list[dict]:
+        return records(self.frame)
+
+
+def sweep(graph, *, pairs: bool = False, countries=None, spare_capacity: float = 0.0, samples: int = 0,
+          seed: int = 0, workers: int | None = None, scheduler: str | None = None, block: int | None = None,
+          progress=None) -> SweepResult:
+    """Each country (with ``pairs`` every pair too) cut off in turn.
+
+    ``samples`` adds Monte Carlo intervals; ``workers`` (a local Dask cluster) or ``scheduler``
+    (an existing one) spread the work, with ``block`` scenarios (draws) per task. ``progress`` is
+    called with the number of scenarios (scenario-draws) done; when it has a ``total`` attribute
+    (a progress bar), that is set first to the number there will be.
+    """
+    if samples < 0:
+        raise InputError(f"--samples {samples} must be 0 (no Monte Carlo) or more")
+    if seed < 0:
+        raise InputError(f"--seed {seed} must be an integer >= 0")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers} must be at least 1")
+    if block is not None and block < 1:
+        raise InputError(f"--block {block} must be at least 1")
+    if workers is not None and scheduler:
+        raise InputError("give --workers (a local cluster) or --scheduler (an existing one), not both")
+    check_spare_capacity(spare_capacity)
+    g = _graph(graph)
+    if hasattr(progress, "total"):
+        n = len(g.countries)
+        progress.total = (n + (n * (n - 1) // 2 if pairs else 0)) * (samples or 1)
+    if workers is not None or scheduler:
+        frame = _dask_sweep(g, pairs=pairs, countries=countries, spare_capacity=spare_capacity, samples=samples,
+                            seed=seed, workers=workers, scheduler=scheduler, block=block, progress=progress)
+    elif samples:
+        frame = _montecarlo.monte_carlo_sweep(g, pairs=pairs, countries=countries, spare_capacity=spare_capacity,
+                                              samples=samples, seed=seed, progress=progress)
+    else:
+        frame = _sweep(g, pairs=pairs, countries=countries, spare_capacity=spare_capacity, progress=progress)
+    return SweepResult(g, frame, samples, seed)
+
+
+def monte_carlo_cutoff(graph, *, countries=(), blocs=(), spare_capacity: float = 0.0, samples: int = 1000,
+                       seed: int = 0) -> pd.DataFrame:
+    """A cutoff with intervals: each product's availability at the 5th/50th/95th percentile over
+    ``samples`` seeded draws of the ranged shares (same seed, same result)."""
+    return _montecarlo.monte_carlo_cutoff(_graph(graph), countries=countries, blocs=blocs,
+                                          spare_capacity=spare_capacity, samples=samples, seed=seed)
+
+
+def monte_carlo_target(graph, *, threshold: float = DEFAULT_THRESHOLD, all_items: bool = False, samples: int = 1000,
+                       seed: int = 0) -> pd.DataFrame:
+    """The target test with intervals on the top share and the share of draws that pass."""
+    return _montecarlo.monte_carlo_target(_graph(graph), samples=samples, seed=seed, threshold=threshold,
+                                          all_items=all_items)
+
+
+# --- chokepoints and the one-screen analysis ------------------------------------------------------------
 
 def find_chokepoints(graph, *, top: int | None = None) -> pd.DataFrame:
     """Non-country nodes ranked by knockout impact times exposure, with the reason in words."""
-    from .chokepoints import find_chokepoints as _find
-
-    return _find(_graph(graph), top=top)
+    return _find_chokepoints(_graph(graph), top=top)
 
 
 @dataclass(frozen=True)
@@ -99,8 +264,14 @@ class Analysis:
     chokepoints: pd.DataFrame = field(repr=False)
     target: pd.DataFrame = field(repr=False)
     exposure: pd.DataFrame = field(repr=False)
-    warnings: tuple[str, ...] = ()
     bases: dict = field(default_factory=dict, repr=False)
+
+    def costliest(self) -> pd.DataFrame:
+        """One row per country shown: its mean product loss, the hardest-hit product and its availability."""
+        exp = self.exposure
+        summary = exp.groupby("country", sort=False).agg(mean_loss=("mean_loss", "first"))
+        worst = exp.sort_values(["availability", "product"]).groupby("country", sort=False).first()
+        return summary.join(worst[["product", "availability"]]).reset_index()
 
     def to_dict(self) -> dict:
         return {
@@ -112,17 +283,85 @@ class Analysis:
         }
 
 
-def analyse(graph, *, top: int = 10, threshold: float = 0.65, countries: int = 5) -> Analysis:
+def analyse(graph, *, top: int = 10, threshold: float = DEFAULT_THRESHOLD, countries: int = 5) -> Analysis:
     """Top chokepoints with why, target results (all tested items) and the costliest country cutoffs."""
-    from .scenarios import exposure
-
     g = _graph(graph)
-    choke = find_chokepoints(g, top=top)
-    tgt = target(g, threshold=threshold)
+    choke = _find_chokepoints(g, top=top)
+    tgt = _target(g, threshold=threshold)
     if tgt.empty:
-        tgt = target(g, threshold=threshold, all_items=True)
-    exp = exposure(g, sweep(g), top=countries)
-    return Analysis(g.name, g.title, choke, tgt, exp, g.warnings, g.bases())
+        tgt = _target(g, threshold=threshold, all_items=True)
+    exp = _exposure(g, _sweep(g), top=countries)
+    return Analysis(g.name, g.title, choke, tgt, exp, g.bases())
+
+
+# --- files out -------------------------------------------------------------------------------------------
+
+def export_graph(graph, path, *, format: str | None = None, with_cutoff=(), blocs=(), analysis: bool = True,
+                 force: bool = False) -> list[Path]:
+    """Write ``graph`` as GraphML, GEXF, CSV (nodes.csv + edges.csv) or node-link JSON.
+
+    Parameters
+    ----------
+    graph
+        A :class:`~chokepoint.model.Graph`, a bundled graph's name or a path.
+    path
+        The file to write; for CSV a folder (created) or a ``PREFIX.csv``.
+    format
+        ``graphml``, ``gexf``, ``csv`` or ``json``; by default from the suffix.
+    with_cutoff, blocs
+        Add ``availability``/``loss`` under this cutoff (countries and blocs together).
+    analysis
+        Add concentration, target status and chokepoint scores.
+    force
+        Overwrite files chokepoint did not write (ours are always replaced).
+
+    Returns the paths written. Each file is written whole or not at all (temporary file and rename).
+    """
+    fmt = export_format(path, format)
+    export_targets(path, fmt, force=force)  # refused before anything is computed
+    digraph = export_digraph(graph, with_cutoff=with_cutoff, blocs=blocs, analysis=analysis)
+    return write_export(digraph, path, fmt, force=force)
+
+
+def export_digraph(graph, *, with_cutoff=(), blocs=(), analysis: bool = True):
+    """The clean networkx DiGraph every export format is written from: the document's fields, the
+    analysis columns (with ``analysis``), availability under a cutoff (``with_cutoff``/``blocs``)
+    and the visual attributes Gephi reads. See :func:`chokepoint.formats.exchange.to_export_digraph`."""
+    g = _graph(graph)
+    columns, scenario = _columns.node_columns(g, with_cutoff=with_cutoff, blocs=blocs, analysis=analysis)
+    return to_export_digraph(g, columns, scenario)
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    """What :func:`generate` wrote."""
+
+    path: Path
+    name: str
+    nodes: int
+    edges: int
+    seed: int
+
+    def to_dict(self) -> dict:
+        return {"output": str(self.path), "name": self.name, "nodes": self.nodes, "edges": self.edges,
+                "seed": self.seed}
+
+
+def generate(nodes: int, edges: int, *, seed: int = 0, countries: int = 200, cycles: int | None = None,
+             output, force: bool = False) -> GeneratedFile:
+    """Write a seeded synthetic layered supply graph (see :mod:`chokepoint.generate`) to ``output``."""
+    if seed < 0:
+        raise InputError(f"--seed {seed} must be an integer >= 0")
+    if countries < 1:
+        raise InputError(f"--countries {countries} must be at least 1")
+    if cycles is not None and cycles < 0:
+        raise InputError(f"--cycles {cycles} must be 0 or more")
+    try:
+        made = _generate(nodes, edges, seed, countries=countries, cycles=cycles)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    path = made.write(output, force=force)
+    return GeneratedFile(path, made.name, made.n_nodes, made.n_edges, seed)
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
@@ -142,25 +381,3 @@ def records(frame: pd.DataFrame) -> list[dict]:
             clean[key] = value
         out.append(clean)
     return out
-
-
-def monte_carlo_cutoff(graph, *, countries=(), blocs=(), spare_capacity: float = 0.0, samples: int = 1000,
-                       seed: int = 0) -> pd.DataFrame:
-    """A cutoff with intervals: each product's availability at the 5th/50th/95th percentile over
-    ``samples`` seeded draws of the ranged shares (same seed, same result)."""
-    from .montecarlo import monte_carlo_cutoff as _mc
-
-    if isinstance(countries, str):
-        countries = (countries,)
-    if isinstance(blocs, str):
-        blocs = (blocs,)
-    return _mc(_graph(graph), countries=countries, blocs=blocs, spare_capacity=spare_capacity,
-               samples=samples, seed=seed)
-
-
-def monte_carlo_target(graph, *, threshold: float = 0.65, all_items: bool = False, samples: int = 1000,
-                       seed: int = 0) -> pd.DataFrame:
-    """The target test with intervals on the top share and the share of draws that pass."""
-    from .montecarlo import monte_carlo_target as _mc
-
-    return _mc(_graph(graph), samples=samples, seed=seed, threshold=threshold, all_items=all_items)

@@ -28,7 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .compiled import COMPONENT, COUNTRY, FACILITY, MATERIAL, PRODUCT, REQUIRES, SUPPLIES, compile_arrays
+from .engine import COMPONENT, COUNTRY, FACILITY, MATERIAL, PRODUCT, REQUIRES, SUPPLIES, compile_arrays
+from .errors import InputError
+from .formats.files import GENERATOR, YAML_MARKER, check_overwrite
+from .model import KINDS, LEVELS
 
 #: Large producers first (they get the heaviest weights); the rest follow in code order.
 LEADING = ("CN", "US", "JP", "DE", "KR", "TW", "NL", "FR", "GB", "IN", "IT", "CA", "AU", "BR", "RU", "MX",
@@ -43,9 +46,10 @@ TIERS = (
     (COMPONENT, None, 0.26, "subsystem"),
     (PRODUCT, None, 0.08, "product"),
 )
-LEVEL_WORDS = {"sole": (0.95, 1.0), "dominant": (0.70, 0.95), "main": (0.50, 0.90)}
+#: The level words a generated graph uses (the upper ones: synthetic leaders dominate).
+LEVEL_WORDS = {word: LEVELS[word] for word in ("sole", "dominant", "main")}
 SOURCE = "synthetic"
-KIND_NAMES = ("country", "facility", "material", "component", "product")
+KIND_NAMES = KINDS
 
 
 def country_codes(count: int) -> list[str]:
@@ -162,9 +166,6 @@ class GeneratedGraph:
 
         An existing file is replaced when chokepoint wrote it; any other file only with ``force``.
         """
-        from .errors import InputError
-        from .io import GENERATOR, YAML_MARKER, check_overwrite
-
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".json", ".yaml", ".yml"):

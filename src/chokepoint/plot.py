@@ -19,13 +19,16 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from .analysis.scenarios import exposure
+from .api import cutoff, find_chokepoints, sweep, target
 from .errors import InputError
-from .export import GENERATOR, KIND_COLORS, KIND_ORDER, check_overwrite, layered_layout
-from .graph import Graph
-from .io import atomic_write, load_graph
+from .formats.exchange import KIND_COLORS, KIND_ORDER
+from .formats.files import FIGURE_SUFFIXES, GENERATOR, atomic_write, check_overwrite
+from .formats.graphs import load_graph
+from .formats.layout import layered_layout
+from .model import DEFAULT_THRESHOLD, Graph
 
 KINDS = ("network", "exposure", "sweep", "target")
-FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 KIND_MARKERS = {"country": "s", "facility": "D", "material": "h", "component": "o", "product": "p"}
 KIND_PLURAL = {"country": "countries", "facility": "facilities", "material": "materials",
                "component": "components", "product": "products"}
@@ -70,8 +73,6 @@ def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int =
     are filled by availability (colourbar) and outlined by kind. Supplies edges are as thick as the
     share; requires edges are dark.
     """
-    from .api import cutoff, find_chokepoints
-
     g = _graph(graph)
     layout = layered_layout(g)
     ncols = 1 + max(c for c, _ in layout.values())
@@ -151,11 +152,8 @@ def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int =
 
 def plot_exposure(graph, *, top: int = 5, max_products: int = 10, ax=None):
     """Bars: each product's availability when each of the ``top`` costliest countries is cut off."""
-    from .api import sweep
-    from .scenarios import exposure
-
     g = _graph(graph)
-    frame = exposure(g, sweep(g), top=top)
+    frame = exposure(g, sweep(g).frame, top=top)
     if frame.empty:
         raise InputError(f"{g.name}: no country supplies anything; nothing to plot")
     countries = list(dict.fromkeys(frame["country"]))
@@ -187,11 +185,8 @@ def plot_exposure(graph, *, top: int = 5, max_products: int = 10, ax=None):
 
 def plot_sweep(graph, *, pairs: bool = False, ax=None):
     """Heatmap of products x countries: availability of each product with each country cut off."""
-    from .api import sweep
-    from .scenarios import sweep_matrix
-
     g = _graph(graph)
-    matrix = sweep_matrix(sweep(g, pairs=pairs))
+    matrix = sweep(g, pairs=pairs).matrix
     if matrix.empty:
         raise InputError(f"{g.name}: no country supplies anything; nothing to plot")
     matrix = matrix[(1 - matrix).mean().sort_values(ascending=False, kind="mergesort").index]
@@ -220,13 +215,11 @@ def plot_sweep(graph, *, pairs: bool = False, ax=None):
 
 # --- target -----------------------------------------------------------------------------------
 
-def plot_target(graph, *, threshold: float = 0.65, all_items: bool | None = None, ax=None):
+def plot_target(graph, *, threshold: float = DEFAULT_THRESHOLD, all_items: bool | None = None, ax=None):
     """Per material and stage, the top country's share (whiskers: its range) against the target.
 
     Critical minerals only; when a graph marks none (or ``all_items``), every supplied item.
     """
-    from .api import target
-
     g = _graph(graph)
     frame = target(g, threshold=threshold, all_items=bool(all_items))
     every = bool(all_items)
@@ -272,7 +265,7 @@ def plot_target(graph, *, threshold: float = 0.65, all_items: bool | None = None
 
 # --- one call for the CLI ---------------------------------------------------------------------
 
-def plot(graph, *, kind: str = "network", with_cutoff=(), blocs=(), threshold: float = 0.65,
+def plot(graph, *, kind: str = "network", with_cutoff=(), blocs=(), threshold: float = DEFAULT_THRESHOLD,
          all_items: bool | None = None, ax=None):
     """The figure of ``kind`` (network, exposure, sweep, target); returns ``(fig, ax)``."""
     if kind not in KINDS:
@@ -309,3 +302,15 @@ def save_figure(fig, path, *, force: bool = False, dpi: int = 150) -> Path:
         return atomic_write(target, buffer.getvalue(), force=True)
     except OSError as exc:
         raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
+
+
+def plot_to_file(graph, path, *, kind: str = "network", with_cutoff=(), blocs=(), threshold: float = DEFAULT_THRESHOLD,
+                 all_items: bool | None = None, force: bool = False) -> Path:
+    """Draw the figure of ``kind`` and write it to ``path`` (.png, .svg or .pdf): what ``chokepoint plot`` does.
+
+    The suffix is checked before anything is drawn.
+    """
+    if not str(path).lower().endswith(FIGURE_SUFFIXES):
+        raise InputError(f"{path}: a figure must end in .png, .svg or .pdf")
+    fig, _ = plot(graph, kind=kind, with_cutoff=with_cutoff, blocs=blocs, threshold=threshold, all_items=all_items)
+    return save_figure(fig, path, force=force)

@@ -35,20 +35,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..countries import country_name, resolve_country
 from ..errors import InputError, UnknownCountryError
-from . import (ImportResult, clean_text, count_lines, fmt_number, read_bytes_checked, read_csv_frame,
+from ..model import ITEM_KINDS, country_name, resolve_country
+from ..model.document import NAME_PATTERN
+from .common import (ImportResult, clean_text, count_lines, fmt_number, read_bytes_checked, read_csv_frame,
                round_shares, slugify)
 
 CSV_SUFFIXES = {".csv": ",", ".txt": ",", ".tsv": "\t", ".tab": "\t"}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-ITEM_KINDS = ("material", "component", "product")
 OTHER_NAMES = {"other", "others", "other countries", "other country", "rest of world", "rest of the world",
                "rest of world (row)", "unknown", "other/unknown"}
 TOTAL_NAMES = {"world", "world total", "total", "global", "sum"}
 TRUE_WORDS = {"true", "yes", "y", "1", "x", "t", "critical"}
 FALSE_WORDS = {"", "false", "no", "n", "0", "f", "-"}
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 

@@ -56,12 +56,12 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from ..countries import country_name
 from ..errors import InputError
-from ..validate import SUM_TOLERANCE
-from . import ImportResult, clean_text, count_lines, fmt_number, read_csv_frame, round_shares, slugify
-from ._usgs_rows import (  # noqa: F401 - parse_type and parse_value are public here too
-    COMMODITY_ALIASES, DENOMINATORS, parse_type, _Group, _Row, _columns, _critical_names, _edition, _group, _is_critical, _key, _locate, _parse_row, parse_value,
+from ..model import SUM_TOLERANCE, country_name
+from .common import ImportResult, clean_text, count_lines, fmt_number, read_csv_frame, round_shares, slugify
+from .usgs_rows import (
+    COMMODITY_ALIASES, DENOMINATORS, Group, Row, column_key, critical_names, edition, find_columns, group_rows,
+    is_critical, locate, parse_row, parse_type, parse_value,
 )
 
 def import_usgs(path, *, denominator: str = "world", year: int | None = None,
@@ -94,9 +94,9 @@ def import_usgs(path, *, denominator: str = "world", year: int | None = None,
     """
     if denominator not in DENOMINATORS:
         raise InputError(f"denominator must be 'world' or 'sum', not {denominator!r}")
-    csv_path = _locate(Path(path))
+    csv_path = locate(Path(path))
     frame, encoding = read_csv_frame(csv_path)
-    columns, years = _columns(frame, csv_path)
+    columns, years = find_columns(frame, csv_path)
     if isinstance(year, str) and year.strip().isdigit():
         year = int(year)
     if year is not None and (isinstance(year, bool) or year not in years):
@@ -105,11 +105,11 @@ def import_usgs(path, *, denominator: str = "world", year: int | None = None,
     if frame.empty:
         raise InputError(f"{csv_path}: no data rows under the header")
     wanted = [year] if year is not None else sorted(years, reverse=True)
-    critical_names, critical_origin = _critical_names(csv_path.parent)
-    rows = [_parse_row(n, record, columns, years) for n, record in enumerate(frame.to_dict("records"), start=1)]
-    builder = _Builder(csv_path, _edition(frame, columns, csv_path), denominator, wanted, years,
-                       year is None, critical_only, critical_names)
-    for group in _group(rows):
+    critical, critical_origin = critical_names(csv_path.parent)
+    rows = [parse_row(n, record, columns, years) for n, record in enumerate(frame.to_dict("records"), start=1)]
+    builder = _Builder(csv_path, edition(frame, columns, csv_path), denominator, wanted, years,
+                       year is None, critical_only, critical)
+    for group in group_rows(rows):
         builder.add_group(group)
     return builder.finish(len(rows), encoding, critical_origin)
 
@@ -125,7 +125,7 @@ class _Builder:
         self.file, self.edition, self.source_key = csv_path.name, edition, f"USGS-MCS{edition}"
         self.denominator, self.wanted, self.fallback = denominator, wanted, fallback
         self.all_years = sorted(years, reverse=True)
-        self.estimated_years = {y for y, column in years.items() if _key(column).startswith("PROD_EST_")}
+        self.estimated_years = {y for y, column in years.items() if column_key(column).startswith("PROD_EST_")}
         self.critical_only, self.critical_names = critical_only, critical_names
         self.nodes: list[dict] = []
         self.edges: list[dict] = []
@@ -136,13 +136,13 @@ class _Builder:
         self.unnamed: dict[str, list[int]] = defaultdict(list)
         self.empty: dict[str, str] = {}  # commodity -> spelling, for tables with no figures
 
-    def skip(self, row: _Row, category: str, reason: str) -> None:
+    def skip(self, row: Row, category: str, reason: str) -> None:
         value = next((clean_text(row.values[y]) for y in self.wanted if clean_text(row.values[y])), "")
         self.skipped.append({"row": row.number, "commodity": row.commodity, "country": row.country,
                              "type": clean_text(row.type_raw), "unit": row.unit, "value": value,
                              "category": category, "reason": reason})
 
-    def value_of(self, row: _Row, year: int) -> tuple[float | None, str, str]:
+    def value_of(self, row: Row, year: int) -> tuple[float | None, str, str]:
         return parse_value(row.values[year], row.note)
 
     def year_label(self, year: int) -> str:
@@ -150,13 +150,13 @@ class _Builder:
 
     # -- one table
 
-    def add_group(self, group: _Group) -> None:
+    def add_group(self, group: Group) -> None:
         if group.measure != "production":
             for row in group.rows:
                 self.skip(row, group.measure, f"{group.measure} row (TYPE '{clean_text(row.type_raw)}'): "
                                               f"not production, not used for shares")
             return
-        critical = _is_critical(group.commodity, self.critical_names)
+        critical = is_critical(group.commodity, self.critical_names)
         if self.critical_only and not critical:
             for row in group.rows:
                 self.skip(row, "not critical", f"{group.commodity} is not on the 2022 critical minerals "
@@ -183,7 +183,7 @@ class _Builder:
             }.get(mode, "aggregate: world total with no figure for the year read"))
         self.build(group, critical, unit, by_code, figures, unattributed, world, world_value, year, mode)
 
-    def table_rows(self, group: _Group) -> tuple[str, _Row | None, list[_Row]]:
+    def table_rows(self, group: Group) -> tuple[str, Row | None, list[Row]]:
         """The table's unit, its world total row and its other rows; reports the rows left out."""
         worlds = [r for r in group.rows if r.role == "world"]
         combined = [r for r in worlds if re.search(r"\(.*\band\b.*\)", r.country)]
@@ -208,7 +208,7 @@ class _Builder:
             self.skip(extra, "aggregate", f"a second world total row for this table (row {worlds[0].number} is used)")
         return unit, (worlds[0] if worlds else None), [r for r in usable if r.role != "world"]
 
-    def choose_year(self, members: list[_Row], world: _Row | None) -> tuple[int | None, float | None, str]:
+    def choose_year(self, members: list[Row], world: Row | None) -> tuple[int | None, float | None, str]:
         """``(year, world total or None, mode)``; mode is ``world``, ``sum`` or ``sum-fallback``."""
         def any_number(year):
             return any(self.value_of(r, year)[0] is not None for r in members if r.role == "country")
@@ -223,7 +223,7 @@ class _Builder:
                 return year, None, "sum" if self.denominator == "sum" else "sum-fallback"
         return None, None, ""
 
-    def figures(self, members: list[_Row], year: int) -> dict[int, tuple[float, int]]:
+    def figures(self, members: list[Row], year: int) -> dict[int, tuple[float, int]]:
         """row number -> (figure, year): the table's year, else (no ``year=``) the nearest other."""
         figures = {}
         for row in members:
@@ -245,9 +245,9 @@ class _Builder:
                 self.skip(row, category, reason)
         return figures
 
-    def attribute(self, members: list[_Row], figures) -> tuple[dict[str, list[_Row]], float]:
+    def attribute(self, members: list[Row], figures) -> tuple[dict[str, list[Row]], float]:
         """Country rows by code, and the production of rows that are not one country."""
-        by_code: dict[str, list[_Row]] = defaultdict(list)
+        by_code: dict[str, list[Row]] = defaultdict(list)
         listed = {r.code for r in members if r.role == "country" and r.number in figures}
         unattributed = 0.0
         for row in (r for r in members if r.number in figures):

@@ -15,14 +15,12 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-
-from . import __version__, _yaml
-from .errors import InputError, ValidationError
 from pydantic import ValidationError as PydanticError
 
-from .graph import Graph
-from .model import Node
-from .validate import parse_document
+from ..errors import InputError, ValidationError
+from ..model import Graph, Node, Problems, parse_document, parse_includes, safe_yaml
+from .exchange import is_node_link, node_link_to_data, read_graphml
+from .files import GENERATOR, YAML_MARKER, atomic_write, check_overwrite
 
 #: Files larger than this are refused unless the caller raises ``max_bytes`` (``--max-bytes``).
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
@@ -40,7 +38,7 @@ def graphs_dir() -> Path:
     packaged = resources.files("chokepoint").joinpath("graphs")
     if packaged.is_dir():
         return Path(str(packaged))
-    checkout = Path(__file__).resolve().parents[2] / "graphs"
+    checkout = Path(__file__).resolve().parents[3] / "graphs"
     if checkout.is_dir():
         return checkout
     raise InputError("the bundled graphs are missing from this installation (reinstall chokepoint)")
@@ -103,7 +101,7 @@ def read_data(path: Path, *, max_bytes: int | None = None, origin: str | None = 
         except RecursionError:
             raise InputError(f"{name}: nested too deeply to be a graph file") from None
     try:
-        return _yaml.load(text)
+        return safe_yaml.load(text)
     except RecursionError:
         raise InputError(f"{name}: nested too deeply to be a graph file") from None
     except yaml.MarkedYAMLError as exc:
@@ -171,14 +169,10 @@ def _load_path(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[
 
 def _load_path_unguarded(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[str, ...]) -> Graph:
     if path.suffix == ".graphml":
-        from .export import read_graphml  # export imports io
-
         data = read_graphml(path, max_bytes=max_bytes)
     else:
         data = read_data(path, max_bytes=max_bytes, origin=origin)
         if path.suffix == ".json":
-            from .export import is_node_link, node_link_to_data
-
             if is_node_link(data):
                 data = node_link_to_data(data)
     if max_nodes is not None and isinstance(data, dict) and isinstance(data.get("nodes"), list):
@@ -197,8 +191,6 @@ def _load_path_unguarded(path: Path, origin: str, max_bytes: int, max_nodes, cha
 def _resolve_includes(data, origin: str, chain: tuple[str, ...]):
     if not isinstance(data, dict) or not data.get("include"):
         return (), (), {}
-    from .validate import Problems, parse_includes
-
     problems = Problems(origin)
     includes = parse_includes(data, problems)
     if problems.errors:
@@ -249,16 +241,6 @@ def _resolve_includes(data, origin: str, chain: tuple[str, ...]):
     return nodes, edges, sources
 
 
-#: What every file chokepoint writes carries, so that it may replace them without --force.
-GENERATOR = f"chokepoint {__version__}"
-MARKER = "written by chokepoint"
-#: First line of the YAML graph files chokepoint writes.
-YAML_MARKER = f"# {MARKER}"
-#: First lines of the CSV tables chokepoint writes (export nodes/edges, import skipped-row reports).
-CSV_HEADERS = (b"id,label,kind", b"from,to,type", b"row,category,reason")
-FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
-
-
 def dump_document(document, fmt: str, *, header: str | None = None) -> str:
     """A document (a :class:`Graph`, a ``Document`` or plain data) as YAML or JSON text.
 
@@ -275,77 +257,6 @@ def dump_document(document, fmt: str, *, header: str | None = None) -> str:
         return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     lines = [YAML_MARKER] + [f"# {line}".rstrip() for line in (header or "").splitlines()]
     return "\n".join(lines) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-
-
-def written_by_chokepoint(path) -> bool:
-    """Whether an existing file is one chokepoint wrote (so it may be replaced without --force).
-
-    YAML graph files start with ``# written by chokepoint``; GraphML and GEXF carry the comment
-    ``<!-- written by chokepoint`` after the XML declaration; JSON (graph files and node-link
-    exports) has ``"generator": "chokepoint ...``; our CSV tables start with one of
-    :data:`CSV_HEADERS`; figures carry ``chokepoint`` in their Software/Creator metadata.
-    """
-    target = Path(path)
-    try:
-        with open(target, "rb") as handle:
-            head = handle.read(1024)
-            rest = handle.read(16 * 1024 * 1024) if target.suffix in FIGURE_SUFFIXES else b""
-    except OSError:
-        return False
-    if target.suffix in FIGURE_SUFFIXES:
-        return GENERATOR.split()[0].encode() + b" " in head + rest
-    if target.suffix == ".csv":
-        return head.split(b"\n", 1)[0].startswith(CSV_HEADERS)
-    if target.suffix == ".json":
-        return f'"generator": "{GENERATOR.split()[0]} '.encode() in head
-    return head.startswith(YAML_MARKER.encode()) or f"<!-- {MARKER} ".encode() in head
-
-
-def check_overwrite(path, *, force: bool) -> None:
-    """Refuse to replace a file that chokepoint did not write, unless ``force``."""
-    target = Path(path)
-    if target.is_dir():
-        raise InputError(f"{target}: is a folder")
-    if target.exists() and not force and not written_by_chokepoint(target):
-        raise InputError(f"{target}: exists and was not written by chokepoint; pass --force to overwrite it")
-
-
-def atomic_write(path: str | os.PathLike, content: str | bytes, *, force: bool = True) -> Path:
-    """Write ``content`` to ``path`` through a temporary file and a rename.
-
-    A failed write leaves no partial file and leaves an existing file untouched.
-    """
-    target = Path(path)
-    if target.exists() and target.is_dir():
-        raise InputError(f"{target}: is a folder")
-    if target.exists() and not force:
-        raise InputError(f"{target}: exists; pass --force to overwrite it")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{target}: folder {folder} does not exist")
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        # mkstemp makes the file private (0600); give it the mode a plain open() would
-        if target.exists():
-            mode = target.stat().st_mode & 0o777
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return target
 
 
 def save_graph(graph, path: str | os.PathLike, *, force: bool = False, header: str | None = None) -> Path:

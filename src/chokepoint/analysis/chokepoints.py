@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from .concentration import concentration
-from .graph import Graph
+from ..model import Graph
+from ..engine import compile_graph, evaluate
 
 COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "products_hit", "exposure", "worst_country",
            "top_country", "top_share", "hhi", "dominates", "betweenness", "reason"]
@@ -52,8 +53,6 @@ def dominators(graph: Graph) -> dict[str, set[str]]:
 
 def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     """Every non-country node ranked by ``score`` (see module docstring), with the reason in words."""
-    from .engine import compile_graph, evaluate
-
     compiled = compile_graph(graph)
     products = graph.products
     candidates = [n for n in graph.nodes if graph.nodes[n].kind != "country"]
@@ -108,18 +107,15 @@ def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return exposure, worst
 
 
-def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, block: int | None = None,
-                    top: int = 3, progress=None, count_self: bool = False):
+def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, top: int = 3,
+                    count_self: bool = False):
     """Each candidate knocked out in turn: mean product loss (the node itself excluded when it is a
     product, unless ``count_self``), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
-    ``[(product position, loss)]`` ordered by loss, then product id. ``block``: knockouts per
-    engine chunk (default: what the engine's memory budget allows).
+    ``[(product position, loss)]`` ordered by loss, then product id.
 
     Knockouts run on the engine in chunks (deepest nodes first: the levels below a chunk's
     shallowest knockout are not recomputed), reduced chunk by chunk.
     """
-    from .engine import evaluate
-
     k_total, n_products = len(cand_rows), len(product_rows)
     knockout = np.zeros(k_total)
     hits = np.zeros(k_total, dtype=np.int64)
@@ -132,7 +128,6 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
     # deepest nodes first: a chunk's levels below its shallowest knockout are copied, not computed
     order = np.argsort(-np.asarray(cand_rows), kind="stable")
     rows_sorted = np.asarray(cand_rows)[order]
-    done = [0]
 
     def reduce(start, stop, avail):
         pick = order[start:stop]
@@ -155,11 +150,8 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
             values = loss[where, j]
             best = where[np.lexsort((id_rank[where], -values))[:top]]
             top_hits[k] = [(int(p), float(loss[p, j])) for p in best]
-        done[0] += stop - start
-        if progress is not None:
-            progress(done[0])
 
-    evaluate(compiled, knockout=[[int(r)] for r in rows_sorted], rows=product_rows, chunk=block, on_chunk=reduce)
+    evaluate(compiled, knockout=[[int(r)] for r in rows_sorted], rows=product_rows, on_chunk=reduce)
     return knockout, hits, top_hits
 
 

@@ -3,8 +3,8 @@
 A scenario names countries and/or blocs to cut off. Unknown codes and blocs are errors; a known
 country that supplies nothing in the graph is reported as "no supply edges from XX", never as a
 silent zero. Availabilities and months to shortage come from the engine (which agrees with the
-reference, :mod:`chokepoint.propagate`); the chain that explains each product's loss comes from
-the reference's :func:`~chokepoint.propagate.explain`.
+reference, :mod:`chokepoint.engine.reference`); the chain that explains each product's loss
+comes from :func:`~chokepoint.analysis.paths.loss_path`.
 """
 
 from __future__ import annotations
@@ -12,27 +12,49 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from .countries import country_name, resolve_bloc, resolve_country
-from .errors import InputError
-from .graph import Graph
-from .propagate import Scenario, explain
+from ..engine import compile_graph, evaluate
+from ..errors import InputError
+from ..model import Graph, country_name, resolve_bloc, resolve_country
+from .paths import loss_path
 
 PRODUCT_COLUMNS = ["id", "label", "availability", "loss", "months_to_shortage", "path"]
 NODE_COLUMNS = ["id", "label", "kind", "availability", "months_to_shortage"]
 
 
-def resolve_countries(countries=(), blocs=()) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Expand codes/names and bloc names into (sorted alpha-2 codes, canonical bloc names)."""
-    codes = {resolve_country(c) for c in countries}
+@dataclass(frozen=True)
+class Cut:
+    """Countries and blocs resolved once: every code cut, the canonical bloc names, and the
+    countries named on their own (not through a bloc)."""
+
+    codes: tuple[str, ...]
+    blocs: tuple[str, ...]
+    named: tuple[str, ...]
+
+
+def resolve_cut(countries=(), blocs=()) -> Cut:
+    """Expand codes/names and bloc names (unknown ones are errors)."""
+    if isinstance(countries, str):
+        countries = (countries,)
+    if isinstance(blocs, str):
+        blocs = (blocs,)
+    named = {resolve_country(c) for c in countries}
+    codes = set(named)
     names = []
     for bloc in blocs:
         canonical, members = resolve_bloc(bloc)
         if canonical not in names:
             names.append(canonical)
         codes |= set(members)
-    return tuple(sorted(codes)), tuple(names)
+    return Cut(tuple(sorted(codes)), tuple(names), tuple(sorted(named)))
+
+
+def resolve_countries(countries=(), blocs=()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Expand codes/names and bloc names into (sorted alpha-2 codes, canonical bloc names)."""
+    cut = resolve_cut(countries, blocs)
+    return cut.codes, cut.blocs
 
 
 def check_spare_capacity(spare_capacity: float) -> float:
@@ -57,6 +79,10 @@ class CutoffResult:
     """Basis -> items upstream of the products hit whose shares are on that basis."""
     named: tuple[str, ...] = ()
     """The countries named on their own (not through a bloc), as codes."""
+    intervals: pd.DataFrame | None = field(default=None, repr=False)
+    """With Monte Carlo draws: per product id, the availability's ``p5``, ``p50`` and ``p95``."""
+    samples: int = 0
+    seed: int = 0
 
     @property
     def note(self) -> str:
@@ -76,14 +102,21 @@ class CutoffResult:
     def to_dict(self) -> dict:
         products = []
         for row in self.products.itertuples(index=False):
-            products.append({"id": row.id, "label": row.label, "availability": row.availability,
-                             "loss": row.loss, "months_to_shortage": _months(row.months_to_shortage),
-                             "path": list(row.path)})
+            entry = {"id": row.id, "label": row.label, "availability": row.availability,
+                     "loss": row.loss, "months_to_shortage": _months(row.months_to_shortage),
+                     "path": list(row.path)}
+            if self.intervals is not None:
+                draws = self.intervals.loc[row.id]
+                entry.update(p5=float(draws.p5), p50=float(draws.p50), p95=float(draws.p95))
+            products.append(entry)
+        scenario = {"graph": self.graph, "countries": list(self.countries), "blocs": list(self.blocs),
+                    "spare_capacity": self.spare_capacity, "absent": list(self.absent), "note": self.note,
+                    "bases": {basis: list(items) for basis, items in self.bases.items()},
+                    "bases_note": self.bases_note}
+        if self.intervals is not None:
+            scenario.update(samples=self.samples, seed=self.seed)
         return {
-            "scenario": {"graph": self.graph, "countries": list(self.countries), "blocs": list(self.blocs),
-                         "spare_capacity": self.spare_capacity, "absent": list(self.absent), "note": self.note,
-                         "bases": {basis: list(items) for basis, items in self.bases.items()},
-                         "bases_note": self.bases_note},
+            "scenario": scenario,
             "products": products,
             "nodes": [{"id": r.id, "availability": r.availability, "months_to_shortage": _months(r.months_to_shortage)}
                       for r in self.nodes.itertuples(index=False)],
@@ -97,20 +130,20 @@ def _months(value) -> float | None:
 
 def cutoff(graph: Graph, *, countries=(), blocs=(), spare_capacity: float = 0.0) -> CutoffResult:
     """Cut off countries and/or blocs; the products ranked by loss with the chain that explains each."""
-    codes, names = resolve_countries(countries, blocs)
+    cut = countries if isinstance(countries, Cut) else resolve_cut(countries, blocs)
+    codes, names = cut.codes, cut.blocs
     if not codes:
         raise InputError("name at least one country (--country) or bloc (--bloc) to cut off")
     spare = check_spare_capacity(spare_capacity)
     present = set(graph.countries)
     absent = tuple(c for c in codes if c not in present)
-    scenario = Scenario(countries=frozenset(codes), spare_capacity=spare)
     avail, months = _evaluate_one(graph, codes, spare)
     rows = []
     for product in graph.products:
         a = avail[product]
         rows.append({"id": product, "label": graph.label(product), "availability": a, "loss": 1.0 - a,
                      "months_to_shortage": months[product],
-                     "path": tuple(explain(graph, avail, product, scenario)) if a < 1.0 - 1e-12 else ()})
+                     "path": tuple(loss_path(graph, avail, product)) if a < 1.0 - 1e-12 else ()})
     products = pd.DataFrame(rows, columns=PRODUCT_COLUMNS)
     products = products.sort_values(["loss", "id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
     nodes = pd.DataFrame([{"id": n, "label": graph.label(n), "kind": graph.nodes[n].kind,
@@ -119,8 +152,7 @@ def cutoff(graph: Graph, *, countries=(), blocs=(), spare_capacity: float = 0.0)
     nodes = nodes.sort_values(["availability", "id"], kind="mergesort").reset_index(drop=True)
     hit = [p for p, loss in zip(products["id"], products["loss"]) if loss > 1e-12]
     bases = graph.bases(hit) if hit else {}
-    named = tuple(sorted({resolve_country(c) for c in countries}))
-    return CutoffResult(graph.name, codes, names, spare, absent, products, nodes, bases, named)
+    return CutoffResult(graph.name, codes, names, spare, absent, products, nodes, bases, cut.named)
 
 
 def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: float = 0.0,
@@ -147,8 +179,6 @@ def scenario_combos(graph: Graph, *, pairs: bool = False, countries=None) -> lis
 
 def sweep_to_frame(graph: Graph, combos, matrix) -> pd.DataFrame:
     """The long sweep frame from a (products x scenarios) availability matrix."""
-    import numpy as np
-
     products = list(graph.products)
     keys = ["+".join(combo) for combo in combos]
     return pd.DataFrame({
@@ -159,8 +189,6 @@ def sweep_to_frame(graph: Graph, combos, matrix) -> pd.DataFrame:
 
 
 def _sweep_matrix(graph: Graph, combos, spare: float, progress=None):
-    from .engine import compile_graph, evaluate
-
     compiled = compile_graph(graph)
     reported = [0]
 
@@ -174,16 +202,10 @@ def _sweep_matrix(graph: Graph, combos, spare: float, progress=None):
 
 
 def _evaluate_one(graph: Graph, codes, spare: float):
-    """Availability and months to shortage of every node (dicts by id) when ``codes`` are cut."""
-    import math
-
-    from .engine import compile_graph, evaluate
-
+    """Availability and months to shortage (NaN: none) of every node, dicts by id, when ``codes`` are cut."""
     compiled = compile_graph(graph)
     avail, months = evaluate(compiled, [list(codes)], spare_capacity=spare, months=True)
-    values = compiled.to_dict(avail[:, 0])
-    starts = {k: (None if math.isnan(v) else v) for k, v in compiled.to_dict(months[:, 0]).items()}
-    return values, starts
+    return compiled.to_dict(avail[:, 0]), compiled.to_dict(months[:, 0])
 
 
 def sweep_matrix(frame: pd.DataFrame) -> pd.DataFrame:
@@ -192,15 +214,25 @@ def sweep_matrix(frame: pd.DataFrame) -> pd.DataFrame:
     return matrix[list(dict.fromkeys(frame["countries"]))]
 
 
+def mean_loss(frame: pd.DataFrame) -> pd.Series:
+    """Scenarios ranked by the mean loss of the products: the one ranking of cutoffs.
+
+    ``frame`` is a long sweep frame (``countries``, ``product``, ``availability``). Returns the
+    mean loss per scenario, most costly first; ties keep the sweep's order (countries sorted,
+    then pairs).
+    """
+    means = (1.0 - sweep_matrix(frame)).mean()
+    return means.sort_values(ascending=False, kind="mergesort").rename("mean_loss")
+
+
 def exposure(graph: Graph, sweep_frame: pd.DataFrame | None = None, *, top: int | None = None) -> pd.DataFrame:
     """Countries ranked by what their cutoff costs the products (mean loss), one row per product."""
     frame = sweep_frame if sweep_frame is not None else sweep(graph)
-    frame = frame.rename(columns={"countries": "country"})
-    mean_loss = (1.0 - frame.groupby("country")["availability"].mean()).rename("mean_loss")
-    ranked = mean_loss.reset_index().sort_values(["mean_loss", "country"], ascending=[False, True], kind="mergesort")
+    ranked = mean_loss(frame)
     if top is not None:
         ranked = ranked.head(top)
-    out = ranked.merge(frame, on="country")
+    ranked = ranked.rename_axis("country").reset_index()
+    out = ranked.merge(frame.rename(columns={"countries": "country"}), on="country")
     out["rank"] = out["country"].map({c: i for i, c in enumerate(ranked["country"])})
     out = out.sort_values(["rank", "availability", "product"], kind="mergesort")
     return out[["country", "product", "availability", "mean_loss"]].reset_index(drop=True)

@@ -21,8 +21,11 @@ import uuid
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .graph import Graph
+from ..errors import InputError
+from ..model import Graph
+from ..engine import compile_graph, evaluate
+from .montecarlo import QUANTILES, check_samples, monte_carlo_sweep, sample_availability
+from .scenarios import check_spare_capacity, scenario_combos, sweep_to_frame
 
 #: How long to wait for a scheduler given with ``--scheduler``.
 CONNECT_TIMEOUT = "10s"
@@ -30,7 +33,7 @@ CONNECT_TIMEOUT = "10s"
 
 def _require_dask():
     try:
-        import distributed  # noqa: F401
+        import distributed  # noqa: F401 - optional dependency (the dask extra): imported only when used
     except ImportError:  # pragma: no cover - the extra is not installed
         raise InputError('Dask is not installed: pip install "chokepoint[dask]" (dask[distributed])') from None
 
@@ -40,7 +43,7 @@ def connect(*, scheduler: str | None = None, workers: int | None = None, client=
     """A :class:`distributed.Client`: the one given, one connected to ``scheduler``, or one on a
     new ``LocalCluster`` of ``workers`` processes. What this function opens, it closes."""
     _require_dask()
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster  # optional dependency (the dask extra)
 
     if client is not None:
         yield client
@@ -66,14 +69,10 @@ def connect(*, scheduler: str | None = None, workers: int | None = None, client=
 # tasks: module-level functions, so that workers import them rather than unpickle closures
 
 def _sweep_block(compiled, cuts, spare: float, rows, block: int):
-    from .engine import evaluate
-
     return block, evaluate(compiled, cuts, spare_capacity=spare, rows=rows)
 
 
 def _sample_block(compiled, start: int, count: int, cuts, spare: float, rows, seed: int, block: int):
-    from .montecarlo import sample_availability
-
     return block, sample_availability(compiled, cuts, samples=count, seed=seed, spare_capacity=spare, rows=rows,
                                       sample_start=start)
 
@@ -93,7 +92,7 @@ def map_blocks(client, compiled, function, blocks, *args, progress=None, sizes=N
     ``blocks`` is a list of argument tuples; ``progress`` is called with the running total of
     ``sizes`` (one per block) as blocks complete.
     """
-    from distributed import as_completed
+    from distributed import as_completed  # optional dependency (the dask extra)
 
     graph_future = client.scatter(compiled, broadcast=True, hash=False)
     token = uuid.uuid4().hex[:12]
@@ -136,13 +135,9 @@ def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: 
     Returns exactly the frame the local function returns. ``progress`` is called with the number
     of scenarios (scenario-draws with ``samples``) done.
     """
-    from .engine import compile_graph
-    from .montecarlo import QUANTILES, _check, monte_carlo_sweep
-    from .scenarios import check_spare_capacity, scenario_combos, sweep_to_frame
-
     spare = check_spare_capacity(spare_capacity)
     if samples:
-        samples, seed = _check(samples, seed)
+        samples, seed = check_samples(samples, seed)
     combos = scenario_combos(graph, pairs=pairs, countries=countries)
     cuts = [list(c) for c in combos]
     compiled = compile_graph(graph)

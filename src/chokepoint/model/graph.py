@@ -14,7 +14,8 @@ from functools import cached_property
 import networkx as nx
 
 from .countries import country_name
-from .model import ITEM_KINDS, Document, Edge, Node
+from .document import Document, Edge, Node
+from .schema import ITEM_KINDS
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,25 @@ class Graph:
     def digraph(self) -> nx.DiGraph:
         return to_digraph(self)
 
+    @cached_property
+    def predecessors(self) -> dict[str, tuple[str, ...]]:
+        """Every edge's ``from`` by its ``to``: the suppliers and inputs of each node."""
+        result: dict[str, list[str]] = defaultdict(list)
+        for edge in self.document.edges:
+            result[edge.to].append(edge.from_)
+        return {node: tuple(ids) for node, ids in result.items()}
+
     def upstream(self, ids) -> set[str]:
-        """The given nodes and everything they draw on (suppliers, inputs, their suppliers...)."""
-        graph = self.digraph
+        """The given nodes and everything they draw on (suppliers, inputs, their suppliers...):
+        one reverse traversal from all of them at once."""
+        preds = self.predecessors
         keep = set(ids)
-        for ident in ids:
-            keep |= nx.ancestors(graph, ident)
+        stack = list(keep)
+        while stack:
+            for pred in preds.get(stack.pop(), ()):
+                if pred not in keep:
+                    keep.add(pred)
+                    stack.append(pred)
         for ident in list(keep):
             node = self.nodes[ident]
             if node.kind == "facility" and node.country in self.nodes:

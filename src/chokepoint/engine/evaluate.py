@@ -1,15 +1,14 @@
 """The compiled propagation engine: many scenarios at once on arrays.
 
-A graph is compiled once into a :class:`~chokepoint.compiled.CompiledGraph` (see
-:mod:`chokepoint.compiled`: int32 indices, CSR suppliers and inputs, nodes renumbered in
-topological levels, cycles as contiguous blocks); :func:`compile_graph` and friends are
-re-exported here.
+A graph is compiled once into a :class:`~chokepoint.engine.CompiledGraph` (see
+:mod:`chokepoint.engine.compile`: int32 indices, CSR suppliers and inputs, nodes renumbered in
+topological levels, cycles as contiguous blocks).
 
 :func:`evaluate` pushes a matrix of scenarios (one column each) through the levels: a
 share-weighted sparse product for suppliers, a minimum (``needs: all``) or maximum
 (``needs: any``) over inputs, spare capacity element-wise, cycles iterated from full availability
 down to the largest fixed point, column by column to a tolerance. Scenario columns are evaluated
-in chunks that bound memory. The semantics are those of :mod:`chokepoint.propagate`, the
+in chunks that bound memory. The semantics are those of :mod:`chokepoint.engine.reference`, the
 reference, which the tests hold the engine to (1e-9). In float64 each item's surviving shares
 are summed exactly (TwoSum, rounded once, as the reference's ``math.fsum``), so that results are
 the reference's to the last bit on acyclic graphs and an item that loses nothing is exactly 1;
@@ -22,16 +21,10 @@ result does not depend on how the scenarios were chunked or spread over workers.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
-from ._kernels import _Scenarios, _evaluate_chunk, _months_chunk, _plan
-from .compiled import (  # noqa: F401 - the engine's public names
-    COMPONENT, COUNTRY, FACILITY, KIND_CODES, KINDS, MATERIAL, PRODUCT, REQUIRES, SUPPLIES, CompiledGraph,
-    compile_arrays, compile_graph, compile_tables,
-)
-from .propagate import MAX_ITERATIONS, TOLERANCE  # noqa: F401 - one bound for both implementations
+from .compile import CompiledGraph
+from .kernels import _evaluate_chunk, _months_chunk, _plan, _Scenarios
 
 #: Default working memory for the availability matrix of one chunk of scenarios.
 DEFAULT_MEMORY = 128 << 20
@@ -85,7 +78,7 @@ def default_chunk(compiled: CompiledGraph, count: int, *, memory: int = DEFAULT_
 
 def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacity=0.0, shares=None,
              rows=None, chunk: int | None = None, dtype=np.float64, exact: bool | None = None,
-             months: bool = False, memory: int = DEFAULT_MEMORY, threads: int = 1, progress=None,
+             months: bool = False, memory: int = DEFAULT_MEMORY, progress=None,
              count: int | None = None, on_chunk=None):
     """Availability of every node (or of ``rows``) under many scenarios: a (rows x scenarios) matrix.
 
@@ -117,8 +110,6 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
         for float64. Off: one sparse product per level (faster; within a few ulps).
     months
         Also return months until shortage (NaN where none), as :func:`shortage_months`.
-    threads
-        Chunks evaluated in parallel threads (the kernels release the GIL).
     progress
         Called with the number of scenarios done after each chunk.
     count
@@ -126,7 +117,7 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
     on_chunk
         ``on_chunk(start, stop, values)`` receives each chunk's (rows x chunk) values instead of
         a full result being kept (reductions over many scenarios in bounded memory); ``evaluate``
-        then returns ``None``. With ``threads`` the chunks may arrive out of order.
+        then returns ``None``.
     """
     if isinstance(cuts, _Scenarios):
         zeros = cuts
@@ -153,8 +144,6 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
     itemsize = np.dtype(dtype).itemsize
     if chunk is None:
         chunk = default_chunk(compiled, total, memory=memory, itemsize=itemsize)
-        if threads > 1 and total > 1:
-            chunk = max(1, min(chunk, -(-total // threads)))
     chunk = max(1, int(chunk))
     n_chunks = -(-total // chunk) if total else 0
     chunk = -(-total // n_chunks) if n_chunks else chunk  # equal chunks
@@ -163,15 +152,14 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
         raise ValueError("on_chunk does not combine with months")
     result = np.empty((n_out, total), dtype=dtype) if on_chunk is None else None
     result_months = np.empty((n_out, total), dtype=np.float64) if months else None
-    lock = threading.Lock()
     plan = _plan(compiled)
-    local = threading.local()  # one workspace per thread, reused from chunk to chunk
+    workspace = None  # reused from chunk to chunk
 
     def run(bound):
+        nonlocal workspace
         start, stop = bound
-        workspace = getattr(local, "workspace", None)
         if workspace is None or workspace.shape[1] < stop - start:
-            workspace = local.workspace = np.empty((compiled.n_nodes, stop - start), dtype=dtype)
+            workspace = np.empty((compiled.n_nodes, stop - start), dtype=dtype)
         sh = None
         if shares is not None:
             sh = shares if shares.ndim == 1 else shares[:, start:stop]
@@ -183,8 +171,7 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
         sub = zeros.take(start, stop)
         avail = _evaluate_chunk(compiled, plan, sub, sp, sh, dtype, exact, workspace)
         if on_chunk is not None:
-            with lock:
-                on_chunk(start, stop, avail if out_rows is None else avail[out_rows])
+            on_chunk(start, stop, avail if out_rows is None else avail[out_rows])
             return stop - start
         result[:, start:stop] = avail if out_rows is None else avail[out_rows]
         if months:
@@ -193,26 +180,17 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
         return stop - start
 
     done = 0
-    if threads > 1 and len(bounds) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            for size in pool.map(run, bounds):
-                done += size
-                if progress is not None:
-                    progress(done)
-    else:
-        for bound in bounds:
-            done += run(bound)
-            if progress is not None:
-                progress(done)
+    for bound in bounds:
+        done += run(bound)
+        if progress is not None:
+            progress(done)
     if months:
         return result, result_months
     return result
 
 
 def evaluate_scenarios(compiled: CompiledGraph, scenarios, **options):
-    """:func:`evaluate` for a list of :class:`chokepoint.propagate.Scenario` objects."""
+    """:func:`evaluate` for a list of :class:`chokepoint.engine.reference.Scenario` objects."""
     scenarios = list(scenarios)
     cuts = [sorted(s.countries) for s in scenarios]
     knock = [sorted(s.knockout) for s in scenarios]

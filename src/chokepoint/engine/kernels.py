@@ -10,16 +10,31 @@ import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import csr_array
 
-from .compiled import (
-    _BASE_COUNTRY, _BASE_FACILITY, _BASE_ONE, _BASE_SUPPLIED, _IN_ANY, _IN_NONE, CompiledGraph, _exact_row_sums,
+from .compile import (
+    _BASE_COUNTRY, _BASE_FACILITY, _BASE_ONE, _BASE_SUPPLIED, _IN_ANY, _IN_NONE, CompiledGraph, exact_row_sums,
 )
-from .propagate import MAX_ITERATIONS, TOLERANCE
+from .settle import MAX_ITERATIONS, TOLERANCE, warn_not_settled
 
 try:  # the raw kernel behind scipy's ``csr @ dense``: no checks, writes into our buffer
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
-except Exception:  # pragma: no cover - scipy moved it; fall back to the public operator
+except Exception:  # pragma: no cover - scipy moved it; csr_product_into falls back to the public operator
     _csr_matvecs = None
+
+
+def csr_product_into(ptr, indices, data, dense: np.ndarray, out: np.ndarray) -> None:
+    """``out = csr(data, indices, ptr) @ dense``, the one place that uses scipy's private kernel.
+
+    The private ``csr_matvecs`` writes straight into ``out`` (no temporary, no checks); when scipy
+    no longer has it, or the buffers are not C-contiguous, the public ``csr_array @`` does the same.
+    """
+    rows, width = len(ptr) - 1, dense.shape[1]
+    if _csr_matvecs is not None and dense.flags.c_contiguous and out.flags.c_contiguous:
+        out.fill(0.0)
+        _csr_matvecs(rows, dense.shape[0], width, ptr, indices, data, dense.ravel(), out.reshape(-1))
+        return
+    out[...] = csr_array((data, indices, ptr), shape=(rows, dense.shape[0])) @ dense
 
 #: A node is short when its availability is below ``1 - SHORT``.
 SHORT = 1e-12
@@ -242,7 +257,7 @@ def _remainder(cg: CompiledGraph, shares: np.ndarray) -> np.ndarray:
     counts = np.diff(cg.sup_ptr)
     rows = np.flatnonzero(counts > 0)
     if len(rows):
-        rem[rows] = np.maximum(0.0, 1.0 - _exact_row_sums(shares, cg.sup_ptr[rows], counts[rows]))
+        rem[rows] = np.maximum(0.0, 1.0 - exact_row_sums(shares, cg.sup_ptr[rows], counts[rows]))
     return rem
 
 
@@ -315,16 +330,8 @@ def _supplied_csr(ctx: _Context, start: int, stop: int, out: np.ndarray) -> None
     """Surviving supply of rows [start, stop): one sparse product, summed in edge order."""
     cg, A = ctx.cg, ctx.A
     e0, e1 = int(cg.sup_ptr[start]), int(cg.sup_ptr[stop])
-    out.fill(0.0)
     ptr = (cg.sup_ptr[start:stop + 1] - e0).astype(cg.sup_src.dtype)
-    if _csr_matvecs is not None and A.flags.c_contiguous and out.flags.c_contiguous:
-        _csr_matvecs(stop - start, A.shape[0], ctx.S, ptr, cg.sup_src[e0:e1], ctx.sup_data[e0:e1],
-                     A.ravel(), out.reshape(-1))
-    else:  # pragma: no cover
-        from scipy.sparse import csr_array
-
-        matrix = csr_array((ctx.sup_data[e0:e1], cg.sup_src[e0:e1], ptr), shape=(stop - start, A.shape[0]))
-        out[...] = matrix @ A
+    csr_product_into(ptr, cg.sup_src[e0:e1], ctx.sup_data[e0:e1], A, out)
     out += ctx.remainder[start:stop, None]
     ctx.grow(out)
 
@@ -519,8 +526,6 @@ def _iterate_cycles(ctx: _Context, block: _Cycles, zr, zc) -> None:
             break
         all_active = bool(active.all())
     else:
-        from .propagate import warn_not_settled
-
         warn_not_settled([ctx.cg.ids[r] for r in range(c0, c1)], float(change[active].max()))
 
 

@@ -13,35 +13,25 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-ITEM_KINDS = ("material", "component", "product")
-SUPPLIER_KINDS = ("country", "facility")
+from .schema import KINDS, LEVELS, NODE_FIELDS, SUPPLY_ONLY_FIELDS
 
-#: Level words: a supplier named without a number stands for a range of shares.
-LEVELS: dict[str, tuple[float, float]] = {
-    "sole": (0.95, 1.00),
-    "dominant": (0.70, 0.95),
-    "main": (0.50, 0.90),
-    "major": (0.20, 0.50),
-    "minor": (0.01, 0.10),
-}
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]+$")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-SUPPLY_ONLY_FIELDS = ("share", "basis", "year", "source", "fact", "estimated")
 
 #: Longest free text accepted in one field (labels, notes, descriptions).
 MAX_TEXT = 10_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
-def _no_control_characters(value: str) -> str:
+def no_control_characters(value: str) -> str:
     found = _CONTROL.search(value)
     if found:
         raise ValueError(f"contains the control character {found.group()!r} at position {found.start()}")
     return value
 
 
-Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_no_control_characters)]
+Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(no_control_characters)]
 #: Ids and references: a bounded string checked in pydantic's core (a bad reference is then an
 #: unknown node, source or country, reported by the cross-entry checks).
 Ident = Annotated[str, Field(min_length=1, max_length=200)]
@@ -146,7 +136,7 @@ class Node(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: Ident
-    kind: Literal["country", "facility", "material", "component", "product"]
+    kind: Literal[KINDS]
     label: Optional[Text] = None
     stage: Optional[Text] = None
     country: Optional[Ident] = None
@@ -171,22 +161,33 @@ class Node(BaseModel):
 
     @model_validator(mode="after")
     def _kind_fields(self) -> "Node":
-        if self.kind == "country":
-            extra = [name for name in ("stage", "stockpile_months") if getattr(self, name) is not None]
-            extra += ["needs"] if "needs" in self.model_fields_set else []
-            if extra:
-                raise ValueError(f"{', '.join(extra)} do not apply to a country (it supplies; it has no inputs)")
-        if self.kind == "facility" and self.stage is not None:
-            raise ValueError("'stage' is for materials, components and products, not facilities")
-        if self.kind == "facility" and not self.country:
-            raise ValueError("a facility needs a 'country'")
-        if self.kind != "facility" and self.country is not None:
-            raise ValueError("'country' is only for facilities")
-        if self.kind != "material" and self.critical_mineral:
-            raise ValueError("'critical_mineral' is only for materials")
-        if self.kind != "country" and not self.label:
-            raise ValueError("a label is required")
+        """The fields a kind takes and needs, from :data:`~chokepoint.model.schema.NODE_FIELDS`."""
+        given = [spec for spec in NODE_FIELDS if self._given(spec.name)]
+        extra = [spec for spec in given if not spec.takes(self.kind)]
+        if extra and self.kind == "country":
+            raise ValueError(f"{', '.join(s.name for s in extra)} do not apply to a country "
+                             "(it supplies; it has no inputs)")
+        if extra:
+            spec = extra[0]
+            if len(spec.applies) == 1:
+                raise ValueError(f"'{spec.name}' is only for {_plural(spec.applies[0])}")
+            kinds = [_plural(k) for k in spec.applies]
+            raise ValueError(f"'{spec.name}' is for {', '.join(kinds[:-1])} and {kinds[-1]}, not {_plural(self.kind)}")
+        for spec in NODE_FIELDS:
+            if self.kind in spec.required and not self._given(spec.name):
+                raise ValueError("a label is required" if spec.name == "label" else
+                                 f"a {self.kind} needs a '{spec.name}'")
         return self
+
+    def _given(self, name: str) -> bool:
+        if name == "needs":
+            return "needs" in self.model_fields_set
+        value = getattr(self, name)
+        return value not in (None, False, "")
+
+
+def _plural(kind: str) -> str:
+    return "facilities" if kind == "facility" else f"{kind}s"
 
 
 class Edge(BaseModel):
@@ -199,7 +200,7 @@ class Edge(BaseModel):
     basis: Optional[Text] = None
     year: Optional[Annotated[int, Field(ge=1800, le=2200)]] = None
     source: Optional[Ident] = None
-    fact: Optional[Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_control_characters)]] = None
+    fact: Optional[Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_control_characters)]] = None
     estimated: StrictBool = False
     note: Optional[Text] = None
 

@@ -1,4 +1,4 @@
-"""CLI commands `export` and `plot` (registered on the main app)."""
+"""`export` and `plot`: the graph for Gephi, spreadsheets and scripts, and its figures."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from typing import List, Optional
 
 import typer
 
-from .cli import BLOC_HELP, GRAPH_HELP, app
+from .. import api
+from ..model import DEFAULT_THRESHOLD
+from ..plot import plot_to_file
+from .app import BLOC_HELP, GRAPH_HELP, app
 
 CUTOFF_HELP = "Add availability and loss per node with this country cut off (ISO code or name); repeat for several."
 
@@ -24,9 +27,7 @@ def export(
     force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
 ) -> None:
     """Write the graph for Gephi (GraphML, GEXF), spreadsheets (CSV) or scripts (node-link JSON)."""
-    from .export import export_graph
-
-    written = export_graph(graph, output, format=format, with_cutoff=tuple(with_cutoff or ()),
+    written = api.export_graph(graph, output, format=format, with_cutoff=tuple(with_cutoff or ()),
                            blocs=tuple(bloc or ()), analysis=analysis, force=force)
     for path in written:
         typer.echo(f"wrote {path}")
@@ -40,16 +41,11 @@ def plot(
     with_cutoff: Optional[List[str]] = typer.Option(
         None, "--with-cutoff", help="network: shade nodes by availability with this country cut off."),
     bloc: Optional[List[str]] = typer.Option(None, "--bloc", "-b", help=BLOC_HELP),
-    threshold: float = typer.Option(0.65, "--threshold", help="target: the most one country may supply."),
+    threshold: float = typer.Option(DEFAULT_THRESHOLD, "--threshold", help="target: the most one country may supply."),
     all_items: bool = typer.Option(False, "--all", help="target: every supplied item, not only critical minerals."),
     force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
 ) -> None:
     """Draw the network (layered), country exposure, the sweep matrix or the 65% target test."""
-    from .errors import InputError
-    from .plot import FIGURE_SUFFIXES, plot as make_plot, save_figure
-
-    if not output.lower().endswith(FIGURE_SUFFIXES):
-        raise InputError(f"{output}: a figure must end in .png, .svg or .pdf")
-    fig, _ = make_plot(graph, kind=kind, with_cutoff=tuple(with_cutoff or ()), blocs=tuple(bloc or ()),
-                       threshold=threshold, all_items=all_items or None)
-    typer.echo(f"wrote {save_figure(fig, output, force=force)}")
+    path = plot_to_file(graph, output, kind=kind, with_cutoff=tuple(with_cutoff or ()), blocs=tuple(bloc or ()),
+                        threshold=threshold, all_items=all_items or None, force=force)
+    typer.echo(f"wrote {path}")

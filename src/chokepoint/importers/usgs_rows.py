@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..countries import resolve_country
+from ..model import resolve_country
 from ..errors import InputError, UnknownCountryError
-from . import clean_text, read_csv_frame
+from .common import clean_text, read_csv_frame
 
 DENOMINATORS = ("world", "sum")
 REQUIRED_COLUMNS = ("COMMODITY", "COUNTRY", "TYPE", "UNIT_MEAS")
@@ -28,12 +28,6 @@ TYPE_TYPOS = {
     "grosss": "gross",
     "ilmentite": "ilmenite",
     "ferosilicon": "ferrosilicon",
-}
-
-#: USGS country names that ``resolve_country`` does not know yet.
-COUNTRY_ALIASES = {
-    "côte d’ivoire": "CI",
-    "cote d’ivoire": "CI",
 }
 
 #: Critical minerals list of 2022 as named in MCS2025 Tables 4 and 5 (used when they are absent).
@@ -57,7 +51,7 @@ NOISE_QUALIFIERS = {"estimated", "dry tons", "reported"}
 
 
 @dataclass
-class _Row:
+class Row:
     number: int  # 1-based data row
     commodity: str  # canonical name
     commodity_raw: str
@@ -74,19 +68,19 @@ class _Row:
 
 
 @dataclass
-class _Group:
+class Group:
     commodity: str
     stage: str
     qualifier: str
     measure: str  # production | capacity | reserves
-    rows: list[_Row] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
 
 
 
 # --------------------------------------------------------------------------- reading
 
 
-def _locate(path: Path) -> Path:
+def locate(path: Path) -> Path:
     if path.is_dir():
         found = sorted(p for p in path.iterdir() if p.is_file() and re.search(r"world_data.*\.csv$", p.name, re.I))
         if not found:
@@ -100,15 +94,15 @@ def _locate(path: Path) -> Path:
     return path
 
 
-def _key(name: str) -> str:
+def column_key(name: str) -> str:
     return re.sub(r"\s+", "", name).upper()
 
 
-def _columns(frame, csv_path: Path) -> tuple[dict[str, str], dict[int, str]]:
+def find_columns(frame, csv_path: Path) -> tuple[dict[str, str], dict[int, str]]:
     """Map canonical column names to the file's, and production years to their columns."""
     by_key = {}
     for column in frame.columns:
-        by_key.setdefault(_key(column), column)
+        by_key.setdefault(column_key(column), column)
     missing = [name for name in REQUIRED_COLUMNS if name not in by_key]
     years: dict[int, str] = {}
     for key, column in by_key.items():
@@ -128,7 +122,7 @@ def _columns(frame, csv_path: Path) -> tuple[dict[str, str], dict[int, str]]:
     return columns, years
 
 
-def _edition(frame, columns, csv_path: Path) -> int:
+def edition(frame, columns, csv_path: Path) -> int:
     """The MCS edition year, from the SOURCE column (``MCS2025``) or the file name."""
     texts = []
     if "SOURCE" in columns:
@@ -141,7 +135,7 @@ def _edition(frame, columns, csv_path: Path) -> int:
     return 2025
 
 
-def _critical_names(folder: Path) -> tuple[list[str], str]:
+def critical_names(folder: Path) -> tuple[list[str], str]:
     """Critical mineral names from the release's Tables 4 and 5, else the built-in list."""
     names, used = [], []
     for pattern in (r"_T4_.*\.csv$", r"_T5_.*\.csv$"):
@@ -162,7 +156,7 @@ def _critical_names(folder: Path) -> tuple[list[str], str]:
     return list(CRITICAL_MINERALS_2022), "the built-in copy of the 2022 list"
 
 
-def _is_critical(commodity: str, names: list[str]) -> bool:
+def is_critical(commodity: str, names: list[str]) -> bool:
     lower = commodity.lower()
     if lower in NOT_CRITICAL:
         return False
@@ -242,12 +236,12 @@ def parse_type(raw: str, commodity: str) -> tuple[str, str, str]:
     return stage, ", ".join(kept), measure
 
 
-def _parse_row(number: int, record: dict, columns: dict[str, str], years: dict[int, str]) -> _Row:
+def parse_row(number: int, record: dict, columns: dict[str, str], years: dict[int, str]) -> Row:
     commodity_raw = str(record[columns["COMMODITY"]])
     country_raw = str(record[columns["COUNTRY"]])
     country = clean_text(country_raw)
     role, code, place_note, members = _classify_country(country)
-    return _Row(
+    return Row(
         number=number,
         commodity=_canonical_commodity(commodity_raw),
         commodity_raw=commodity_raw,
@@ -265,9 +259,6 @@ def _parse_row(number: int, record: dict, columns: dict[str, str], years: dict[i
 
 
 def _resolve(name: str) -> str | None:
-    alias = COUNTRY_ALIASES.get(name.lower())
-    if alias:
-        return alias
     try:
         return resolve_country(name)
     except UnknownCountryError:
@@ -296,13 +287,13 @@ def _classify_country(name: str) -> tuple[str, str | None, str, tuple[str, ...]]
     return "unknown", None, "", ()
 
 
-def _group(rows: list[_Row]) -> list[_Group]:
-    groups: dict[tuple[str, str, str], _Group] = {}
+def group_rows(rows: list[Row]) -> list[Group]:
+    groups: dict[tuple[str, str, str], Group] = {}
     for row in rows:
         stage, qualifier, measure = parse_type(row.type_raw, row.commodity)
         key = (row.commodity, stage, qualifier)
         if key not in groups:
-            groups[key] = _Group(row.commodity, stage, qualifier, measure)
+            groups[key] = Group(row.commodity, stage, qualifier, measure)
         groups[key].rows.append(row)
     return list(groups.values())
 

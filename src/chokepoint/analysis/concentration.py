@@ -12,9 +12,10 @@ from collections import defaultdict
 
 import pandas as pd
 
-from .graph import Graph
+from ..model import DEFAULT_THRESHOLD, Graph
+from ..errors import InputError
 
-DEFAULT_THRESHOLD = 0.65
+
 EPS = 1e-9
 
 CONCENTRATION_COLUMNS = ["id", "label", "kind", "stage", "critical_mineral", "top_country", "top_share",
@@ -71,8 +72,6 @@ def target(graph: Graph, *, threshold: float = DEFAULT_THRESHOLD, all_items: boo
     unless ``all_items``. A tested node without suppliers has status ``no data``.
     """
     if not 0.0 < threshold <= 1.0:
-        from .errors import InputError
-
         raise InputError(f"threshold {threshold:g} must be in (0, 1]")
     conc = concentration(graph).set_index("id")
     rows = []

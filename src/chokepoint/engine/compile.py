@@ -16,8 +16,12 @@ from functools import cached_property
 from typing import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import connected_components
 
-KINDS = ("country", "facility", "material", "component", "product")
+from ..model.schema import KINDS
+
 KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
 COUNTRY, FACILITY, MATERIAL, COMPONENT, PRODUCT = range(5)
 SUPPLIES, REQUIRES = 0, 1
@@ -32,8 +36,7 @@ _IN_NONE, _IN_ALL, _IN_ANY = range(3)
 class CompiledGraph:
     """A graph compiled to arrays, nodes renumbered by topological level.
 
-    Row ``i`` of every per-node array is the node ``ids[i]``; ``original[i]`` is its position in
-    the source document. Levels: rows ``level_ptr[l]:level_ptr[l + 1]``, of which rows from
+    Row ``i`` of every per-node array is the node ``ids[i]``. Levels: rows ``level_ptr[l]:level_ptr[l + 1]``, of which rows from
     ``cyclic_ptr[l]`` on belong to cycles (strongly connected components of more than one node)
     and are iterated together.
     """
@@ -55,11 +58,9 @@ class CompiledGraph:
     level: np.ndarray           # int32 topological level of each row
     level_ptr: np.ndarray       # int64 (levels + 1)
     cyclic_ptr: np.ndarray      # int64 (levels)
-    scc: np.ndarray             # int32 strongly connected component of each row
     products: np.ndarray        # int32 rows of the products (document order)
     country_codes: tuple        # countries that supply something, sorted
     country_rows: np.ndarray    # int32 rows of those countries
-    original: np.ndarray        # int64 document position of each row
     group_ptr: np.ndarray = field(repr=False)   # int64 boundaries of same-kind groups inside levels
     group_code: np.ndarray = field(repr=False)  # int8 base * 3 + inputs code of each group
 
@@ -182,8 +183,6 @@ def compile_tables(nodes, edges, *, name: str = "") -> CompiledGraph:
     supplies either ``share`` (a number) or ``share_low`` and ``share_high``. The tables are
     trusted (validate small graphs with :func:`chokepoint.load_graph`).
     """
-    import pandas as pd
-
     nodes = pd.DataFrame(nodes) if not isinstance(nodes, pd.DataFrame) else nodes
     edges = pd.DataFrame(edges) if not isinstance(edges, pd.DataFrame) else edges
     ids = pd.Index(nodes["id"].astype(str))
@@ -314,7 +313,7 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
         counts = np.diff(sup_ptr)
         nonempty = np.flatnonzero(counts > 0)
         if len(nonempty):
-            sums[nonempty] = _exact_row_sums(share[s_idx], sup_ptr[nonempty], counts[nonempty])
+            sums[nonempty] = exact_row_sums(share[s_idx], sup_ptr[nonempty], counts[nonempty])
         rem = np.where(counts > 0, np.maximum(0.0, 1.0 - sums), 1.0)
     else:
         rem = np.asarray(remainder, dtype=np.float64)[perm]
@@ -343,8 +342,8 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
         name=name, ids=ids_p, kind=kind_p, needs_any=needs_any[perm], country=country_p,
         stockpile=stockpile[perm], sup_ptr=sup_ptr, sup_src=sup_src, sup_share=share[s_idx].astype(np.float64),
         sup_low=low[s_idx], sup_high=high[s_idx], remainder=rem, in_ptr=in_ptr, in_src=in_src,
-        level=lv.astype(np.int32), level_ptr=level_ptr, cyclic_ptr=cyclic_ptr, scc=scc[perm].astype(np.int32),
-        products=products, country_codes=countries, country_rows=country_rows, original=perm.astype(np.int64),
+        level=lv.astype(np.int32), level_ptr=level_ptr, cyclic_ptr=cyclic_ptr,
+        products=products, country_codes=countries, country_rows=country_rows,
         group_ptr=group_ptr, group_code=group_code,
     )
 
@@ -358,15 +357,12 @@ def _item_sums(values, dst, mask, n) -> np.ndarray:
     out = np.zeros(n)
     rows = np.flatnonzero(counts > 0)
     if len(rows):
-        out[rows] = _exact_row_sums(values[order], ptr[rows], counts[rows])
+        out[rows] = exact_row_sums(values[order], ptr[rows], counts[rows])
     return out
 
 
 def _levels(n: int, src: np.ndarray, dst: np.ndarray):
     """Topological level (longest path over the SCC condensation), SCC id and cyclic flag per node."""
-    from scipy.sparse import csr_array
-    from scipy.sparse.csgraph import connected_components
-
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     adj = csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
@@ -414,7 +410,7 @@ def _two_sum(s, c, x, t, z) -> None:
     np.copyto(s, t)
 
 
-def _exact_row_sums(values: np.ndarray, first: np.ndarray, deg: np.ndarray) -> np.ndarray:
+def exact_row_sums(values: np.ndarray, first: np.ndarray, deg: np.ndarray) -> np.ndarray:
     """Correctly rounded sums of ``values[first[i]:first[i] + deg[i]]`` (rows of a 1-D or 2-D array)."""
     single = values.ndim == 1
     v = values[:, None] if single else values

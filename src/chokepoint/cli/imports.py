@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io as _io
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .cli import app
-from .errors import InputError
+from .. import api
+from ..errors import InputError
+from .app import app
 
 import_app = typer.Typer(help="Build a graph file from published data (USGS MCS) or any shares table.",
                          no_args_is_help=True)
@@ -20,45 +19,19 @@ app.add_typer(import_app, name="import")
 OUTPUT_HELP = "The graph file to write (.yaml or .json); replaced only if chokepoint wrote it, unless --force."
 
 
-def _finish(result, output: Path, force: bool, skipped_report: Optional[Path]) -> None:
-    """Validate the imported document, write it atomically, and report what was skipped."""
-    from .graph import Graph
-    from .io import atomic_write, check_overwrite, save_graph
-    from .validate import parse_document
-
-    document, warnings = parse_document(result.document, str(output))
-    graph = Graph(document, origin=str(output), warnings=tuple(warnings))
-    header = "\n".join(result.summary)
-    report = None
-    if skipped_report is not None:
-        # checked before anything is written: a report that cannot be written stops the import
-        check_overwrite(skipped_report, force=force)
-        if not (skipped_report.parent if str(skipped_report.parent) else Path(".")).is_dir():
-            raise InputError(f"{skipped_report}: folder {skipped_report.parent} does not exist")
-        buffer = _io.StringIO()
-        fields = ["row", "category", "reason"]
-        fields += sorted({key for entry in result.skipped for key in entry} - set(fields))
-        writer = csv.DictWriter(buffer, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(result.skipped)
-        report = buffer.getvalue()
-    save_graph(graph, output, force=force, header=header)
-    if report is not None:
-        atomic_write(skipped_report, report)
-    supplies = sum(1 for e in document.edges if e.type == "supplies")
-    typer.echo(f"{output}: {len(document.nodes)} nodes, {supplies} supplies edges "
-               f"({len(graph.items)} items); {len(result.skipped)} rows skipped")
+def _report(written) -> None:
+    """What an import wrote, and what it skipped, by reason."""
+    result = written.result
+    typer.echo(f"{written.output}: {len(written.graph.document.nodes)} nodes, {written.supplies} supplies edges "
+               f"({len(written.graph.items)} items); {len(result.skipped)} rows skipped")
     for line in result.summary:
         typer.echo(f"  {line}")
-    by_reason: dict[str, int] = {}
-    for entry in result.skipped:
-        key = entry.get("category") or entry.get("reason", "skipped")
-        by_reason[key] = by_reason.get(key, 0) + 1
+    by_reason = written.skipped_by_reason()
     if by_reason:
-        typer.echo("skipped rows by reason: " + ", ".join(f"{n} {k}" for k, n in sorted(by_reason.items())))
-        if skipped_report is None:
+        typer.echo("skipped rows by reason: " + ", ".join(f"{n} {k}" for k, n in by_reason.items()))
+        if written.skipped_report is None:
             typer.echo("  (--skipped-report FILE.csv lists each skipped row and why)")
-    for warning in warnings:
+    for warning in written.warnings:
         if "normalised" not in warning and "no product" not in warning:
             sys.stderr.write(f"warning: {warning}\n")
 
@@ -76,13 +49,10 @@ def import_usgs_cmd(
     force: bool = typer.Option(False, "--force", help="Overwrite an output file chokepoint did not write."),
 ) -> None:
     """USGS Mineral Commodity Summaries world production -> one material per commodity and stage."""
-    from .errors import InputError
-    from .importers.usgs import import_usgs
-
     if denominator not in ("world", "sum"):
         raise InputError(f"--denominator must be 'world' or 'sum', not '{denominator}'")
-    result = import_usgs(path, denominator=denominator, year=year, critical_only=critical_only)
-    _finish(result, output, force, skipped_report)
+    result = api.import_usgs(path, denominator=denominator, year=year, critical_only=critical_only)
+    _report(result.write(output, force=force, skipped_report=skipped_report))
 
 
 @import_app.command("table")
@@ -101,8 +71,6 @@ def import_table_cmd(
     force: bool = typer.Option(False, "--force", help="Overwrite an output file chokepoint did not write."),
 ) -> None:
     """Any production-by-country table -> a graph: shares per item and stage, HHI-ready."""
-    from .importers.table import import_table
-
-    result = import_table(path, shares=shares, item=item, stage=stage, country=country, value=value,
+    result = api.import_table(path, shares=shares, item=item, stage=stage, country=country, value=value,
                           requires=requires, name=name, title=title)
-    _finish(result, output, force, skipped_report)
+    _report(result.write(output, force=force, skipped_report=skipped_report))

@@ -16,7 +16,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .graph import Graph
+from ..model import DEFAULT_THRESHOLD, Graph
+from ..errors import InputError
+from ..engine import exact_row_sums
+from ..engine import DEFAULT_MEMORY, compile_graph, default_chunk, evaluate
+from .scenarios import check_spare_capacity, resolve_countries, scenario_combos, sweep_to_frame
+from .concentration import EPS, target
 
 QUANTILES = (0.05, 0.5, 0.95)
 DEFAULT_SAMPLES = 1000
@@ -27,9 +32,7 @@ def quantile_columns(quantiles=QUANTILES) -> list[str]:
     return [f"p{100 * q:g}" for q in quantiles]
 
 
-def _check(samples: int, seed) -> tuple[int, int]:
-    from .errors import InputError
-
+def check_samples(samples: int, seed) -> tuple[int, int]:
     if int(samples) < 1:
         raise InputError(f"samples {samples} must be at least 1")
     if seed is None or int(seed) < 0:
@@ -43,8 +46,6 @@ def draw_shares(compiled, samples: int, seed: int, *, start: int = 0) -> np.ndar
     Uniform within ``[low, high]`` for ranged shares, the point for the others; an item whose
     draws sum past 1 is scaled down to 1. Draw ``j`` is a function of ``(seed, j)`` alone.
     """
-    from .compiled import _exact_row_sums
-
     low, high = compiled.sup_low, compiled.sup_high
     width = high - low
     ranged = np.flatnonzero(width > 0)
@@ -59,7 +60,7 @@ def draw_shares(compiled, samples: int, seed: int, *, start: int = 0) -> np.ndar
     counts = np.diff(compiled.sup_ptr)
     rows = np.flatnonzero(counts > 0)
     if len(rows) and m:
-        totals = _exact_row_sums(out, compiled.sup_ptr[rows], counts[rows])
+        totals = exact_row_sums(out, compiled.sup_ptr[rows], counts[rows])
         scale = np.where(totals > 1.0, 1.0 / np.where(totals > 0, totals, 1.0), 1.0)
         if (scale != 1.0).any():
             out *= np.repeat(scale, counts[rows], axis=0)
@@ -78,8 +79,6 @@ def sample_availability(compiled, cuts, *, samples: int, seed: int, spare_capaci
     Columns are evaluated sample-major (all scenarios of a draw together), so a chunk needs the
     draws of only a few samples.
     """
-    from .engine import DEFAULT_MEMORY, evaluate
-
     cuts = [list(c) for c in cuts]
     n_scen = len(cuts)
     total = n_scen * samples
@@ -98,7 +97,6 @@ def sample_availability(compiled, cuts, *, samples: int, seed: int, spare_capaci
     options = {"memory": memory} if memory else {}
     if chunk is None and n_scen:
         # whole draws per chunk where it fits
-        from .engine import default_chunk
 
         per = default_chunk(compiled, total, memory=memory or DEFAULT_MEMORY)
         chunk = max(1, (per // n_scen) * n_scen) if per >= n_scen else per
@@ -126,11 +124,7 @@ def monte_carlo_cutoff(graph: Graph, *, countries=(), blocs=(), spare_capacity: 
     per quantile (``p5``, ``p50``, ``p95``), ``mean``. Sorted as the cutoff's products (largest
     point loss first).
     """
-    from .engine import compile_graph, evaluate
-    from .errors import InputError
-    from .scenarios import check_spare_capacity, resolve_countries
-
-    samples, seed = _check(samples, seed)
+    samples, seed = check_samples(samples, seed)
     codes, _ = resolve_countries(countries, blocs)
     if not codes:
         raise InputError("name at least one country (--country) or bloc (--bloc) to cut off")
@@ -152,9 +146,7 @@ def monte_carlo_sweep(graph: Graph, *, pairs: bool = False, countries=None, spar
     """Each country (and pair) cut in turn, with intervals: the :func:`sweep` frame plus one column
     per quantile and ``mean``. ``progress`` is called with the number of scenario-draws done.
     """
-    from .scenarios import check_spare_capacity, scenario_combos, sweep_to_frame
-
-    samples, seed = _check(samples, seed)
+    samples, seed = check_samples(samples, seed)
     spare = check_spare_capacity(spare_capacity)
     combos = scenario_combos(graph, pairs=pairs, countries=countries)
     point, values = _sweep_values(graph, combos, spare, samples, seed, progress, values)
@@ -165,8 +157,6 @@ def monte_carlo_sweep(graph: Graph, *, pairs: bool = False, countries=None, spar
 
 
 def _sweep_values(graph, combos, spare, samples, seed, progress=None, values=None):
-    from .engine import compile_graph, evaluate
-
     compiled = compile_graph(graph)
     products = list(graph.products)
     point = evaluate(compiled, [list(c) for c in combos], spare_capacity=spare, rows=products)
@@ -183,9 +173,7 @@ def monte_carlo_exposure(graph: Graph, *, countries=None, spare_capacity: float 
 
     Columns: ``country``, ``mean_loss`` (point), one per quantile, ``mean``.
     """
-    from .scenarios import check_spare_capacity, scenario_combos
-
-    samples, seed = _check(samples, seed)
+    samples, seed = check_samples(samples, seed)
     spare = check_spare_capacity(spare_capacity)
     combos = scenario_combos(graph, countries=countries)
     point, values = _sweep_values(graph, combos, spare, samples, seed, None, values)
@@ -201,16 +189,13 @@ def monte_carlo_exposure(graph: Graph, *, countries=None, spare_capacity: float 
     return frame.reset_index(drop=True)
 
 
-def monte_carlo_target(graph: Graph, *, samples: int = DEFAULT_SAMPLES, seed: int = 0, threshold: float = 0.65,
+def monte_carlo_target(graph: Graph, *, samples: int = DEFAULT_SAMPLES, seed: int = 0, threshold: float = DEFAULT_THRESHOLD,
                        all_items: bool = False, quantiles=QUANTILES) -> pd.DataFrame:
     """The 65% target under uncertainty: per tested item, the top single-country share's
     intervals over the draws and ``pass_rate``, the share of draws in which the item passes
     (top share at most ``threshold``). ``status`` is the point test of :func:`target`.
     """
-    from .concentration import EPS, target
-    from .engine import compile_graph
-
-    samples, seed = _check(samples, seed)
+    samples, seed = check_samples(samples, seed)
     point = target(graph, threshold=threshold, all_items=all_items)
     compiled = compile_graph(graph)
     tested = [i for i in point["id"] if i in graph.supplies]

@@ -12,28 +12,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import count, repeat
 
+import numpy as np
 from pydantic import TypeAdapter, ValidationError as PydanticError
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
+from ..errors import ValidationError
 from .countries import is_country_code
-from .errors import ValidationError
-from .model import (
-    ITEM_KINDS,
-    MAX_TEXT,
-    _no_control_characters,
-    NAME_PATTERN,
-    SUPPLIER_KINDS,
-    Document,
-    Edge,
-    Include,
-    Node,
-    Source,
-)
+from .document import MAX_TEXT, NAME_PATTERN, Document, Edge, Include, Node, Source, no_control_characters
+from .schema import ITEM_KINDS, SUM_TOLERANCE, SUPPLIER_KINDS
 
 TOP_LEVEL = ("generator", "name", "title", "description", "sources", "include", "nodes", "edges")
 #: Warnings of one kind listed one by one before the rest are counted in one line.
 MAX_LISTED = 50
-#: Shares into one item may sum to this much (published tables round) before it is an error.
-SUM_TOLERANCE = 1.05
 
 
 @dataclass
@@ -108,7 +99,7 @@ def check_top_level(data, problems: Problems) -> bool:
             problems.error(key, f"{len(value):,} characters is longer than the limit of {limit:,}")
         else:
             try:
-                _no_control_characters(value)
+                no_control_characters(value)
             except ValueError as exc:
                 problems.error(key, str(exc))
     for key, kind in (("nodes", list), ("edges", list), ("sources", dict), ("include", list)):
@@ -283,10 +274,6 @@ def check_supply_sums(edges, by_id: dict[str, Node], problems: Problems) -> None
 
 def strongly_connected(ids: list[str], keys: list[tuple[str, str]]) -> list[list[str]]:
     """Cycles: the strongly connected components of more than one node, each sorted, in order."""
-    import numpy as np
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
-
     if not keys:
         return []
     index = {ident: i for i, ident in enumerate(ids)}

@@ -1,12 +1,24 @@
-"""The file formats of an export: GraphML, GEXF, node-link JSON and CSV, written (and GraphML
-and node-link JSON read back) from the clean :class:`networkx.DiGraph` that
-:func:`chokepoint.export.to_export_digraph` builds. The GraphML and GEXF writers are our own, so
-that the rules of ``gephi.md`` hold by construction and the output is byte-stable.
+"""Export a graph for Gephi (GraphML, GEXF), spreadsheets (CSV) and scripts (node-link JSON).
+
+Every format is built from one clean :class:`networkx.DiGraph` (:func:`to_export_digraph`): the
+document's fields under the file format's names, the per-node columns an analysis adds
+(concentration, target status, chokepoint score, availability under a cutoff; computed by
+:mod:`chokepoint.analysis.columns`, handed in here as plain values), and the visual properties
+Gephi reads (``label``, ``x``, ``y``, ``size``, ``color``). The GraphML and GEXF writers are our
+own, so that the rules of ``gephi.md`` hold by construction and the output is byte-stable: typed
+keys per attribute, plain scalars, nothing missing written, weights only where positive, NMTOKEN
+ids, no graph-level data.
+
+Document-level fields (name, title, description, sources) travel inside the file as a JSON
+comment (``<!-- chokepoint-meta: {...} -->``), which every reader ignores; :func:`read_graphml`
+and :func:`node_link_to_data` turn an export back into a graph document (analysis attributes
+are dropped) that validates to the same :class:`~chokepoint.model.Document`.
 """
 
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
 import hashlib
 import io as _io
 import json
@@ -17,9 +29,11 @@ from pathlib import Path
 
 import networkx as nx
 
-from .errors import InputError
-from .io import GENERATOR, MARKER
-from .model import LEVELS
+from ..errors import InputError
+from ..model import Graph
+from ..model.schema import EDGE_FIELDS as EDGE_SCHEMA, KINDS, LEVELS, NODE_FIELDS as NODE_SCHEMA
+from .files import GENERATOR, MARKER, atomic_write, check_overwrite
+from .layout import layered_layout
 
 FORMATS = ("graphml", "gexf", "csv", "json")
 SUFFIXES = {"graphml": ".graphml", "gexf": ".gexf", "json": ".json"}
@@ -28,12 +42,13 @@ GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
 #: Colours by node kind (Okabe-Ito, colour-blind safe); the plots use the same.
 KIND_COLORS = {"country": "#0072B2", "facility": "#56B4E9", "material": "#E69F00",
                "component": "#009E73", "product": "#CC79A7"}
-KIND_ORDER = ("country", "facility", "material", "component", "product")
+KIND_ORDER = KINDS
 
 #: The document's own fields, in the order they are written; everything else is analysis.
-NODE_FIELDS = ("kind", "stage", "country", "needs", "critical_mineral", "stockpile_months", "note")
-EDGE_FIELDS = ("type", "share", "share_low", "share_high", "share_level", "basis", "year", "source",
-               "fact", "estimated", "note")
+NODE_FIELDS = tuple(spec.name for spec in NODE_SCHEMA if spec.name not in ("id", "label"))
+EDGE_FIELDS = tuple(part for spec in EDGE_SCHEMA if spec.name not in ("from", "to")
+                    for part in ((spec.name, "share_low", "share_high", "share_level") if spec.name == "share"
+                                 else (spec.name,)))
 #: Gephi turns these into visual properties, not data columns: used only on purpose.
 RESERVED = {"node": {"label", "x", "y", "z", "size", "r", "g", "b", "color"},
             "edge": {"label", "weight", "color", "r", "g", "b"}}
@@ -528,3 +543,132 @@ def csv_paths(path) -> tuple[Path, Path]:
     return target / "nodes.csv", target / "edges.csv"
 
 
+# --- the export graph ---------------------------------------------------------------------------
+
+def to_export_digraph(g: Graph, columns=None, scenario: dict | None = None) -> nx.DiGraph:
+    """The graph as a clean DiGraph: document fields, analysis and visual attributes, plain scalars.
+
+    Parameters
+    ----------
+    g
+        The graph.
+    columns
+        Node id -> extra attributes (analysis and cutoff columns, see
+        :func:`chokepoint.analysis.columns.node_columns`).
+    scenario
+        The cutoff the columns describe (``{"countries": [...], "blocs": [...]}``), or None.
+
+    Node ids that are not NMTOKEN-safe are mapped to ``<cleaned>_<hash>`` and the original is kept
+    in ``doc_id``. Graph attributes hold the document-level fields (``name``, ``title``,
+    ``description``, ``sources``) and the ``scenario``; ``_edge_order`` (private, never written)
+    keeps the document's edge order, which networkx's adjacency order does not.
+    """
+    ids = export_ids(list(g.nodes))
+    extra = defaultdict(dict, columns or {})
+    layout = layered_layout(g)
+    columns = 1 + max((c for c, _ in layout.values()), default=0)
+    height = max(1, max(sum(1 for c, _ in layout.values() if c == col) for col in range(columns)))
+    scores = [extra[n].get("chokepoint_score", 0.0) for n in g.nodes]
+    top_score = max(scores, default=0.0) or 1.0
+
+    base = g.digraph  # the document's fields under the file format's names
+    out = nx.DiGraph()
+    out.graph.update(_meta(g, scenario))
+    for node in g.document.nodes:
+        attrs = dict(base.nodes[node.id])
+        if node.kind == "country":
+            attrs.pop("needs")
+        if node.kind != "material":
+            attrs.pop("critical_mineral")
+        if node.label is None:
+            attrs["label_default"] = True
+        if ids[node.id] != node.id:
+            attrs["doc_id"] = node.id
+        attrs.update(extra[node.id])
+        col, y = layout[node.id]
+        attrs["x"] = float(col * 250)
+        attrs["y"] = round((0.5 - y) * height * 60.0, 3) + 0.0
+        attrs["size"] = round(8.0 + 32.0 * extra[node.id].get("chokepoint_score", 0.0) / top_score, 3)
+        attrs["color"] = KIND_COLORS[node.kind]
+        out.add_node(ids[node.id], **attrs)
+    for edge in g.document.edges:
+        attrs = dict(base.edges[edge.from_, edge.to])
+        if edge.type == "requires":
+            attrs.pop("estimated")
+        if edge.share is not None and edge.share.point > 0:
+            attrs["weight"] = edge.share.point
+        out.add_edge(ids[edge.from_], ids[edge.to], **attrs)
+    out.graph["_edge_order"] = {(ids[e.from_], ids[e.to]): i for i, e in enumerate(g.document.edges)}
+    return out
+
+
+def _meta(g: Graph, scenario) -> dict:
+    data = g.document.to_dict()
+    meta = {"generator": GENERATOR, "name": data["name"], "title": data["title"]}
+    for key in ("description", "sources"):
+        if key in data:
+            meta[key] = data[key]
+    if scenario:
+        meta["scenario"] = scenario
+    return meta
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+def export_format(path, format: str | None) -> str:
+    """The format to write: ``format`` if given (checked against the suffix), else from the suffix."""
+    suffix = Path(path).suffix.lower()
+    if format is None:
+        for fmt, ext in SUFFIXES.items():
+            if suffix == ext:
+                return fmt
+        if suffix == ".csv" or not suffix:
+            return "csv"
+        raise InputError(f"{path}: cannot tell the format from '{suffix}'; pass --format ({'|'.join(FORMATS)})")
+    fmt = format.lower()
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format '{format}' (choose from {', '.join(FORMATS)})")
+    if fmt in SUFFIXES and suffix != SUFFIXES[fmt]:
+        raise InputError(f"{path}: a {fmt} file must end in {SUFFIXES[fmt]} (Gephi Lite picks its reader by extension)")
+    if fmt == "csv" and suffix not in ("", ".csv"):
+        raise InputError(f"{path}: csv output is a folder or a PREFIX.csv, not '{suffix}'")
+    return fmt
+
+
+def export_targets(path, fmt: str, *, force: bool = False) -> list[Path]:
+    """The files an export of ``fmt`` to ``path`` writes, each checked before anything is computed."""
+    targets = list(csv_paths(path)) if fmt == "csv" else [Path(path)]
+    for target in targets:
+        check_overwrite(target, force=force)
+    return targets
+
+
+def write_export(digraph: nx.DiGraph, path, fmt: str, *, force: bool = False) -> list[Path]:
+    """Write an export graph (:func:`to_export_digraph`) as ``fmt``; returns the paths written.
+
+    Each file is written whole or not at all (temporary file and rename).
+    """
+    targets = export_targets(path, fmt, force=force)
+    if fmt == "graphml":
+        contents = [graphml_text(digraph)]
+    elif fmt == "gexf":
+        contents = [gexf_text(digraph)]
+    elif fmt == "json":
+        contents = [json.dumps(node_link(digraph), indent=2, ensure_ascii=False, allow_nan=False) + "\n"]
+    else:
+        contents = list(csv_texts(digraph))
+    folder = targets[0].parent
+    created = fmt == "csv" and not folder.exists()
+    if created:
+        try:
+            folder.mkdir(parents=True)
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot create the folder ({exc.strerror})") from None
+    try:
+        for target, content in zip(targets, contents):
+            atomic_write(target, content, force=True)
+    except OSError as exc:
+        if created and not any(folder.iterdir()):
+            folder.rmdir()
+        raise InputError(f"{targets[0]}: cannot write ({exc.strerror or exc})") from None
+    return targets

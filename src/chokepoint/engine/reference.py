@@ -14,34 +14,20 @@ Stockpiles: a node with ``stockpile_months`` M whose shortage is caused at time 
 t + M, at the computed shortfall. An ``all`` node runs short when its first short input does, an
 ``any`` node when its last alternative does, an item when its first lost supplier does.
 
-This module works node by node on the :class:`~chokepoint.graph.Graph` and is the reference for
-results; :mod:`chokepoint.engine` evaluates many scenarios at once on compiled arrays.
+This module works node by node on the :class:`~chokepoint.model.Graph`. It is the test oracle:
+the engine (:func:`chokepoint.engine.evaluate`) evaluates many scenarios at once on compiled
+arrays and is held to this module's results; nothing else in the package computes with it.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .errors import ConvergenceWarning
-from .graph import Graph
-
-#: A cycle has settled when no availability in it changes by more than this in one pass.
-TOLERANCE = 1e-13
-#: Passes over one cycle before giving up (the engine uses the same bound).
-MAX_ITERATIONS = 100_000
-
-
-def warn_not_settled(members, change: float) -> None:
-    """Say that a cycle did not settle: its values are upper bounds of the largest fixed point."""
-    names = ", ".join(list(members)[:4]) + (", ..." if len(members) > 4 else "")
-    warnings.warn(f"the cycle through {names} did not settle within {MAX_ITERATIONS:,} iterations "
-                  f"(last change {change:.1e}); its availabilities are upper bounds", ConvergenceWarning,
-                  stacklevel=3)
-
+from ..model import Graph
+from .settle import MAX_ITERATIONS, TOLERANCE, warn_not_settled
 
 @dataclass(frozen=True)
 class Scenario:
@@ -156,39 +142,3 @@ def shortage_months(graph: Graph, avail: dict[str, float], scenario: Scenario) -
         if not changed:
             break
     return {n: (None if n not in short or math.isinf(start[n]) else start[n]) for n in avail}
-
-
-def explain(graph: Graph, avail: dict[str, float], node_id: str, scenario: Scenario) -> list[str]:
-    """The chain of nodes that explains a node's loss, from the cut country to the node.
-
-    At each step the binding cause is followed: for an ``all`` node the scarcest input when it
-    binds, for an ``any`` node its best alternative, otherwise the supplier whose loss removes the
-    most supply (a facility leads on to its country).
-    """
-    path = [node_id]
-    seen = {node_id}
-    current = node_id
-    while True:
-        node = graph.nodes[current]
-        if node.kind == "country" or current in scenario.knockout or avail[current] >= 1.0 - 1e-12:
-            break
-        step = None
-        inputs = graph.inputs.get(current, ())
-        if inputs:
-            sign = -1.0 if node.needs == "any" else 1.0
-            best = sorted(inputs, key=lambda i: (sign * avail[i], i))[0]
-            if avail[best] <= avail[current] + 1e-12 and avail[best] < 1.0 - 1e-12:
-                step = best
-        if step is None and node.kind == "facility":
-            step = node.country
-        if step is None:
-            losses = [(s.share * (1.0 - avail[s.supplier]), s.supplier) for s in graph.supplies.get(current, ())]
-            losses = [(loss, sup) for loss, sup in losses if loss > 0]
-            if losses:
-                step = sorted(losses, key=lambda x: (-x[0], x[1]))[0][1]
-        if step is None or step in seen:
-            break
-        path.append(step)
-        seen.add(step)
-        current = step
-    return list(reversed(path))

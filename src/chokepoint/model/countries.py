@@ -15,9 +15,9 @@ from importlib import resources
 
 import pycountry
 
-from . import _yaml
+from . import safe_yaml
 
-from .errors import UnknownCountryError
+from ..errors import UnknownCountryError
 
 #: Codes pycountry does not carry but that data sources use.
 EXTRA_CODES = {"XK": "Kosovo"}
@@ -156,7 +156,7 @@ def _bloc_key(name: str) -> str:
 def load_blocs() -> dict[str, dict]:
     """The bloc table: name -> {"label", "members" (tuple of alpha-2), "note"}."""
     text = resources.files("chokepoint").joinpath("data", "blocs.yaml").read_text(encoding="utf-8")
-    raw = _yaml.load(text) or {}
+    raw = safe_yaml.load(text) or {}
     blocs = {}
     for name, entry in raw.get("blocs", {}).items():
         members = tuple(sorted(entry["members"]))

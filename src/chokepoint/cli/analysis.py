@@ -1,0 +1,146 @@
+"""`analyse`, `target` and `cutoff`: chokepoints, the 65% test, and what a cutoff costs."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from .. import api
+from ..model import DEFAULT_THRESHOLD
+from .app import BLOC_HELP, COUNTRY_HELP, GRAPH_HELP, SAMPLES_OPTION, SEED_OPTION, app, echo_json
+from .render import console, frame_table, pct
+
+TARGET_JSON = ["id", "label", "stage", "top_country", "top_share", "top_share_low", "top_share_high", "hhi",
+               "status", "margin", "capacity_needed", "share_unknown", "bases", "facts"]
+
+
+@app.command()
+def analyse(
+    graph: str = typer.Argument(..., help=GRAPH_HELP),
+    top: int = typer.Option(10, "--top", min=1, help="How many chokepoints to show."),
+    threshold: float = typer.Option(DEFAULT_THRESHOLD, "--threshold", help="Target: the most one country may supply."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """One screen: top chokepoints with why, target results, costliest country cutoffs."""
+    result = api.analyse(graph, top=top, threshold=threshold)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    out = console()
+    out.print(f"{result.title} ({result.graph})")
+    if len(result.bases) > 1:
+        out.print("note: this graph combines shares on different bases: "
+                  + "; ".join(f"{basis} ({len(items)} items)" for basis, items in result.bases.items()))
+    choke = result.chokepoints[["id", "label", "score", "knockout_loss", "exposure", "worst_country"]].copy()
+    choke.insert(0, "#", range(1, len(choke) + 1))
+    out.print(frame_table(choke, f"Top {len(choke)} chokepoints (score = knockout loss x single-country exposure)",
+                          formats={"knockout_loss": pct, "exposure": pct, "score": lambda v: f"{v:.3f}"}))
+    out.print("Why:")
+    for rank, row in enumerate(result.chokepoints.itertuples(), start=1):
+        out.print(f" {rank:>2}. {row.id}: {row.reason}", overflow="ignore", crop=False)
+    out.print()
+    print_target(out, result.target, title=f"Target: no more than {100 * threshold:g}% from one country")
+    table = result.costliest()
+    table.columns = ["country", "mean product loss", "hardest-hit product", "its availability"]
+    out.print(frame_table(table, "Costliest single-country cutoffs",
+                          formats={"mean product loss": pct, "its availability": pct}))
+
+
+def print_target(out, frame, title):
+    """The target table: one row per tested item and stage, and what the capacity column means."""
+    def share(row):
+        if row.top_share != row.top_share:
+            return ""
+        text = pct(row.top_share)
+        if abs(row.top_share_high - row.top_share_low) > 1e-12:
+            text += f" [{pct(row.top_share_low)}-{pct(row.top_share_high)}]"
+        return text
+
+    if frame.empty:
+        out.print(f"{title}: no items tested (no critical minerals; use --all)")
+        return
+
+    def facts(text):
+        ids = [f for f in str(text or "").split(", ") if f]
+        return ", ".join(ids[:3]) + (f" +{len(ids) - 3} more" if len(ids) > 3 else "")
+
+    show = frame.copy()
+    show["top share"] = [share(r) for r in frame.itertuples()]
+    show["facts"] = show["facts"].map(facts)
+    columns = ["id", "stage", "top_country", "top share", "hhi", "share_unknown", "status", "capacity_needed",
+               "bases", "facts"]
+    names = ["id", "stage", "top", "share", "HHI", "unknown", "status", "new capacity", "basis", "facts"]
+    if "pass_rate" in show.columns:
+        columns.insert(7, "pass_rate")
+        names.insert(7, "pass rate")
+    show = show[columns]
+    show.columns = names
+    out.print(frame_table(show, title, formats={"new capacity": pct, "unknown": pct, "pass rate": pct,
+                                                "HHI": lambda v: "" if v != v else f"{v:,.0f}"}))
+    out.print("new capacity: capacity needed outside the top country to comply, as a share of today's total "
+              "(top / threshold - 1)")
+
+
+@app.command()
+def target(
+    graph: str = typer.Argument(..., help=GRAPH_HELP),
+    threshold: float = typer.Option(DEFAULT_THRESHOLD, "--threshold", help="The most one country may supply (inclusive)."),
+    all_items: bool = typer.Option(False, "--all", help="Test every supplied item, not only critical minerals."),
+    samples: int = SAMPLES_OPTION,
+    seed: int = SEED_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Test each material and stage against 'no more than 65% from any single country'."""
+    frame = api.target(graph, threshold=threshold, all_items=all_items, samples=samples, seed=seed)
+    if as_json:
+        cols = TARGET_JSON + (["top_share_p5", "top_share_p95", "pass_rate"] if samples else [])
+        echo_json(api.records(frame[cols]))
+        return
+    out = console()
+    title = f"Target: no more than {100 * threshold:g}% from one country"
+    if samples:
+        title += f" (pass rate over {samples} draws of the ranged shares, seed {seed})"
+    print_target(out, frame, title)
+    counts = frame["status"].value_counts()
+    out.print(", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "undetermined", "pass", "no data")))
+
+
+@app.command()
+def cutoff(
+    graph: str = typer.Argument(..., help=GRAPH_HELP),
+    country: Optional[List[str]] = typer.Option(None, "--country", "-c", help=COUNTRY_HELP),
+    bloc: Optional[List[str]] = typer.Option(None, "--bloc", "-b", help=BLOC_HELP),
+    spare_capacity: float = typer.Option(0.0, "--spare-capacity", help="Surviving suppliers may grow by this fraction of their share."),
+    show_nodes: bool = typer.Option(False, "--nodes", help="Also list every node's availability."),
+    samples: int = SAMPLES_OPTION,
+    seed: int = SEED_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Cut off countries and/or blocs: which products lose how much, after how long, and why."""
+    result = api.cutoff(graph, countries=country or (), blocs=bloc or (), spare_capacity=spare_capacity,
+                        samples=samples, seed=seed)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    out = console()
+    who = ", ".join(result.countries)
+    if result.blocs:
+        who = f"{' + '.join([*result.blocs, *result.named])} ({who})"
+    out.print(f"Cutoff of {who} in {result.graph}" + (f", spare capacity {result.spare_capacity:g}" if result.spare_capacity else ""))
+    if result.note:
+        out.print(result.note)
+    if result.bases_note:
+        out.print(f"note: {result.bases_note}")
+    products = result.products.copy()
+    products["months_to_shortage"] = products["months_to_shortage"].map(lambda m: "" if m != m or m is None else f"{m:g}")
+    columns = ["id", "availability", "loss", "months_to_shortage", "path"]
+    title = "Products"
+    intervals = result.intervals
+    if intervals is not None:
+        products["5th-95th"] = [f"{pct(intervals.loc[i, 'p5'])}-{pct(intervals.loc[i, 'p95'])}" for i in products["id"]]
+        columns.insert(2, "5th-95th")
+        title += f" (availability: point value, and its 5th-95th percentile over {samples} draws, seed {seed})"
+    out.print(frame_table(products[columns], title, formats={"availability": pct, "loss": pct}))
+    if show_nodes:
+        out.print(frame_table(result.nodes, "Nodes", formats={"availability": pct}))

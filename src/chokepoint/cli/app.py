@@ -1,0 +1,55 @@
+"""The one typer app every command module registers on, the options they share, and JSON output."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from ..formats.graphs import DEFAULT_MAX_BYTES, DEFAULT_MAX_NODES, LIMITS
+from ..version import __version__
+
+app = typer.Typer(
+    name="chokepoint",
+    help="Question the supply-chain graphs built from technology dependency reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+GRAPH_HELP = "A bundled graph's name (see `chokepoint list`) or a YAML/JSON graph file."
+COUNTRY_HELP = "Country to cut off: ISO alpha-2 code (CN) or name; repeat for several."
+BLOC_HELP = "Bloc to cut off (G7, EU, Quad, 'Chip 4', NATO, ...); repeat for several."
+
+
+SAMPLES_OPTION = typer.Option(0, "--samples", min=0,
+                              help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals.")
+SEED_OPTION = typer.Option(0, "--seed", min=0, help="Seed of the Monte Carlo draws (same seed, same result).")
+
+
+def echo_json(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def warn(lines) -> None:
+    for line in lines:
+        sys.stderr.write(f"warning: {line}\n")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the version and exit."),
+    max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, help="Refuse graph files larger than this."),
+    max_nodes: int = typer.Option(DEFAULT_MAX_NODES, "--max-nodes", min=1, help="Refuse graphs with more nodes than this."),
+) -> None:
+    """Question the supply-chain graphs built from technology dependency reports."""
+    LIMITS.update(max_bytes=max_bytes, max_nodes=max_nodes)
