@@ -194,7 +194,7 @@ def test_every_fact_edge_states_its_fact(graphs):
             assert bool(US_SCOPE.search(edge.basis)) == fact_scope, f"{where}: basis {edge.basis!r} vs {row['basis']!r}"
         elif not has_figure:
             assert is_range_or_level(edge.share) and edge.note, where
-            from chokepoint.countries import country_name
+            from chokepoint.model.countries import country_name
 
             assert country in countries or country in row["note"].split() or \
                 country_name(country) in row["note"], f"{where}: {country} is not in the fact"
@@ -225,7 +225,7 @@ def test_usgs_stages_carry_every_producer_recomputed_from_the_shipped_csv(graphs
     share = production / the table's rounded world total; "Other countries" and withheld or blank
     rows stay in the unattributed remainder. USGS's own leading-country percentage (table T5)
     agrees with the recomputed top share."""
-    from chokepoint.countries import resolve_country
+    from chokepoint.model.countries import resolve_country
 
     rows = world_rows()
     with T5.open(encoding="utf-8-sig") as handle:
