@@ -49,3 +49,17 @@ def test_target_tables_written(tmp_path):
         assert {"id", "status", "top_share", "capacity_needed"} <= set(table.columns)
     minerals = pd.read_csv(tmp_path / "t" / "minerals-target.csv").set_index("id")
     assert minerals.loc["lithium-refining", "status"] == "pass"
+
+
+def test_readme_python_block_runs(tmp_path):
+    """The README's Python API block runs as written (from a folder holding the data release)."""
+    import re
+
+    text = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks, "the README has a Python block"
+    (tmp_path / "data").symlink_to(REPO / "data")
+    script = tmp_path / "readme_api.py"
+    script.write_text("\n".join(blocks))
+    run(script, cwd=tmp_path)
+    assert (tmp_path / "usgs.yaml").read_text().startswith("# written by chokepoint")

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pycountry
 
 from .engine import COMPONENT, COUNTRY, FACILITY, MATERIAL, PRODUCT, REQUIRES, SUPPLIES, compile_arrays
 from .errors import InputError
@@ -54,8 +56,6 @@ KIND_NAMES = KINDS
 
 def country_codes(count: int) -> list[str]:
     """``count`` real alpha-2 codes: the large producers first, then the others in code order."""
-    import pycountry
-
     codes = list(LEADING)
     seen = set(codes)
     codes += sorted(c.alpha_2 for c in pycountry.countries if c.alpha_2 not in seen)
@@ -99,8 +99,6 @@ class GeneratedGraph:
                               name=self.name)
 
     def nodes_frame(self):
-        import pandas as pd
-
         return pd.DataFrame({
             "id": self.ids, "kind": np.array(KIND_NAMES)[self.kind],
             "country": [self.ids[c] if c >= 0 else None for c in self.country.tolist()],
@@ -108,8 +106,6 @@ class GeneratedGraph:
         })
 
     def edges_frame(self):
-        import pandas as pd
-
         ids = np.array(self.ids, dtype=object)
         return pd.DataFrame({"from": ids[self.src], "to": ids[self.dst],
                              "type": np.where(self.etype == SUPPLIES, "supplies", "requires"),

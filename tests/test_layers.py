@@ -1,0 +1,157 @@
+"""The architecture, kept by a test (see docs/architecture.md).
+
+Every import in ``src/chokepoint`` is parsed, those inside functions included, and the test fails on:
+- an import cycle between modules;
+- an import from a lower layer to a higher one;
+- a private name (``_x``) imported across subpackages;
+- a package import inside a function, or a third-party one without a comment saying why
+  (an optional dependency, or a measured start-up cost);
+- more than 10 modules at the top level.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "chokepoint"
+
+#: Layer of each top-level module or subpackage: an import may only go to the same layer or a lower one.
+LAYERS = {
+    "version": 0, "errors": 0,
+    "model": 1,
+    "formats": 2,
+    "engine": 3,
+    "analysis": 4, "importers": 4, "generate": 4,
+    "api": 5,
+    "plot": 6, "report": 6,
+    "cli": 7,
+    "__init__": 8, "__main__": 8,
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1] or ["__init__"]
+    return ".".join(parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(SRC.rglob("*.py"))}
+
+
+def package_of(name: str, path: Path) -> list[str]:
+    parts = name.split(".") if name != "__init__" else []
+    return parts if path.name == "__init__.py" else parts[:-1]
+
+
+def imports(name: str, path: Path):
+    """(target module, imported names, line number, inside a function, line text) of each package import."""
+    tree = ast.parse(path.read_text())
+    lines = path.read_text().splitlines()
+    known = modules()
+    found = []
+
+    def visit(node, in_function):
+        for child in ast.iter_child_nodes(node):
+            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(child, ast.ImportFrom):
+                if child.level:
+                    base = package_of(name, path)
+                    base = base[: len(base) - (child.level - 1)] if child.level > 1 else base
+                    target = ".".join(base + ([child.module] if child.module else []))
+                elif child.module and child.module.split(".")[0] == "chokepoint":
+                    target = child.module[len("chokepoint."):] if child.module != "chokepoint" else ""
+                else:
+                    found.append((None, child.module, [a.name for a in child.names], child.lineno, in_function,
+                                  lines[child.lineno - 1]))
+                    continue
+                for alias in child.names:
+                    sub = f"{target}.{alias.name}" if target else alias.name
+                    resolved = sub if sub in known else (target or "__init__")
+                    found.append((resolved, None, [alias.name], child.lineno, in_function, lines[child.lineno - 1]))
+            elif isinstance(child, ast.Import):
+                for alias in child.names:
+                    if alias.name.split(".")[0] == "chokepoint":
+                        found.append((alias.name[len("chokepoint."):] or "__init__", None, [], child.lineno,
+                                      in_function, lines[child.lineno - 1]))
+                    else:
+                        found.append((None, alias.name, [], child.lineno, in_function, lines[child.lineno - 1]))
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+def layer(module: str) -> int:
+    return LAYERS[module.split(".")[0]]
+
+
+def all_imports():
+    for name, path in modules().items():
+        for entry in imports(name, path):
+            yield name, entry
+
+
+def test_every_module_has_a_layer():
+    unknown = sorted({name.split(".")[0] for name in modules()} - set(LAYERS))
+    assert not unknown, f"modules with no layer in LAYERS (and docs/architecture.md): {unknown}"
+
+
+def test_no_import_cycles():
+    graph = nx.DiGraph()
+    for name, (target, _, _, _, _, _) in all_imports():
+        if target is not None and target != name:
+            graph.add_edge(name, target)
+    cycles = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def test_imports_go_down_the_layers():
+    upward = [f"{name} -> {target} (line {line})" for name, (target, _, _, line, _, _) in all_imports()
+              if target is not None and layer(target) > layer(name)]
+    assert not upward, "imports from a lower layer to a higher one:\n" + "\n".join(upward)
+
+
+def test_no_private_name_crosses_a_subpackage():
+    crossing = []
+    for name, (target, _, names, line, _, _) in all_imports():
+        if target is None:
+            continue
+        for imported in names:
+            if imported.startswith("_") and not imported.startswith("__") and \
+                    name.split(".")[0] != target.split(".")[0]:
+                crossing.append(f"{name} imports {target}.{imported} (line {line})")
+    assert not crossing, "\n".join(crossing)
+
+
+def test_imports_sit_at_the_top():
+    hidden = []
+    for name, (target, external, _, line, in_function, text) in all_imports():
+        if not in_function:
+            continue
+        if target is not None:
+            hidden.append(f"{name}:{line}: package import inside a function: {text.strip()}")
+        elif "#" not in text or not any(word in text for word in ("optional", "start-up")):
+            hidden.append(f"{name}:{line}: {external} imported inside a function without a comment "
+                          f"saying why (optional dependency or measured start-up cost)")
+    assert not hidden, "\n".join(hidden)
+
+
+def test_at_most_ten_modules_at_the_top_level():
+    top = sorted(p.name for p in SRC.glob("*.py"))
+    assert len(top) <= 10, top
+
+
+@pytest.mark.parametrize("source, message", [
+    ("from ..cli import app\n", "lower to a higher"),
+])
+def test_the_checker_sees_an_upward_import(tmp_path, source, message):
+    """The checks are real: an engine module importing the CLI is an upward import."""
+    path = SRC / "engine" / "compile.py"
+    found = imports("engine.compile", path) + [("cli", None, ["app"], 1, False, source)]
+    assert any(t is not None and layer(t) > layer("engine.compile") for t, *_ in found)
