@@ -72,7 +72,8 @@ def test_target_just_above_fails_with_capacity_needed(write_graph):
     ([0.50, 0.65], "pass"),          # high end exactly at the line
     ([0.66, 0.70], "fail"),          # even the low end is above
     (0.651, "fail"),
-    (0.28, "pass"),
+    (0.28, "undetermined"),          # 72% unattributed could be one country's (see test_honest.py)
+    (0.40, "pass"),                  # 60% unattributed: no one country could pass 65%
 ])
 def test_target_ranges_at_the_boundary(write_graph, share, status):
     assert api.target(target_graph(write_graph, share)).iloc[0].status == status

@@ -34,7 +34,7 @@ def test_file_format_tables_are_the_schema():
 def test_validation_follows_the_schema(kind):
     """Every field a kind takes is accepted on it, every other one refused: the table drives the model."""
     values = {"stage": "refining", "country": "CN", "needs": "any", "critical_mineral": True,
-              "stockpile_months": 3, "note": "n", "label": "x"}
+              "stockpile_months": 3, "unknown_max_share": 0.2, "note": "n", "label": "x"}
     base = {"id": "CN" if kind == "country" else "n1", "kind": kind}
     for spec in NODE_FIELDS:
         if spec.name in ("id", "kind"):

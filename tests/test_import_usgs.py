@@ -510,3 +510,51 @@ def test_malformed_files_raise_one_line_naming_the_file(name, message):
 def test_folder_without_the_world_data_file(tmp_path):
     with pytest.raises(InputError, match="no MCS\\*_World_Data.csv"):
         import_usgs(tmp_path)
+
+
+def test_leading_shares_as_published_match_usgs_table_t5():
+    """Shares as published: the leading producer's share in concentration (and the target) is the
+    one USGS prints in table T5 (to its rounding), for every mineral the import covers and T5
+    names, antimony (60%), magnesium (95%) and vanadium (70%) among them; no rescaling."""
+    import csv
+
+    from chokepoint import api, load_graph
+    from chokepoint.model.countries import resolve_country
+
+    from conftest import REPO
+
+    graph = load_graph("usgs-mcs-2025")
+    conc = api.concentration(graph)
+    path = REPO / "data" / "usgs-mcs-2025" / "MCS2025_T5_Critical_Minerals_Salient.csv"
+    with path.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    compared = {}
+    for row in rows:
+        name, percent = row["Critical_mineral"].strip(), row["Leading_source_precent_world"].strip()
+        if not percent.replace(".", "").isdigit():
+            continue
+        stem = name.split(" (")[0].lower()
+        items = conc[conc.label.str.lower().str.startswith(stem + " /") |
+                     conc.label.str.lower().str.startswith(stem + " metal /")]
+        try:
+            leader = resolve_country(row["Leading_source_country"].strip())
+        except Exception:  # a T5 leader USGS names as a region
+            continue
+        items = items[items.top_country == leader]
+        if items.empty:
+            continue
+        compared[name] = min(abs(100 * items.top_share - float(percent)))
+    assert len(compared) >= 20
+    assert {"Antimony", "Magnesium", "Vanadium"} <= set(compared)
+    assert max(compared.values()) <= 1.0, compared
+
+
+def test_imported_items_bound_unlisted_producers():
+    """USGS lists the leading producers: 'Other countries' is at most the smallest listed share each."""
+    from chokepoint import load_graph
+
+    graph = load_graph("usgs-mcs-2025")
+    bounded = [n for n in graph.document.nodes if n.unknown_max_share is not None]
+    assert bounded
+    for node in bounded:
+        assert node.unknown_max_share == pytest.approx(min(s.edge.share.point for s in graph.supplies[node.id]), abs=1e-6)

@@ -20,7 +20,8 @@ from .analysis.chokepoints import find_chokepoints as _find_chokepoints
 from .analysis.concentration import concentration as _concentration, target as _target
 from .analysis.distributed import sweep as _dask_sweep
 from .analysis.scenarios import (
-    CutoffResult, check_spare_capacity, cutoff as _cutoff, exposure as _exposure, mean_loss, resolve_cut,
+    CutoffResult, check_spare_capacity, cutoff as _cutoff, exposure as _exposure, mean_loss, rank_scenarios,
+    resolve_cut,
     sweep as _sweep, sweep_matrix,
 )
 from .errors import InputError, ValidationError
@@ -185,8 +186,14 @@ class SweepResult:
 
     @cached_property
     def ranking(self) -> pd.Series:
-        """Mean product loss per scenario, most costly first (ties in sweep order)."""
-        return mean_loss(self.frame)
+        """Mean product loss per scenario, most costly first (ties in sweep order); aggregates of
+        other products are not averaged in."""
+        return mean_loss(self.frame, self.graph.aggregates)
+
+    @cached_property
+    def ranked(self) -> pd.DataFrame:
+        """Singles by mean loss, then pairs by the loss beyond the worse of their singles, ties shown."""
+        return rank_scenarios(self.frame, self.graph.aggregates)
 
     @cached_property
     def matrix(self) -> pd.DataFrame:
@@ -265,20 +272,23 @@ class Analysis:
     target: pd.DataFrame = field(repr=False)
     exposure: pd.DataFrame = field(repr=False)
     bases: dict = field(default_factory=dict, repr=False)
+    aggregates: tuple[str, ...] = ()
 
     def costliest(self) -> pd.DataFrame:
         """One row per country shown: its mean product loss, the hardest-hit product and its availability."""
         exp = self.exposure
         summary = exp.groupby("country", sort=False).agg(mean_loss=("mean_loss", "first"))
         worst = exp.sort_values(["availability", "product"]).groupby("country", sort=False).first()
-        return summary.join(worst[["product", "availability"]]).reset_index()
+        keep = [c for c in ("product", "availability", "availability_low", "availability_high") if c in worst.columns]
+        return summary.join(worst[keep]).reset_index()
 
     def to_dict(self) -> dict:
         return {
             "graph": self.graph,
             "chokepoints": records(self.chokepoints),
             "target": records(self.target),
-            "exposure": records(self.exposure[["country", "product", "availability"]]),
+            "exposure": records(self.exposure[[c for c in ("country", "product", "availability", "availability_low",
+                                                           "availability_high") if c in self.exposure.columns]]),
             "bases": {basis: list(items) for basis, items in self.bases.items()},
         }
 
@@ -291,7 +301,7 @@ def analyse(graph, *, top: int = 10, threshold: float = DEFAULT_THRESHOLD, count
     if tgt.empty:
         tgt = _target(g, threshold=threshold, all_items=True)
     exp = _exposure(g, _sweep(g), top=countries)
-    return Analysis(g.name, g.title, choke, tgt, exp, g.bases())
+    return Analysis(g.name, g.title, choke, tgt, exp, g.bases(), g.aggregates)
 
 
 # --- files out -------------------------------------------------------------------------------------------

@@ -23,10 +23,12 @@ import numpy as np
 import pandas as pd
 
 from .concentration import concentration
+from .evidence import bounds, is_estimate
 from ..model import Graph
 from ..engine import compile_graph, evaluate
 
-COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "products_hit", "exposure", "worst_country",
+COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low", "knockout_loss_high",
+           "products_hit", "exposure", "exposure_low", "exposure_high", "worst_country",
            "top_country", "top_share", "hhi", "dominates", "betweenness", "reason"]
 ROOT = ("__root__",)
 
@@ -60,11 +62,19 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     countries = graph.countries
     by_country = evaluate(compiled, [[c] for c in countries], rows=cand_rows)
     exposure, worst = country_exposure(by_country)
+    low, high = bounds(compiled, [[c] for c in countries], rows=cand_rows, point=by_country)
+    exposure_high = (1.0 - low).max(axis=1) if len(countries) else np.zeros(len(candidates))
+    exposure_low = (1.0 - high).max(axis=1) if len(countries) else np.zeros(len(candidates))
     # where end items stand in for products (an imported data table), an item's own loss counts:
     # otherwise every candidate would be its own excluded product and score 0
     stand_in = not any(node.kind == "product" for node in graph.document.nodes)
-    knockout, hits, top_hits = knockout_losses(compiled, cand_rows, compiled.rows(products),
-                                               count_self=stand_in)
+    product_rows = compiled.rows(products)
+    knockout, hits, top_hits = knockout_losses(compiled, cand_rows, product_rows, count_self=stand_in)
+    # bounds: every share at its high end (the most a lost node can take) .. at its low end
+    knockout_high = knockout_losses(compiled, cand_rows, product_rows, count_self=stand_in,
+                                    shares=compiled.sup_high, top=0)[0]
+    knockout_low = knockout_losses(compiled, cand_rows, product_rows, count_self=stand_in,
+                                   shares=compiled.sup_low, top=0)[0]
     conc = concentration(graph).set_index("id")
     doms = dominators(graph)
     between = nx.betweenness_centrality(graph.digraph) if len(graph.nodes) <= 5000 else {}
@@ -75,7 +85,10 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
         row = {
             "id": node_id, "label": graph.label(node_id), "kind": graph.nodes[node_id].kind,
             "score": float(knockout[k] * exposure[k]), "knockout_loss": float(knockout[k]),
+            "knockout_loss_low": float(min(knockout[k], knockout_low[k], knockout_high[k])),
+            "knockout_loss_high": float(max(knockout[k], knockout_low[k], knockout_high[k])),
             "products_hit": int(hits[k]), "exposure": float(exposure[k]),
+            "exposure_low": float(min(exposure[k], exposure_low[k])), "exposure_high": float(max(exposure[k], exposure_high[k])),
             "worst_country": countries[worst[k]] if worst[k] >= 0 else "",
             "top_country": conc.loc[node_id, "top_country"] if has_conc else "",
             "top_share": float(conc.loc[node_id, "top_share"]) if has_conc else float("nan"),
@@ -108,7 +121,7 @@ def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, top: int = 3,
-                    count_self: bool = False):
+                    count_self: bool = False, shares=None):
     """Each candidate knocked out in turn: mean product loss (the node itself excluded when it is a
     product, unless ``count_self``), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
     ``[(product position, loss)]`` ordered by loss, then product id.
@@ -151,8 +164,21 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
             best = where[np.lexsort((id_rank[where], -values))[:top]]
             top_hits[k] = [(int(p), float(loss[p, j])) for p in best]
 
-    evaluate(compiled, knockout=[[int(r)] for r in rows_sorted], rows=product_rows, on_chunk=reduce)
+    evaluate(compiled, knockout=[[int(r)] for r in rows_sorted], rows=product_rows, on_chunk=reduce, shares=shares)
     return knockout, hits, top_hits
+
+
+def _share_words(graph: Graph, item: str, country: str) -> str:
+    """A country's share of an item as the sources give it: ``90%``, or for an estimate
+    ``an estimated 70-95% (dominant)``."""
+    edges = [s.edge for s in graph.supplies.get(item, ()) if s.country == country]
+    low = min(1.0, sum(e.share.low for e in edges))
+    high = min(1.0, sum(e.share.high for e in edges))
+    if not any(is_estimate(e) for e in edges):
+        return f"{100 * low:.0f}%"
+    words = sorted({e.share.level for e in edges if e.share.level})
+    span = f"{100 * low:.0f}%" if abs(high - low) < 5e-3 else f"{100 * low:.0f}-{100 * high:.0f}%"
+    return f"an estimated {span}" + (f" ({', '.join(words)})" if words else "")
 
 
 def _reason(graph: Graph, row: dict, hit_count: int, top_hits: list[tuple[str, float]]) -> str:
@@ -167,7 +193,7 @@ def _reason(graph: Graph, row: dict, hit_count: int, top_hits: list[tuple[str, f
         if node.kind == "facility" and node.country == row["worst_country"]:
             text += f" (it sits in {node.country})"
         elif row["top_country"] and row["top_country"] == row["worst_country"] and row["top_share"] == row["top_share"]:
-            text += f" ({row['worst_country']} supplies {100 * row['top_share']:.0f}% directly)"
+            text += f" ({row['worst_country']} supplies {_share_words(graph, row['id'], row['worst_country'])} directly)"
         elif row["top_country"] != row["worst_country"]:
             text += " through its inputs"
     if row["dominates"]:

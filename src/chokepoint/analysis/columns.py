@@ -34,6 +34,8 @@ def _analysis(g: Graph, extra) -> None:
                              share_unknown=_num(row.share_unknown))
     for row in target(g, all_items=True).itertuples(index=False):
         extra[row.id]["target_status"] = row.status
+        if row.status != "no data":
+            extra[row.id]["evidence"] = row.evidence
     for row in find_chokepoints(g).itertuples(index=False):
         values = {"chokepoint_score": _num(row.score), "knockout_loss": _num(row.knockout_loss),
                   "exposure": _num(row.exposure), "products_hit": int(row.products_hit)}
@@ -45,7 +47,9 @@ def _analysis(g: Graph, extra) -> None:
 def _cutoff(g: Graph, countries, blocs, extra) -> dict:
     result = cutoff(g, countries=tuple(countries), blocs=tuple(blocs))
     for row in result.nodes.itertuples(index=False):
-        values = {"availability": _num(row.availability), "loss": _num(1.0 - row.availability)}
+        values = {"availability": _num(row.availability), "availability_low": _num(row.availability_low),
+                  "availability_high": _num(row.availability_high), "loss": _num(1.0 - row.availability),
+                  "loss_low": _num(1.0 - row.availability_high), "loss_high": _num(1.0 - row.availability_low)}
         if row.months_to_shortage == row.months_to_shortage and math.isfinite(row.months_to_shortage):
             values["months_to_shortage"] = _num(row.months_to_shortage)
         extra[row.id].update(values)

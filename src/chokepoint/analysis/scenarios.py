@@ -18,10 +18,13 @@ import pandas as pd
 from ..engine import compile_graph, evaluate
 from ..errors import InputError
 from ..model import Graph, country_name, resolve_bloc, resolve_country
+from .evidence import bounds, grade, path_assumptions
 from .paths import loss_path
 
-PRODUCT_COLUMNS = ["id", "label", "availability", "loss", "months_to_shortage", "path"]
-NODE_COLUMNS = ["id", "label", "kind", "availability", "months_to_shortage"]
+PRODUCT_COLUMNS = ["id", "label", "availability", "availability_low", "availability_high", "loss", "loss_low",
+                   "loss_high", "months_to_shortage", "path", "evidence", "assumptions"]
+NODE_COLUMNS = ["id", "label", "kind", "availability", "availability_low", "availability_high", "months_to_shortage"]
+SWEEP_COLUMNS = ["countries", "product", "availability", "availability_low", "availability_high"]
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,10 @@ class CutoffResult:
         products = []
         for row in self.products.itertuples(index=False):
             entry = {"id": row.id, "label": row.label, "availability": row.availability,
-                     "loss": row.loss, "months_to_shortage": _months(row.months_to_shortage),
-                     "path": list(row.path)}
+                     "availability_low": row.availability_low, "availability_high": row.availability_high,
+                     "loss": row.loss, "loss_low": row.loss_low, "loss_high": row.loss_high,
+                     "months_to_shortage": _months(row.months_to_shortage),
+                     "path": list(row.path), "evidence": row.evidence, "assumptions": list(row.assumptions)}
             if self.intervals is not None:
                 draws = self.intervals.loc[row.id]
                 entry.update(p5=float(draws.p5), p50=float(draws.p50), p95=float(draws.p95))
@@ -118,7 +123,8 @@ class CutoffResult:
         return {
             "scenario": scenario,
             "products": products,
-            "nodes": [{"id": r.id, "availability": r.availability, "months_to_shortage": _months(r.months_to_shortage)}
+            "nodes": [{"id": r.id, "availability": r.availability, "availability_low": r.availability_low,
+                       "availability_high": r.availability_high, "months_to_shortage": _months(r.months_to_shortage)}
                       for r in self.nodes.itertuples(index=False)],
         }
 
@@ -137,17 +143,22 @@ def cutoff(graph: Graph, *, countries=(), blocs=(), spare_capacity: float = 0.0)
     spare = check_spare_capacity(spare_capacity)
     present = set(graph.countries)
     absent = tuple(c for c in codes if c not in present)
-    avail, months = _evaluate_one(graph, codes, spare)
+    avail, months, low, high = _evaluate_one(graph, codes, spare)
     rows = []
     for product in graph.products:
         a = avail[product]
-        rows.append({"id": product, "label": graph.label(product), "availability": a, "loss": 1.0 - a,
-                     "months_to_shortage": months[product],
-                     "path": tuple(loss_path(graph, avail, product)) if a < 1.0 - 1e-12 else ()})
+        path = tuple(loss_path(graph, avail, product)) if a < 1.0 - 1e-12 else ()
+        assumptions = tuple(path_assumptions(graph, path))
+        rows.append({"id": product, "label": graph.label(product), "availability": a,
+                     "availability_low": low[product], "availability_high": high[product], "loss": 1.0 - a,
+                     "loss_low": 1.0 - high[product], "loss_high": 1.0 - low[product],
+                     "months_to_shortage": months[product], "path": path, "evidence": grade(assumptions),
+                     "assumptions": assumptions})
     products = pd.DataFrame(rows, columns=PRODUCT_COLUMNS)
     products = products.sort_values(["loss", "id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
     nodes = pd.DataFrame([{"id": n, "label": graph.label(n), "kind": graph.nodes[n].kind,
-                           "availability": avail[n], "months_to_shortage": months[n]} for n in graph.nodes],
+                           "availability": avail[n], "availability_low": low[n], "availability_high": high[n],
+                           "months_to_shortage": months[n]} for n in graph.nodes],
                          columns=NODE_COLUMNS)
     nodes = nodes.sort_values(["availability", "id"], kind="mergesort").reset_index(drop=True)
     hit = [p for p, loss in zip(products["id"], products["loss"]) if loss > 1e-12]
@@ -165,7 +176,11 @@ def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: 
     """
     spare = check_spare_capacity(spare_capacity)
     combos = scenario_combos(graph, pairs=pairs, countries=countries)
-    return sweep_to_frame(graph, combos, _sweep_matrix(graph, combos, spare, progress))
+    point = _sweep_matrix(graph, combos, spare, progress)
+    compiled = compile_graph(graph)
+    low, high = bounds(compiled, [list(c) for c in combos], spare_capacity=spare, rows=list(graph.products),
+                       point=point)
+    return sweep_to_frame(graph, combos, point, low, high)
 
 
 def scenario_combos(graph: Graph, *, pairs: bool = False, countries=None) -> list[tuple[str, ...]]:
@@ -177,15 +192,20 @@ def scenario_combos(graph: Graph, *, pairs: bool = False, countries=None) -> lis
     return combos
 
 
-def sweep_to_frame(graph: Graph, combos, matrix) -> pd.DataFrame:
-    """The long sweep frame from a (products x scenarios) availability matrix."""
+def sweep_to_frame(graph: Graph, combos, matrix, low=None, high=None) -> pd.DataFrame:
+    """The long sweep frame from (products x scenarios) availability matrices: the point value,
+    and its bounds when given."""
     products = list(graph.products)
     keys = ["+".join(combo) for combo in combos]
-    return pd.DataFrame({
+    data = {
         "countries": np.repeat(np.array(keys, dtype=object), len(products)).tolist(),
         "product": products * len(keys),
         "availability": np.asarray(matrix, dtype=np.float64).T.reshape(-1),
-    }, columns=["countries", "product", "availability"])
+    }
+    if low is not None:
+        data["availability_low"] = np.asarray(low, dtype=np.float64).T.reshape(-1)
+        data["availability_high"] = np.asarray(high, dtype=np.float64).T.reshape(-1)
+    return pd.DataFrame(data, columns=list(data))
 
 
 def _sweep_matrix(graph: Graph, combos, spare: float, progress=None):
@@ -202,10 +222,13 @@ def _sweep_matrix(graph: Graph, combos, spare: float, progress=None):
 
 
 def _evaluate_one(graph: Graph, codes, spare: float):
-    """Availability and months to shortage (NaN: none) of every node, dicts by id, when ``codes`` are cut."""
+    """Availability, months to shortage (NaN: none), and the availability's low and high bounds of
+    every node, dicts by id, when ``codes`` are cut."""
     compiled = compile_graph(graph)
     avail, months = evaluate(compiled, [list(codes)], spare_capacity=spare, months=True)
-    return compiled.to_dict(avail[:, 0]), compiled.to_dict(months[:, 0])
+    low, high = bounds(compiled, [list(codes)], spare_capacity=spare, point=avail)
+    return (compiled.to_dict(avail[:, 0]), compiled.to_dict(months[:, 0]), compiled.to_dict(low[:, 0]),
+            compiled.to_dict(high[:, 0]))
 
 
 def sweep_matrix(frame: pd.DataFrame) -> pd.DataFrame:
@@ -214,25 +237,64 @@ def sweep_matrix(frame: pd.DataFrame) -> pd.DataFrame:
     return matrix[list(dict.fromkeys(frame["countries"]))]
 
 
-def mean_loss(frame: pd.DataFrame) -> pd.Series:
+def mean_loss(frame: pd.DataFrame, exclude=()) -> pd.Series:
     """Scenarios ranked by the mean loss of the products: the one ranking of cutoffs.
 
-    ``frame`` is a long sweep frame (``countries``, ``product``, ``availability``). Returns the
-    mean loss per scenario, most costly first; ties keep the sweep's order (countries sorted,
-    then pairs).
+    ``frame`` is a long sweep frame (``countries``, ``product``, ``availability``); ``exclude``
+    names products not to average (aggregates of other products, which would count their inputs
+    twice). Returns the mean loss per scenario, most costly first; ties keep the sweep's order
+    (countries sorted, then pairs).
     """
-    means = (1.0 - sweep_matrix(frame)).mean()
+    matrix = sweep_matrix(frame)
+    keep = [p for p in matrix.index if p not in set(exclude)] or list(matrix.index)
+    means = (1.0 - matrix.loc[keep]).mean()
     return means.sort_values(ascending=False, kind="mergesort").rename("mean_loss")
+
+
+def rank_scenarios(frame: pd.DataFrame, exclude=()) -> pd.DataFrame:
+    """Single cutoffs by mean product loss, then pairs by the loss beyond the worse of their two
+    single cutoffs (``excess``): what cutting both adds. ``rank`` shows ties as ties (``3=``)."""
+    means = mean_loss(frame, exclude)
+    singles = [k for k in means.index if "+" not in k]
+    pairs = [k for k in means.index if "+" in k]
+    rows = [{"countries": k, "mean_loss": float(means[k]), "excess": float("nan")} for k in singles]
+    pair_rows = []
+    for key in pairs:
+        a, b = key.split("+", 1)
+        worse = max(float(means.get(a, 0.0)), float(means.get(b, 0.0)))
+        pair_rows.append({"countries": key, "mean_loss": float(means[key]), "excess": float(means[key]) - worse})
+    pair_rows.sort(key=lambda r: -round(r["excess"], 12))
+    table = pd.DataFrame(rows + pair_rows, columns=["countries", "mean_loss", "excess"])
+    table["rank"] = _tied_ranks(list(table["mean_loss"][: len(rows)])) + \
+        _tied_ranks(list(table["excess"][len(rows):]))
+    return table
+
+
+def _tied_ranks(values) -> list[str]:
+    """1, 2, 2=, ... : equal values (to 1e-12) share a rank, marked with '='."""
+    ranks, counts = [], {}
+    position = 0
+    for i, value in enumerate(values):
+        if i and abs(value - values[i - 1]) <= 1e-12:
+            ranks.append(ranks[-1])
+        else:
+            position = i + 1
+            ranks.append(position)
+        counts[ranks[-1]] = counts.get(ranks[-1], 0) + 1
+    return [f"{r}=" if counts[r] > 1 else str(r) for r in ranks]
 
 
 def exposure(graph: Graph, sweep_frame: pd.DataFrame | None = None, *, top: int | None = None) -> pd.DataFrame:
     """Countries ranked by what their cutoff costs the products (mean loss), one row per product."""
     frame = sweep_frame if sweep_frame is not None else sweep(graph)
-    ranked = mean_loss(frame)
+    ranked = mean_loss(frame, graph.aggregates)
     if top is not None:
         ranked = ranked.head(top)
     ranked = ranked.rename_axis("country").reset_index()
     out = ranked.merge(frame.rename(columns={"countries": "country"}), on="country")
     out["rank"] = out["country"].map({c: i for i, c in enumerate(ranked["country"])})
     out = out.sort_values(["rank", "availability", "product"], kind="mergesort")
-    return out[["country", "product", "availability", "mean_loss"]].reset_index(drop=True)
+    columns = ["country", "product", "availability", "mean_loss"]
+    if "availability_low" in out.columns:
+        columns[3:3] = ["availability_low", "availability_high"]
+    return out[columns].reset_index(drop=True)

@@ -9,10 +9,25 @@ import typer
 from .. import api
 from ..model import DEFAULT_THRESHOLD
 from .app import BLOC_HELP, COUNTRY_HELP, GRAPH_HELP, SAMPLES_OPTION, SEED_OPTION, app, echo_json
+from rich.markup import escape
+
 from .render import console, frame_table, pct
 
+ESTIMATE_LEGEND = escape("~ estimated: the result rests on a level word, a range or a share marked estimated "
+                   "(explain GRAPH NODE shows them); [low-high]: the remainder lost with the cut countries and "
+                   "every share at its low end .. the remainder surviving")
+
+
+def bounded(point, low, high, estimated: bool = False) -> str:
+    """``17.5% [6.4-28.8]`` (the bounds when they differ from the point), ``~`` for an estimate."""
+    text = pct(point)
+    if low == low and high == high and (abs(high - point) > 5e-4 or abs(point - low) > 5e-4):
+        text += f" [{100 * low:.1f}-{100 * high:.1f}]"
+    return text + ("~" if estimated else "")
+
+
 TARGET_JSON = ["id", "label", "stage", "top_country", "top_share", "top_share_low", "top_share_high", "hhi",
-               "status", "margin", "capacity_needed", "share_unknown", "bases", "facts"]
+               "status", "margin", "capacity_needed", "share_unknown", "unknown_max", "why", "bases", "facts", "evidence"]
 
 
 @app.command()
@@ -41,10 +56,14 @@ def analyse(
         out.print(f" {rank:>2}. {row.id}: {row.reason}", overflow="ignore", crop=False)
     out.print()
     print_target(out, result.target, title=f"Target: no more than {100 * threshold:g}% from one country")
-    table = result.costliest()
+    costliest = result.costliest()
+    table = costliest[["country", "mean_loss", "product"]].copy()
+    table["availability"] = [bounded(r.availability, getattr(r, "availability_low", r.availability),
+                                     getattr(r, "availability_high", r.availability)) for r in costliest.itertuples()]
     table.columns = ["country", "mean product loss", "hardest-hit product", "its availability"]
-    out.print(frame_table(table, "Costliest single-country cutoffs",
-                          formats={"mean product loss": pct, "its availability": pct}))
+    note = f"; mean loss leaves out {', '.join(result.aggregates)}" if result.aggregates else ""
+    out.print(frame_table(table, escape(f"Costliest single-country cutoffs [low-high]{note}"),
+                          formats={"mean product loss": pct}))
 
 
 def print_target(out, frame, title):
@@ -68,18 +87,19 @@ def print_target(out, frame, title):
     show = frame.copy()
     show["top share"] = [share(r) for r in frame.itertuples()]
     show["facts"] = show["facts"].map(facts)
-    columns = ["id", "stage", "top_country", "top share", "hhi", "share_unknown", "status", "capacity_needed",
+    show["status"] = [r.status + ("~" if getattr(r, "evidence", "") == "estimated" else "") for r in frame.itertuples()]
+    columns = ["id", "stage", "top_country", "top share", "hhi", "share_unknown", "status", "why", "capacity_needed",
                "bases", "facts"]
-    names = ["id", "stage", "top", "share", "HHI", "unknown", "status", "new capacity", "basis", "facts"]
+    names = ["id", "stage", "top", "share", "HHI", "unknown", "status", "why", "new capacity", "basis", "facts"]
     if "pass_rate" in show.columns:
-        columns.insert(7, "pass_rate")
-        names.insert(7, "pass rate")
+        columns.insert(8, "pass_rate")
+        names.insert(8, "pass rate")
     show = show[columns]
     show.columns = names
     out.print(frame_table(show, title, formats={"new capacity": pct, "unknown": pct, "pass rate": pct,
                                                 "HHI": lambda v: "" if v != v else f"{v:,.0f}"}))
     out.print("new capacity: capacity needed outside the top country to comply, as a share of today's total "
-              "(top / threshold - 1)")
+              "(top / threshold - 1); shares as the sources state them; ~ a share that is an estimate")
 
 
 @app.command()
@@ -134,6 +154,8 @@ def cutoff(
         out.print(f"note: {result.bases_note}")
     products = result.products.copy()
     products["months_to_shortage"] = products["months_to_shortage"].map(lambda m: "" if m != m or m is None else f"{m:g}")
+    products["availability"] = [bounded(r.availability, r.availability_low, r.availability_high,
+                                        r.evidence == "estimated") for r in result.products.itertuples()]
     columns = ["id", "availability", "loss", "months_to_shortage", "path"]
     title = "Products"
     intervals = result.intervals
@@ -141,6 +163,10 @@ def cutoff(
         products["5th-95th"] = [f"{pct(intervals.loc[i, 'p5'])}-{pct(intervals.loc[i, 'p95'])}" for i in products["id"]]
         columns.insert(2, "5th-95th")
         title += f" (availability: point value, and its 5th-95th percentile over {samples} draws, seed {seed})"
-    out.print(frame_table(products[columns], title, formats={"availability": pct, "loss": pct}))
+    out.print(frame_table(products[columns], title, formats={"loss": pct}))
+    out.print(ESTIMATE_LEGEND)
     if show_nodes:
-        out.print(frame_table(result.nodes, "Nodes", formats={"availability": pct}))
+        nodes = result.nodes.copy()
+        nodes["availability"] = [bounded(r.availability, r.availability_low, r.availability_high)
+                                 for r in result.nodes.itertuples()]
+        out.print(frame_table(nodes[["id", "label", "kind", "availability", "months_to_shortage"]], "Nodes"))

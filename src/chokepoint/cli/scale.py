@@ -8,6 +8,7 @@ from typing import Optional
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .. import api
@@ -42,33 +43,46 @@ def sweep(
         out.print(f"{result.graph.origin}: no supplying countries: nothing to sweep")
         return
     matrix = result.matrix
-    order = list(result.ranking.index)
+    ranked = result.ranked.set_index("countries")
+    order = list(ranked.index)
     shown = order[:top]
+    pairs_shown = any("+" in key for key in shown)
     more = f" ({len(order) - len(shown)} more scenarios with smaller losses: --top N or --json)" if len(order) > top else ""
-    draws = f" [5th-95th percentile over {samples} draws, seed {seed}]" if samples else ""
+    draws = (f" [5th-95th percentile over {samples} draws, seed {seed}]" if samples else
+             " [low-high: remainder lost with the cut countries .. remainder surviving]")
+    if result.graph.aggregates:
+        draws += f"; mean loss leaves out {', '.join(result.graph.aggregates)} (made of other products)"
 
     def cell(row):
-        if not samples or (abs(row.p95 - row.p5) < 5e-4 and abs(row.p50 - row.availability) < 5e-4):
-            return pct(row.availability)  # no uncertainty that shows at this precision
-        return f"{pct(row.availability)} [{pct(row.p5)}-{pct(row.p95)}]"
+        if samples and not (abs(row.p95 - row.p5) < 5e-4 and abs(row.p50 - row.availability) < 5e-4):
+            return f"{pct(row.availability)} [{pct(row.p5)}-{pct(row.p95)}]"
+        low, high = getattr(row, "availability_low", row.availability), getattr(row, "availability_high", row.availability)
+        if abs(high - row.availability) > 5e-4 or abs(row.availability - low) > 5e-4:
+            return f"{pct(row.availability)} [{100 * low:.1f}-{100 * high:.1f}]"
+        return pct(row.availability)  # no uncertainty that shows at this precision
 
     cells = frame.assign(cell=[cell(r) for r in frame.itertuples()])
     if matrix.shape[0] <= 8:
         # scenarios as rows (most costly first), products as columns
         table = cells.pivot(index="countries", columns="product", values="cell").loc[shown]
-        table.insert(0, "mean loss", [pct(v) for v in result.ranking.loc[shown]])
-        out.print(frame_table(table.reset_index(), f"Availability of each product when a country is cut off{draws}{more}"))
+        table.insert(0, "mean loss", [pct(v) for v in ranked.loc[shown, "mean_loss"]])
+        if pairs_shown:
+            table.insert(1, "beyond worse single", [pct(v) if v == v else "" for v in ranked.loc[shown, "excess"]])
+        table.insert(0, "rank", list(ranked.loc[shown, "rank"]))
+        out.print(frame_table(table.reset_index(), escape(f"Availability of each product when a country is cut off{draws}{more}")))
         return
     # many products: one line per scenario
     rows = []
     for key in shown:
         column = matrix[key]
         worst = column.sort_values(kind="mergesort").index[0]
-        rows.append({"countries": key, "mean loss": pct(result.ranking[key]),
+        rows.append({"rank": ranked.loc[key, "rank"], "countries": key, "mean loss": pct(ranked.loc[key, "mean_loss"]),
+                     **({"beyond worse single": pct(ranked.loc[key, "excess"]) if "+" in key else ""}
+                        if pairs_shown else {}),
                      "products hit": int((column < 1 - 1e-12).sum()), "hardest-hit product": worst,
                      "its availability": cells.set_index(["countries", "product"]).loc[(key, worst), "cell"]})
-    out.print(frame_table(pd.DataFrame(rows), f"Country cutoffs ranked by mean product loss, {matrix.shape[0]} products"
-                                              f"{draws}{more}"))
+    out.print(frame_table(pd.DataFrame(rows), escape(f"Country cutoffs ranked by mean product loss, {matrix.shape[0]} products"
+                                                     f"{draws}{more}")))
 
 
 @app.command()

@@ -79,7 +79,7 @@ def default_chunk(compiled: CompiledGraph, count: int, *, memory: int = DEFAULT_
 def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacity=0.0, shares=None,
              rows=None, chunk: int | None = None, dtype=np.float64, exact: bool | None = None,
              months: bool = False, memory: int = DEFAULT_MEMORY, progress=None,
-             count: int | None = None, on_chunk=None):
+             count: int | None = None, on_chunk=None, remainder_lost: bool = False):
     """Availability of every node (or of ``rows``) under many scenarios: a (rows x scenarios) matrix.
 
     Parameters
@@ -110,6 +110,10 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
         for float64. Off: one sparse product per level (faster; within a few ulps).
     months
         Also return months until shortage (NaN where none), as :func:`shortage_months`.
+    remainder_lost
+        Count every supplied item's unattributed remainder as lost (the pessimistic bound:
+        the unknown suppliers may be the cut countries). Items with no suppliers listed keep
+        theirs (they are made from their inputs, not bought from unknown suppliers).
     progress
         Called with the number of scenarios done after each chunk.
     count
@@ -169,7 +173,7 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
                 raise ValueError(f"shares block of shape {sh.shape}, expected {(len(compiled.sup_src), stop - start)}")
         sp = spare if not spare.ndim else spare[start:stop]
         sub = zeros.take(start, stop)
-        avail = _evaluate_chunk(compiled, plan, sub, sp, sh, dtype, exact, workspace)
+        avail = _evaluate_chunk(compiled, plan, sub, sp, sh, dtype, exact, workspace, remainder_lost)
         if on_chunk is not None:
             on_chunk(start, stop, avail if out_rows is None else avail[out_rows])
             return stop - start

@@ -200,7 +200,7 @@ def _cycle_block(cg: CompiledGraph, c0: int, c1: int) -> _Cycles:
 class _Context:
     """What the kernels share for one chunk: the matrix, options and scratch buffers."""
 
-    def __init__(self, cg, A, spare, shares, dtype, exact):
+    def __init__(self, cg, A, spare, shares, dtype, exact, remainder_lost=False):
         self.cg, self.A, self.dtype, self.exact = cg, A, dtype, exact
         self.S = A.shape[1]
         self.spare = spare
@@ -215,6 +215,10 @@ class _Context:
             self.shares = None
         elif shares is not None:
             self.remainder = _remainder(cg, shares)
+        if remainder_lost:  # the pessimistic bound: no unattributed supply survives
+            supplied = np.diff(cg.sup_ptr) > 0
+            self.remainder = np.where(supplied if self.remainder.ndim == 1 else supplied[:, None], 0.0,
+                                      self.remainder).astype(dtype)
         block = max(16, _BLOCK_BYTES // max(1, self.S * np.dtype(dtype).itemsize))
         self.block = block
         shape = (block, self.S)
@@ -261,7 +265,8 @@ def _remainder(cg: CompiledGraph, shares: np.ndarray) -> np.ndarray:
     return rem
 
 
-def _evaluate_chunk(cg, plan: _Plan, zeros: _Scenarios, spare, shares, dtype, exact, workspace=None) -> np.ndarray:
+def _evaluate_chunk(cg, plan: _Plan, zeros: _Scenarios, spare, shares, dtype, exact, workspace=None,
+                    remainder_lost=False) -> np.ndarray:
     n, S = cg.n_nodes, zeros.count
     if workspace is not None and workspace.shape[1] == S:
         A = workspace
@@ -271,14 +276,14 @@ def _evaluate_chunk(cg, plan: _Plan, zeros: _Scenarios, spare, shares, dtype, ex
         A = np.empty((n, S), dtype=dtype)
     zr, zc = zeros.rows, zeros.cols
     first_level = 0
-    if shares is None and not np.ndim(spare) and n:
+    if shares is None and not remainder_lost and not np.ndim(spare) and n:
         # levels below the first forced zero are the same in every column: copy them
         first_level = int(cg.level[zr[0]]) if len(zr) else cg.n_levels
         if first_level > 0:
             base = _baseline(cg, plan, float(spare), dtype, exact)
             upto = int(cg.level_ptr[first_level])
             A[:upto] = base[:upto, None]
-    ctx = _Context(cg, A, spare, shares, dtype, exact)
+    ctx = _Context(cg, A, spare, shares, dtype, exact, remainder_lost)
     for level in plan.levels[first_level:]:
         for group in level.acyclic_groups:
             _group_values(ctx, group, A[group.start:group.stop])

@@ -53,9 +53,10 @@ EDGE_FIELDS = tuple(part for spec in EDGE_SCHEMA if spec.name not in ("from", "t
 RESERVED = {"node": {"label", "x", "y", "z", "size", "r", "g", "b", "color"},
             "edge": {"label", "weight", "color", "r", "g", "b"}}
 VISUAL = {"x", "y", "z", "size", "color", "weight"}
-ANALYSIS_FIELDS = ("top_country", "top_share", "hhi", "target_status", "chokepoint_score", "knockout_loss",
+ANALYSIS_FIELDS = ("top_country", "top_share", "hhi", "target_status", "evidence", "chokepoint_score", "knockout_loss",
                    "exposure", "worst_country", "products_hit")
-CUTOFF_FIELDS = ("availability", "loss", "months_to_shortage")
+CUTOFF_FIELDS = ("availability", "availability_low", "availability_high", "loss", "loss_low", "loss_high",
+                 "months_to_shortage")
 #: Column order in every format; attributes not listed follow in first-seen order.
 COLUMN_ORDER = {
     "node": ("label", *NODE_FIELDS, "label_default", "doc_id", *ANALYSIS_FIELDS, *CUTOFF_FIELDS,

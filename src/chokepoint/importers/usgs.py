@@ -314,11 +314,16 @@ class _Builder:
         if inferred:
             notes.append(f"Unit cell blank on row {inferred}; taken as the table's unit ({unit}).")
             self.notes.append(f"{node_id}: unit blank on row(s) {inferred}; taken as the table's unit ({unit})")
-        self.nodes.append({"id": node_id, "kind": "material", "label": label, "stage": group.stage,
-                           "critical_mineral": critical, "note": " ".join(notes)})
-
         codes = sorted(totals, key=lambda c: (-totals[c], c))
         raw_shares = [totals[c] / denominator for c in codes]
+        node = {"id": node_id, "kind": "material", "label": label, "stage": group.stage,
+                "critical_mineral": critical, "note": " ".join(notes)}
+        if raw_shares and unattributed > 0:
+            # USGS lists the leading producers: no unlisted one is larger than the smallest listed
+            node["unknown_max_share"] = round(min(raw_shares), 6)
+            node["note"] += (" The unlisted producers ('Other countries') are each at most the smallest listed "
+                             f"share ({100 * min(raw_shares):.2f}%), as USGS lists the leading producers.")
+        self.nodes.append(node)
         cap = 1.0 if math.fsum(raw_shares) <= 1.0 + 1e-9 else None  # kept-as-published sums stay as they are
         for code, share in zip(codes, round_shares(raw_shares, total_cap=cap)):
             rows = by_code[code]

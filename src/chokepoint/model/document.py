@@ -143,6 +143,7 @@ class Node(BaseModel):
     needs: Literal["all", "any"] = "all"
     critical_mineral: StrictBool = False
     stockpile_months: Optional[Annotated[float, Field(ge=0, allow_inf_nan=False)]] = None
+    unknown_max_share: Optional[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]] = None
     note: Optional[Text] = None
 
     @field_validator("id")
@@ -152,11 +153,11 @@ class Node(BaseModel):
             raise ValueError(f"'{value}' may only contain letters, digits and . _ : -")
         return value
 
-    @field_validator("stockpile_months", mode="before")
+    @field_validator("stockpile_months", "unknown_max_share", mode="before")
     @classmethod
     def _no_bool(cls, value):
         if isinstance(value, bool):
-            raise ValueError("expected a number of months")
+            raise ValueError("expected a number")
         return value
 
     @model_validator(mode="after")

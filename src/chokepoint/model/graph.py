@@ -120,8 +120,20 @@ class Graph:
         return tuple(i for i in self.items if i not in used)
 
     @cached_property
+    def aggregates(self) -> tuple[str, ...]:
+        """Products whose inputs are other products (an "any modality" roll-up): reported, but not
+        counted again in averages over products."""
+        return tuple(p for p in self.products
+                     if any(self.nodes[i].kind == "product" for i in self.inputs.get(p, ())))
+
+    @cached_property
     def digraph(self) -> nx.DiGraph:
         return to_digraph(self)
+
+    @cached_property
+    def edge_index(self) -> dict[tuple[str, str], Edge]:
+        """Every edge by its (from, to) pair."""
+        return {edge.key: edge for edge in self.document.edges}
 
     @cached_property
     def predecessors(self) -> dict[str, tuple[str, ...]]:

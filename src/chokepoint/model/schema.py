@@ -71,6 +71,10 @@ NODE_FIELDS: tuple[FieldSpec, ...] = (
               "how inputs combine: `all` (default; every input is needed) or `any` (alternatives)"),
     FieldSpec("critical_mineral", ("material",), (), "`true` when the 65% target covers it (default `false`)"),
     FieldSpec("stockpile_months", INPUT_KINDS, (), "months of cover held (number >= 0)"),
+    FieldSpec("unknown_max_share", ITEM_KINDS, (),
+              "the most any one unnamed supplier can have of the item (number in [0, 1]), when the source "
+              "bounds it (USGS lists the leading producers: none unnamed is larger than the smallest listed); "
+              "by default the whole unattributed remainder could be one country's"),
     FieldSpec("note", KINDS, (), "free text"),
 )
 
