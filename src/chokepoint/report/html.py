@@ -233,9 +233,12 @@ def figure_svg(g: Graph, kind: str, prefix: str) -> str:
     from ..io import GENERATOR
     from ..plot import plot
 
-    fig, _ = plot(g, kind=kind)
-    buffer = _io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "chokepoint", "svg.fonttype": "none"}):
+    # heatmap cells embedded as they are (scaled by the SVG, not resampled to the figure's size):
+    # sharp and small
+    with matplotlib.rc_context({"svg.hashsalt": "chokepoint", "svg.fonttype": "none",
+                                "image.interpolation": "none", "image.resample": False}):
+        fig, _ = plot(g, kind=kind)
+        buffer = _io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Creator": GENERATOR, "Date": None}, facecolor="white")
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
@@ -373,6 +376,18 @@ def _options(scenarios: list[dict]) -> str:
     return "".join(out)
 
 
+def report_date(date=None) -> str:
+    """The footer's date as ``YYYY-MM-DD``: ``date`` (a ``datetime.date`` or ISO text), else today (UTC)."""
+    if date is None:
+        return _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    if isinstance(date, (_dt.date, _dt.datetime)):
+        return date.isoformat()[:10]
+    try:
+        return _dt.date.fromisoformat(str(date)).isoformat()
+    except ValueError:
+        raise InputError(f"report date '{date}' is not an ISO date (YYYY-MM-DD)") from None
+
+
 def build_report(graph, *, countries=(), date=None) -> str:
     """The HTML report of ``graph`` as text.
 
@@ -388,15 +403,7 @@ def build_report(graph, *, countries=(), date=None) -> str:
         one for byte-identical output.
     """
     g = _data.as_graph(graph)
-    if date is None:
-        date = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
-    elif isinstance(date, (_dt.date, _dt.datetime)):
-        date = date.isoformat()[:10]
-    else:
-        try:
-            date = _dt.date.fromisoformat(str(date)).isoformat()
-        except ValueError:
-            raise InputError(f"report date '{date}' is not an ISO date (YYYY-MM-DD)") from None
+    date = report_date(date)
     data, frames = report_data(g, countries=countries, date=date)
     figures = _figures(g)
     prov = data["provenance"]

@@ -65,9 +65,11 @@ def put(ws, row: int, column: int, value) -> None:
         return
     cell = ws.cell(row=row, column=column)
     if isinstance(value, str):
-        cell.value = value
+        risky = value.startswith(FORMULA_LEADS)
+        # XML turns a bare CR into LF on reading: write the LF that every reader will get
+        cell.value = value.replace("\r\n", "\n").replace("\r", "\n")
         cell.data_type = "s"  # openpyxl takes a leading '=' for a formula: undo that
-        if value.startswith(FORMULA_LEADS):
+        if risky:
             cell.quotePrefix = True
     elif isinstance(value, (bool, int, float)):
         cell.value = value

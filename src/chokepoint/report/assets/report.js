@@ -96,12 +96,10 @@
     }
     return el("div", { cls: "cite" }, parts);
   }
-  function edgeRow(e, other) {
-    return el("tr", {}, [
-      el("td", { text: label(other) }), el("td", { text: e.share }), el("td", { cls: "num", text: range(e) }),
-      el("td", { text: e.evidence || "" }), el("td", { text: (e.basis || "") + (e.year ? " " + e.year : "") }),
-      el("td", {}, [citation(e)])
-    ]);
+  function edgeItem(e, other) {
+    var facts = [e.share, range(e) ? "(" + range(e) + ")" : "", e.evidence, e.basis, e.year ? String(e.year) : ""]
+      .filter(Boolean).join(" · ");
+    return el("li", { cls: "supply" }, [el("strong", { text: label(other) }), ": " + facts, citation(e)]);
   }
   function kv(rows) {
     return el("table", {}, [el("tbody", {}, rows.filter(function (r) { return r[1] !== "" && r[1] !== null && r[1] !== undefined; })
@@ -137,9 +135,7 @@
     if (sup.length) {
       var total = sup.reduce(function (t, e) { return t + (e.point || 0); }, 0);
       panel.appendChild(el("h4", { text: "Supplied by (" + sup.length + "; shares sum to " + pct(total) + ")" }));
-      panel.appendChild(el("table", { id: "detail-supplies" }, [
-        el("thead", {}, [el("tr", {}, ["supplier", "share", "range", "evidence", "basis", "citation"].map(function (h) { return el("th", { text: h }); }))]),
-        el("tbody", {}, sup.map(function (e) { return edgeRow(e, e.from); }))]));
+      panel.appendChild(el("ul", { id: "detail-supplies" }, sup.map(function (e) { return edgeItem(e, e.from); })));
     } else if (n.kind !== "country" && n.kind !== "facility" && !inc.length) {
       panel.appendChild(el("p", { cls: "note", text: "No suppliers in the graph: its supply is unknown, not safe." }));
     }
