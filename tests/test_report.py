@@ -193,6 +193,13 @@ def test_labels_cannot_break_out_of_the_page(tiny):
     assert embedded(text)["nodes"][2]["label"] == INJECTION
 
 
+def test_embedded_json_is_inert():
+    data = {"a": "</script><!-- & \u2028 \u2029", "b": float("inf"), "c": [1.5, {"d": float("-inf")}]}
+    text = report_html.embed_json(data)
+    assert not any(ch in text for ch in "<>&\u2028\u2029")
+    assert json.loads(text) == {"a": "</script><!-- & \u2028 \u2029", "b": None, "c": [1.5, {"d": None}]}
+
+
 def test_same_input_same_bytes_and_dates(tiny):
     import datetime as dt
 
@@ -398,6 +405,22 @@ def test_bundled_report_in_chromium(name, open_report):
         page.locator("#interactive").screenshot(path=str(REPO / "docs" / "figures" / "report.png"))
     assert opened.errors == []
     _no_network(opened)
+
+
+def test_the_network_guard_sees_a_remote_load(open_report):
+    """The harness itself: a page that does load something remote is caught (so an empty list means
+    something), and the report's CSP would have refused it anyway."""
+    page = ('<!DOCTYPE html><html><body><img src="http://example.invalid/x.png">'
+            '<script>window.chokepointReport = {ready: true}</script></body></html>')
+    opened = open_report(page, name="leaky.html")
+    opened.page.wait_for_load_state("load")
+    assert opened.blocked == ["http://example.invalid/x.png"]
+    with_csp = page.replace("<html>", f'<html><head><meta http-equiv="Content-Security-Policy" '
+                                      f'content="{report_html.CSP}"></head>')
+    opened = open_report(with_csp, name="guarded.html")
+    opened.page.wait_for_load_state("load")
+    assert opened.blocked == []
+    assert any("Content Security Policy" in e for e in opened.errors)
 
 
 def test_readable_without_javascript_and_in_print(tiny, open_report):

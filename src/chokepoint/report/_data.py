@@ -113,13 +113,7 @@ def _extra_edge_columns(g: Graph) -> dict[str, list]:
     known = {"from", "to", "type", "share", "basis", "year", "source", "fact", "estimated"}
     if len(frame) != len(g.document.edges):
         return {}
-    out = {}
-    for column in frame.columns:
-        if column in known:
-            continue
-        name = "evidence" if column == "evidence" else column
-        out[name] = [plain(v) for v in frame[column]]
-    return out
+    return {column: [plain(v) for v in frame[column]] for column in frame.columns if column not in known}
 
 
 def plain(value):

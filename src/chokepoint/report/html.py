@@ -212,10 +212,21 @@ def report_data(g: Graph, *, countries=(), date: str) -> tuple[dict, dict]:
     return data, frames
 
 
+def _finite(value):
+    """``value`` with infinities as ``None`` (JSON has no infinity; NaN is already ``None``)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def embed_json(data) -> str:
     """``data`` as JSON that is safe inside ``<script type="application/json">``: ``<``, ``>``, ``&``
     and the JavaScript line separators are escaped, so ``</script>`` cannot appear."""
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = json.dumps(_finite(data), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
