@@ -22,7 +22,10 @@ The model (DESIGN.md, "Remedies"):
   argument): while stock is left the node delivers 1 and draws the gap ``1 - p(t)`` from it; once
   it is spent the node delivers ``p(t)``. (No rationing: the stock fills the whole gap until it is
   gone. :mod:`chokepoint.remedies.plan` counts stock released evenly over the cutoff instead; both
-  draw the same total.)
+  draw the same total.) There is no demand feedback: a holder fills its own gap even when another
+  input already limits its consumers, so where a consumer is held back by a second input the
+  stock is spent faster than it could be used (pessimistic for stocks upstream of such a node;
+  a stock at the product itself is not affected).
 - Consumers see the delivered fraction, so products follow their inputs month by month.
 
 Reported for every product and every stockpiled node, in months:
