@@ -411,6 +411,7 @@ class _Programme:
         self.integer: list[int] = []
         self.rows: list[tuple[dict, float, dict | None]] = []
         self.equalities: list[tuple[dict, float]] = []
+        self.cost_terms: dict[int, float] = {}
 
     def var(self, key, *, lower=0.0, upper=math.inf, cost=0.0, integer=False) -> int:
         self.index[key] = len(self.lower)
@@ -888,13 +889,12 @@ def write_plan(graph, result: PlanResult, path, *, force: bool = False) -> Path:
     for (item, country), x in capacity.items():
         added.setdefault(item, {})[country] = x
     edges = []
-    for edge in data.get("edges", []):
+    for edge, model in zip(data.get("edges", []), g.document.edges):  # to_dict keeps the order
         item = edge["to"]
         if edge["type"] != "supplies" or item not in totals:
             edges.append(edge)
             continue
         factor = 1.0 / (1.0 + totals[item])
-        model = next(e for e in g.document.edges if e.from_ == edge["from"] and e.to == item)
         share = model.share
         published = str(share)
         extra = added.get(item, {}).pop(edge["from"], 0.0)

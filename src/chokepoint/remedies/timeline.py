@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..countries import country_name
 from ..errors import InputError
 from ..graph import Graph
 from ..io import load_graph
@@ -479,6 +480,7 @@ def timeline(graph, *, countries=(), blocs=(), duration: float, stockpile: dict 
     table = table.drop(columns="_never").reset_index(drop=True)
     present = set(g.countries)
     absent = tuple(c for c in codes if c not in present)
+    notes.extend(f"no supply edges from {c} ({country_name(c)})" for c in absent)
     return TimelineResult(g.name, codes, names, setup.duration, setup.spare, setup.ramp, setup.ramp_share, step,
                           "exact" if exact is not None else "numeric", table, _series_frame(starts, series),
                           absent, tuple(notes))
