@@ -68,7 +68,7 @@ def test_analyse_json_shape(cli):
     data = json.loads(cli("analyse", "quantum", "--json").out)
     assert {"chokepoints", "target", "exposure"} <= set(data)
     assert {"id", "label", "score", "reason"} <= set(data["chokepoints"][0])
-    assert {"country", "product", "availability"} == set(data["exposure"][0])
+    assert {"country", "product", "availability", "availability_low", "availability_high"} == set(data["exposure"][0])
 
 
 def test_analyse_human_names_holmium_copper(cli):
@@ -135,7 +135,7 @@ def test_user_errors_are_one_line_exit_1(cli, args, message):
 
 def test_sweep_json(cli):
     rows = json.loads(cli("sweep", "quantum", "--json").out)
-    assert {"countries", "product", "availability"} == set(rows[0])
+    assert {"countries", "product", "availability", "availability_low", "availability_high"} == set(rows[0])
     graph = load_graph("quantum")
     assert len(rows) == len(graph.countries) * len(graph.products)
 

@@ -83,8 +83,8 @@ def test_a_worker_dying_mid_sweep_loses_and_duplicates_nothing(client, graph):
                        progress=progress, sizes=[b - a for a, b in spans])
     assert killed
     assert victim not in client.run(os.getpid).values()  # the process really died (the nanny restarted it)
-    assert [p.shape[1] for p in parts] == [b - a for a, b in spans]
-    assert np.array_equal(np.concatenate(parts, axis=1), evaluate(compiled, cuts, rows=rows))
+    assert [p.shape[-1] for p in parts] == [b - a for a, b in spans]
+    assert np.array_equal(np.concatenate(parts, axis=-1)[0], evaluate(compiled, cuts, rows=rows))
 
 
 def test_cli_sweep_on_a_local_cluster(cli):

@@ -25,6 +25,7 @@ from chokepoint.engine.reference import shortage_months as ref_months
 from chokepoint.model.validate import parse_document
 
 TOL = 1e-9
+BASE = ["countries", "product", "availability"]
 
 
 @pytest.fixture(scope="module")
@@ -287,8 +288,8 @@ def test_rewired_functions_match_reference_frames(bundled):
     graphs["generated"] = generated_graph(200, 900, 4, cycles=4)
     for name, graph in graphs.items():
         pairs = len(graph.countries) <= 25
-        pd.testing.assert_frame_equal(api.sweep(graph, pairs=pairs).frame, reference_sweep(graph, pairs), atol=TOL, rtol=0)
-        pd.testing.assert_frame_equal(api.sweep(graph, spare_capacity=0.3).frame, reference_sweep(graph, spare=0.3),
+        pd.testing.assert_frame_equal(api.sweep(graph, pairs=pairs).frame[BASE], reference_sweep(graph, pairs), atol=TOL, rtol=0)
+        pd.testing.assert_frame_equal(api.sweep(graph, spare_capacity=0.3).frame[BASE], reference_sweep(graph, spare=0.3),
                                       atol=TOL, rtol=0)
         numbers = reference_chokepoint_numbers(graph)
         frame = api.find_chokepoints(graph)

@@ -25,7 +25,7 @@ LAYERS = {
     "model": 1,
     "formats": 2,
     "engine": 3,
-    "analysis": 4, "importers": 4, "generate": 4,
+    "analysis": 4, "importers": 4, "generate": 4, "remedies": 4,
     "api": 5,
     "plot": 6, "report": 6,
     "cli": 7,

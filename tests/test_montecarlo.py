@@ -106,7 +106,8 @@ def test_point_shares_give_degenerate_intervals(write_graph):
 
 def test_sweep_and_exposure_intervals(quantum):
     frame = monte_carlo_sweep(quantum, samples=100, seed=6)
-    assert list(frame.columns) == ["countries", "product", "availability", "p5", "p50", "p95", "mean"]
+    assert list(frame.columns) == ["countries", "product", "availability", "availability_low", "availability_high",
+                                   "p5", "p50", "p95", "mean"]
     assert len(frame) == len(quantum.countries) * len(quantum.products)
     assert (frame.p5 <= frame.p50).all() and (frame.p50 <= frame.p95).all()
     from chokepoint.api import sweep
@@ -137,7 +138,8 @@ def test_bad_arguments(quantum):
 
 def test_cli_sweep_samples_json(cli):
     rows = json.loads(cli("sweep", "quantum", "--samples", "60", "--seed", "3", "--json").out)
-    assert {"countries", "product", "availability", "p5", "p50", "p95", "mean"} == set(rows[0])
+    assert {"countries", "product", "availability", "availability_low", "availability_high", "p5", "p50", "p95",
+            "mean"} == set(rows[0])
     again = json.loads(cli("sweep", "quantum", "--samples", "60", "--seed", "3", "--json").out)
     assert rows == again
     table = cli("sweep", "quantum", "--samples", "30")

@@ -30,12 +30,13 @@ from .formats.graphs import bundled_names, dump_document, load_graph
 from .generate import generate as _generate
 from .importers import ImportResult, import_table, import_usgs
 from .model import DEFAULT_THRESHOLD, Graph
+from .remedies import PlanResult, TimelineResult, plan as _plan, timeline as _timeline, write_plan
 
 __all__ = [
     "Analysis", "CutoffResult", "GraphView", "ImportResult", "SweepResult", "Validation",
     "analyse", "concentration", "cutoff", "edges_table", "export_digraph", "export_graph", "find_chokepoints", "generate",
-    "import_table", "import_usgs", "list_graphs", "load_graph", "nodes_table", "records", "show", "sweep",
-    "target", "validate", "monte_carlo_cutoff", "monte_carlo_target",
+    "import_table", "import_usgs", "list_graphs", "load_graph", "nodes_table", "plan", "records", "show", "sweep",
+    "target", "timeline", "validate", "monte_carlo_cutoff", "monte_carlo_target",
 ]
 
 
@@ -302,6 +303,30 @@ def analyse(graph, *, top: int = 10, threshold: float = DEFAULT_THRESHOLD, count
         tgt = _target(g, threshold=threshold, all_items=True)
     exp = _exposure(g, _sweep(g), top=countries)
     return Analysis(g.name, g.title, choke, tgt, exp, g.bases(), g.aggregates)
+
+
+# --- remedies --------------------------------------------------------------------------------------------
+
+def timeline(graph, *, countries=(), blocs=(), duration: float, stockpile: dict | None = None,
+             ramp: float | None = None, ramp_share: float | None = None, spare_capacity: float = 0.0,
+             step: float = 0.1) -> TimelineResult:
+    """How long a cutoff hurts, month by month: see :func:`chokepoint.remedies.timeline.timeline`."""
+    return _timeline(_graph(graph), countries=countries, blocs=blocs, duration=duration, stockpile=stockpile,
+                     ramp=ramp, ramp_share=ramp_share, spare_capacity=spare_capacity, step=step)
+
+
+def plan(graph, *, target: float | None = None, keep: float | None = None, against="single", allies=None,
+         duration: float = 12.0, costs=None, budget: float | None = None, products=None, all_items: bool = False,
+         max_stockpile: float | None = None, write=None, force: bool = False) -> PlanResult:
+    """The cheapest new capacity and stockpiles that meet the target and survive the cutoffs, as a
+    linear programme (see :func:`chokepoint.remedies.plan.plan`); with ``write``, the graph with the
+    plan applied is written there too."""
+    g = _graph(graph)
+    result = _plan(g, target=target, keep=keep, against=against, allies=allies, duration=duration, costs=costs,
+                   budget=budget, products=products, all_items=all_items, max_stockpile=max_stockpile)
+    if write is not None:
+        write_plan(g, result, write, force=force)
+    return result
 
 
 # --- files out -------------------------------------------------------------------------------------------

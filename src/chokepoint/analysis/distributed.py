@@ -24,6 +24,7 @@ import pandas as pd
 from ..errors import InputError
 from ..model import Graph
 from ..engine import compile_graph, evaluate
+from .evidence import bounds
 from .montecarlo import QUANTILES, check_samples, monte_carlo_sweep, sample_availability
 from .scenarios import check_spare_capacity, scenario_combos, sweep_to_frame
 
@@ -69,7 +70,9 @@ def connect(*, scheduler: str | None = None, workers: int | None = None, client=
 # tasks: module-level functions, so that workers import them rather than unpickle closures
 
 def _sweep_block(compiled, cuts, spare: float, rows, block: int):
-    return block, evaluate(compiled, cuts, spare_capacity=spare, rows=rows)
+    point = evaluate(compiled, cuts, spare_capacity=spare, rows=rows)
+    low, high = bounds(compiled, cuts, spare_capacity=spare, rows=rows, point=point)
+    return block, np.stack([point, low, high])
 
 
 def _sample_block(compiled, start: int, count: int, cuts, spare: float, rows, seed: int, block: int):
@@ -148,8 +151,8 @@ def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: 
             spans = _blocks(len(cuts), block, n_workers)
             parts = map_blocks(dask_client, compiled, _sweep_block, [(cuts[a:b],) for a, b in spans], spare, rows,
                                progress=progress, sizes=[b - a for a, b in spans], name="chokepoint-sweep")
-            matrix = np.concatenate(parts, axis=1) if parts else np.zeros((len(rows), 0))
-            return sweep_to_frame(graph, combos, matrix)
+            stacked = np.concatenate(parts, axis=2) if parts else np.zeros((3, len(rows), 0))
+            return sweep_to_frame(graph, combos, *stacked)
         spans = _blocks(samples, block, n_workers)
         parts = map_blocks(dask_client, compiled, _sample_block, [(a, b - a) for a, b in spans], cuts, spare, rows,
                            seed, progress=progress, sizes=[(b - a) * len(cuts) for a, b in spans],

@@ -22,6 +22,7 @@ from ..engine import exact_row_sums
 from ..engine import DEFAULT_MEMORY, compile_graph, default_chunk, evaluate
 from .scenarios import check_spare_capacity, resolve_countries, scenario_combos, sweep_to_frame
 from .concentration import EPS, target
+from .evidence import bounds
 
 QUANTILES = (0.05, 0.5, 0.95)
 DEFAULT_SAMPLES = 1000
@@ -150,7 +151,9 @@ def monte_carlo_sweep(graph: Graph, *, pairs: bool = False, countries=None, spar
     spare = check_spare_capacity(spare_capacity)
     combos = scenario_combos(graph, pairs=pairs, countries=countries)
     point, values = _sweep_values(graph, combos, spare, samples, seed, progress, values)
-    frame = sweep_to_frame(graph, combos, point)
+    low, high = bounds(compile_graph(graph), [list(c) for c in combos], spare_capacity=spare,
+                       rows=list(graph.products), point=point)
+    frame = sweep_to_frame(graph, combos, point, low, high)
     for name, column in _intervals(values, quantiles).items():
         frame[name] = column.T.reshape(-1)
     return frame

@@ -8,7 +8,9 @@ import typer
 
 from .. import api
 from ..model import DEFAULT_THRESHOLD
+from ..errors import InputError
 from ..plot import plot_to_file
+from ..report import write_report, write_workbook
 from .app import BLOC_HELP, GRAPH_HELP, app
 
 CUTOFF_HELP = "Add availability and loss per node with this country cut off (ISO code or name); repeat for several."
@@ -19,7 +21,7 @@ def export(
     graph: str = typer.Argument(..., help=GRAPH_HELP),
     output: str = typer.Option(..., "--output", "-o", help="File to write; for csv a folder or PREFIX.csv."),
     format: Optional[str] = typer.Option(None, "--format", "-f",
-                                         help="graphml, gexf, csv or json (default: from the output's suffix)."),
+                                         help="graphml, gexf, csv, json or xlsx (default: from the output's suffix)."),
     with_cutoff: Optional[List[str]] = typer.Option(None, "--with-cutoff", help=CUTOFF_HELP),
     bloc: Optional[List[str]] = typer.Option(None, "--bloc", "-b", help=BLOC_HELP),
     analysis: bool = typer.Option(True, "--analysis/--no-analysis",
@@ -27,6 +29,11 @@ def export(
     force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
 ) -> None:
     """Write the graph for Gephi (GraphML, GEXF), spreadsheets (CSV) or scripts (node-link JSON)."""
+    if (format or "").lower() == "xlsx" or (format is None and output.lower().endswith(".xlsx")):
+        if bloc or not analysis:
+            raise InputError("--bloc and --no-analysis do not apply to xlsx (each --with-cutoff country gets a sheet)")
+        typer.echo(f"wrote {write_workbook(graph, output, countries=tuple(with_cutoff or ()), force=force)}")
+        return
     written = api.export_graph(graph, output, format=format, with_cutoff=tuple(with_cutoff or ()),
                            blocs=tuple(bloc or ()), analysis=analysis, force=force)
     for path in written:
@@ -49,3 +56,16 @@ def plot(
     path = plot_to_file(graph, output, kind=kind, with_cutoff=tuple(with_cutoff or ()), blocs=tuple(bloc or ()),
                         threshold=threshold, all_items=all_items or None, force=force)
     typer.echo(f"wrote {path}")
+
+
+@app.command()
+def report(
+    graph: str = typer.Argument(..., help=GRAPH_HELP),
+    output: str = typer.Option(..., "--output", "-o", help="The HTML file to write (one self-contained file, works offline)."),
+    country: Optional[List[str]] = typer.Option(None, "--country", "-c",
+                                                help="A cutoff scenario to add (CC, or CC+CC cut together); repeat."),
+    force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
+) -> None:
+    """An interactive single-file HTML report: the graph in stage columns with sources on click,
+    every single-country cutoff, the chokepoint and 65% tables, and the figures."""
+    typer.echo(f"wrote {write_report(graph, output, countries=tuple(country or ()), force=force)}")

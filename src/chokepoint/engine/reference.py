@@ -42,12 +42,7 @@ class Scenario:
 
 def evaluation_order(graph: Graph) -> list[list[str]]:
     """Strongly connected components of the supply graph in topological order."""
-    digraph = graph.digraph
-    condensed = nx.condensation(digraph)
-    order = []
-    for component in nx.lexicographical_topological_sort(condensed, key=lambda c: min(condensed.nodes[c]["members"])):
-        order.append(sorted(condensed.nodes[component]["members"]))
-    return order
+    return [list(component) for component in graph.evaluation_order]
 
 
 def _update(graph: Graph, node_id: str, avail: dict[str, float], scenario: Scenario) -> float:

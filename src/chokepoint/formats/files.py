@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 from ..errors import InputError
@@ -41,6 +42,12 @@ def written_by_chokepoint(path) -> bool:
         return False
     if target.suffix in FIGURE_SUFFIXES:
         return GENERATOR.split()[0].encode() + b" " in head + rest
+    if target.suffix.lower() == ".xlsx":  # a zip: the workbook's core properties name its creator
+        try:
+            with zipfile.ZipFile(target) as archive:
+                return f"<dc:creator>{GENERATOR.split()[0]} ".encode() in archive.read("docProps/core.xml")[:4096]
+        except (OSError, KeyError, zipfile.BadZipFile):
+            return False
     if target.suffix == ".csv":
         return head.split(b"\n", 1)[0].startswith(CSV_HEADERS)
     if target.suffix == ".json":

@@ -127,6 +127,14 @@ class Graph:
                      if any(self.nodes[i].kind == "product" for i in self.inputs.get(p, ())))
 
     @cached_property
+    def evaluation_order(self) -> list[list[str]]:
+        """Strongly connected components of the supply graph in topological order (ties by their
+        smallest id; a node on no cycle is a component of its own)."""
+        condensed = nx.condensation(self.digraph)
+        key = lambda c: min(condensed.nodes[c]["members"])  # noqa: E731
+        return [sorted(condensed.nodes[c]["members"]) for c in nx.lexicographical_topological_sort(condensed, key=key)]
+
+    @cached_property
     def digraph(self) -> nx.DiGraph:
         return to_digraph(self)
 

@@ -73,14 +73,15 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from ..concentration import country_shares
-from ..concentration import target as target_table
-from ..countries import resolve_bloc, resolve_country
+from ..analysis.concentration import country_shares
+from ..analysis.concentration import target as target_table
+from ..model import resolve_bloc, resolve_country
 from ..errors import InputError, UnknownCountryError, ValidationError
-from ..graph import Graph
-from ..io import GRAPH_SUFFIXES, load_graph, save_graph
-from ..model import ITEM_KINDS, NAME_PATTERN
-from ..propagate import MAX_ITERATIONS, TOLERANCE, evaluation_order, warn_not_settled
+from ..model import Graph, parse_document
+from ..formats.graphs import GRAPH_SUFFIXES, load_graph, save_graph
+from ..model.document import NAME_PATTERN
+from ..model.schema import ITEM_KINDS
+from ..engine.settle import MAX_ITERATIONS, TOLERANCE, warn_not_settled
 
 #: Values below this are treated as zero in actions.
 ZERO = 1e-9
@@ -379,7 +380,7 @@ def plan_availability(graph, *, countries=(), duration: float = 12.0, capacity=N
         return min(1.0, max(0.0, min(own, 1.0) + stocks.get(ident, 0.0) / d))
 
     avail: dict[str, float] = {}
-    for component in evaluation_order(g):
+    for component in g.evaluation_order:
         for ident in component:
             avail[ident] = 1.0
         if len(component) == 1 and component[0] not in g.inputs.get(component[0], ()):
@@ -944,8 +945,6 @@ def write_plan(graph, result: PlanResult, path, *, force: bool = False) -> Path:
     summary = _summary(result)
     data["description"] = (data.get("description", "") + "\n\n" + summary).strip()
     try:
-        from ..validate import parse_document
-
         parse_document(data, str(target_path))
     except ValidationError as exc:  # the plan does not fit the graph: write nothing
         raise InputError(f"{target_path}: the planned graph does not validate: {exc}") from None

@@ -58,12 +58,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..countries import country_name
+from ..model import country_name
 from ..errors import InputError
-from ..graph import Graph
-from ..io import load_graph
-from ..propagate import MAX_ITERATIONS, TOLERANCE, Scenario, evaluation_order, propagate
-from ..scenarios import check_spare_capacity, resolve_countries
+from ..model import Graph
+from ..formats.graphs import load_graph
+from ..engine import compile_graph, evaluate
+from ..engine.settle import MAX_ITERATIONS, TOLERANCE
+from ..analysis.scenarios import check_spare_capacity, resolve_countries
 from . import _piecewise as pw
 
 TABLE_COLUMNS = ["id", "label", "kind", "role", "stockpile_months", "supply_loss", "lowest_availability",
@@ -222,7 +223,8 @@ def _setup(graph, countries, blocs, duration, stockpile, ramp, ramp_share, spare
             raise InputError(f"stockpile: '{ident}' is a country; stockpiles are held of items")
         stocks[ident] = _check(f"stockpile of '{ident}' (months)", months, high=1e6)
     stocks = {k: v for k, v in stocks.items() if v > 0.0}
-    avail = propagate(g, Scenario(countries=frozenset(codes), spare_capacity=spare))
+    compiled = compile_graph(g)
+    avail = compiled.to_dict(evaluate(compiled, [list(codes)], spare_capacity=spare)[:, 0])
     losses = {}
     for item, supplies in g.supplies.items():
         surviving = math.fsum([*(s.share * avail[s.supplier] for s in supplies), g.unknown_share(item)])
@@ -255,7 +257,7 @@ def _exact(setup: _Setup):
     when a cycle lies upstream (no closed form)."""
     g, d = setup.graph, setup.duration
     keep = g.upstream(setup.reported)
-    order = [c for c in evaluation_order(g) if c[0] in keep]
+    order = [c for c in g.evaluation_order if c[0] in keep]
     for component in order:
         if len(component) > 1 or component[0] in g.inputs.get(component[0], ()):
             return None
@@ -298,7 +300,7 @@ def _numeric(setup: _Setup, step: float):
     """Month-by-month run: per node the delivered fraction of each step and the metrics."""
     g, d = setup.graph, setup.duration
     keep = g.upstream(setup.reported)
-    order = [c for c in evaluation_order(g) if c[0] in keep]
+    order = [c for c in g.evaluation_order if c[0] in keep]
     count = max(1, math.ceil(d / step - 1e-9))
     starts = [k * step for k in range(count)]
     stock = {n: setup.stocks.get(n, 0.0) for n in keep}

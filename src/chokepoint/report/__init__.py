@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from .facts import cited_facts, load_facts
 from .html import build_report, write_report
-from .workbook import workbook_bytes
+from .workbook import workbook_bytes, write_workbook
 
-__all__ = ["build_report", "write_report", "workbook_bytes", "load_facts", "cited_facts"]
+__all__ = ["build_report", "write_report", "workbook_bytes", "write_workbook", "load_facts", "cited_facts"]

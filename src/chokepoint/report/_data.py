@@ -11,13 +11,13 @@ import math
 import pandas as pd
 
 from ..errors import InputError
-from ..graph import Graph
+from ..model import Graph
+from ..formats.graphs import load_graph
+from ..api import cutoff, edges_table, target
 
 
 def as_graph(graph) -> Graph:
     """A :class:`Graph` from a Graph, a bundled name or a path."""
-    from .. import load_graph
-
     return load_graph(graph)
 
 
@@ -44,8 +44,6 @@ def scenario_specs(countries=()) -> list[tuple[str, ...]]:
 
 def named_cutoffs(g: Graph, countries=()) -> list:
     """:func:`chokepoint.api.cutoff` for every scenario of :func:`scenario_specs`, duplicates dropped."""
-    from ..api import cutoff
-
     results, seen = [], set()
     for spec in scenario_specs(countries):
         result = cutoff(g, countries=spec)
@@ -107,8 +105,6 @@ def edge_records(g: Graph, facts: dict[str, dict]) -> list[dict]:
 
 def _extra_edge_columns(g: Graph) -> dict[str, list]:
     """Columns :func:`chokepoint.api.edges_table` may gain (an evidence grade, say), by edge index."""
-    from ..api import edges_table
-
     frame = edges_table(g)
     known = {"from", "to", "type", "share", "basis", "year", "source", "fact", "estimated"}
     if len(frame) != len(g.document.edges):
@@ -137,8 +133,6 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
 
 def target_frame(g: Graph) -> tuple[pd.DataFrame, str]:
     """The 65% target table and its scope: critical minerals, or every supplied item when none is marked."""
-    from ..api import target
-
     frame = target(g)
     if frame.empty:
         return target(g, all_items=True), "every supplied item (the graph marks no critical minerals)"

@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError
+from ..formats.graphs import graphs_dir
 
 #: Columns of facts.csv (graphs/PROVENANCE.md describes them).
 FACT_COLUMNS = ("id", "domain", "item", "stage", "basis", "country", "share_low", "share_high", "year",
@@ -20,8 +21,6 @@ FACT_COLUMNS = ("id", "domain", "item", "stage", "basis", "country", "share_low"
 
 def facts_path() -> Path:
     """The packaged copy of facts.csv (beside the bundled graphs)."""
-    from ..io import graphs_dir
-
     return graphs_dir() / "facts.csv"
 
 

@@ -23,13 +23,20 @@ import re
 from importlib import resources
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
+from matplotlib.colors import to_hex
 
-from .. import __version__
+from ..version import __version__
 from ..errors import InputError
-from ..graph import Graph
+from ..model import Graph, country_name
 from . import _data
 from .facts import load_facts
+from ..formats.layout import layered_layout
+from ..api import cutoff, find_chokepoints, sweep, target
+from ..plot import plot, shorten
+from ..formats.exchange import KIND_COLORS
+from ..formats.files import GENERATOR, atomic_write, check_overwrite
 
 #: The Content-Security-Policy of every report: inline script and style, data: images, nothing else.
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
@@ -72,9 +79,6 @@ def vendored_cytoscape() -> str:
 # --- data --------------------------------------------------------------------------------------
 
 def _viridis(n: int = VIRIDIS_STOPS) -> list[str]:
-    import matplotlib
-    from matplotlib.colors import to_hex
-
     cmap = matplotlib.colormaps["viridis"]
     return [to_hex(cmap(i / (n - 1))) for i in range(n)]
 
@@ -83,8 +87,6 @@ def _positions(g: Graph) -> dict[str, tuple[float, float]]:
     """Preset positions: the stage columns of :func:`chokepoint.export.layered_layout` (countries,
     facilities, materials, components, products; an item that requires one of its own kind further
     right), a column taller than :data:`MAX_ROWS` folded into side-by-side sub-columns, in order."""
-    from ..export import layered_layout  # the same columns as the plots and the Gephi export
-
     layout = layered_layout(g)
     columns: dict[int, list[tuple[float, str]]] = {}
     for node, (col, y) in layout.items():
@@ -104,9 +106,7 @@ def _positions(g: Graph) -> dict[str, tuple[float, float]]:
 
 def _scenarios(g: Graph, countries) -> tuple[list[dict], list]:
     """Every single-country cutoff of the sweep, then the named scenarios; and the named results."""
-    from ..api import cutoff, sweep
-
-    singles = list(dict.fromkeys(sweep(g)["countries"]))
+    singles = list(dict.fromkeys(sweep(g).frame["countries"]))
     named = _data.named_cutoffs(g, countries)
     out, seen = [], set()
     for group, results in (("named", named), ("single", [cutoff(g, countries=(c,)) for c in singles])):
@@ -147,14 +147,10 @@ def _scenario_record(g: Graph, result, group: str) -> dict:
 
 
 def _country_name(code: str) -> str:
-    from ..countries import country_name
-
     return country_name(code)
 
 
 def _node_records(g: Graph, edges: list[dict], choke: pd.DataFrame, target_all: pd.DataFrame) -> list[dict]:
-    from ..plot import shorten
-
     pos = _positions(g)
     choke_by_id = {r["id"]: r for r in _data.frame_records(choke)}
     target_by_id = {r["id"]: r for r in _data.frame_records(target_all)}
@@ -186,9 +182,6 @@ def _node_records(g: Graph, edges: list[dict], choke: pd.DataFrame, target_all: 
 
 def report_data(g: Graph, *, countries=(), date: str) -> tuple[dict, dict]:
     """The JSON embedded in the page, and the frames the static tables are drawn from."""
-    from ..api import find_chokepoints, target
-    from ..export import KIND_COLORS
-
     facts = load_facts()
     edges = _data.edge_records(g, facts)
     choke = find_chokepoints(g)
@@ -239,10 +232,7 @@ _SVG_ID = re.compile(r'\bid="([^"]+)"')
 def figure_svg(g: Graph, kind: str, prefix: str) -> str:
     """The figure of ``kind`` (:func:`chokepoint.plot.plot`) as an inline ``<svg>`` element whose
     ids carry ``prefix`` (several figures share one page)."""
-    import matplotlib
 
-    from ..io import GENERATOR
-    from ..plot import plot
 
     # heatmap cells embedded as they are (scaled by the SVG, not resampled to the figure's size):
     # sharp and small
@@ -523,8 +513,6 @@ loads nothing from the network.</p>
 
 def write_report(graph, path, *, countries=(), force: bool = False, date=None) -> Path:
     """Write the HTML report atomically; an existing file not written by chokepoint needs ``force``."""
-    from ..io import atomic_write, check_overwrite
-
     target = Path(path)
     if target.suffix.lower() not in REPORT_SUFFIXES:
         raise InputError(f"{target}: a report ends in .html or .htm")

@@ -20,13 +20,21 @@ import io as _io
 import math
 import os
 import zipfile
+from pathlib import Path
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
-from .. import __version__
-from ..graph import Graph
+from ..errors import InputError
+from ..formats.files import atomic_write, check_overwrite
+from ..version import __version__
+from ..model import Graph
 from . import _data
 from .facts import FACT_COLUMNS, cited_facts, load_facts
+from ..api import find_chokepoints, nodes_table
 
 #: Leading characters that make a spreadsheet read text as a formula (OWASP's list).
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -80,9 +88,6 @@ def put(ws, row: int, column: int, value) -> None:
 
 def write_sheet(wb, title: str, columns: list[str], rows: list[list]) -> None:
     """A sheet with a bold, frozen header row, an autofilter and columns sized to their contents."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     ws = wb.create_sheet(title)
     bold = Font(bold=True)
     widths = [len(str(c)) for c in columns]
@@ -141,10 +146,6 @@ def workbook_bytes(graph, *, countries=()) -> bytes:
         Country scenarios, one ``cutoff`` sheet each: an entry is a country or several joined
         with ``+`` (cut together); with several entries, one more sheet cuts all of them together.
     """
-    from openpyxl import Workbook
-    from openpyxl.writer.excel import ExcelWriter
-
-    from ..api import find_chokepoints, nodes_table
 
     g: Graph = _data.as_graph(graph)
     facts = load_facts()
@@ -214,3 +215,17 @@ def written_by_chokepoint_xlsx(path) -> bool:
     except (OSError, KeyError, zipfile.BadZipFile):
         return False
     return b"<dc:creator>chokepoint " in core
+
+
+def write_workbook(graph, path, *, countries=(), force: bool = False) -> Path:
+    """Write the workbook of :func:`workbook_bytes` to ``path`` (.xlsx), atomically; a file
+    chokepoint did not write is replaced only with ``force``."""
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise InputError(f"{target}: a workbook must end in .xlsx")
+    check_overwrite(target, force=force)
+    data = workbook_bytes(graph, countries=countries)
+    try:
+        return atomic_write(target, data, force=True)
+    except OSError as exc:
+        raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
