@@ -154,7 +154,7 @@ def test_every_bundled_report_is_small_self_contained_and_readable_without_scrip
     assert digest in footer and DATE in footer and "chokepoint 0.1.0" in footer and "cytoscape.js 3.35.0" in footer
     # every single-country cutoff of the sweep is a scenario
     keys = {s["key"] for s in embedded(text)["scenarios"]}
-    assert set(api.sweep(g)["countries"]) <= keys
+    assert set(api.sweep(g).frame["countries"]) <= keys
 
 
 def test_scenarios_carry_the_hand_worked_availabilities(tiny):

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 import chokepoint
 from chokepoint.errors import InputError
-from chokepoint.graph import Graph
+from chokepoint.model.graph import Graph
 from chokepoint.remedies import closed_form, simulate, timeline
-from chokepoint.validate import parse_document
+from chokepoint.model.validate import parse_document
 
 from conftest import country, doc, item, requires, supplies
 

@@ -132,7 +132,9 @@ def target(graph: Graph, *, threshold: float = DEFAULT_THRESHOLD, all_items: boo
             "id": item, "label": c.label, "stage": c.stage, "top_country": c.top_country,
             "top_share": top, "top_share_low": low, "top_share_high": high, "hhi": float(c.hhi),
             "status": status, "margin": threshold - top,
-            "capacity_needed": max(0.0, top / threshold - 1.0) if top > threshold + EPS else 0.0,
+            # an open result whose point passes needs data, not capacity: no figure rather than a 0
+            "capacity_needed": (max(0.0, top / threshold - 1.0) if top > threshold + EPS else
+                                float("nan") if status == "undetermined" else 0.0),
             "share_unknown": float(c.share_unknown), "unknown_max": unnamed, "why": why, "bases": c.bases,
             "facts": ", ".join(facts), "evidence": "estimated" if estimated else "reported",
         })
