@@ -19,12 +19,15 @@ from .analysis import montecarlo as _montecarlo
 from .analysis.chokepoints import find_chokepoints as _find_chokepoints
 from .analysis.concentration import concentration as _concentration, target as _target
 from .analysis.distributed import sweep as _dask_sweep
+from .analysis.explain import Explanation, check_node, explain as _explain
+from .analysis.sensitivity import Sensitivity, sensitivity as _sensitivity
 from .analysis.scenarios import (
     CutoffResult, check_spare_capacity, cutoff as _cutoff, exposure as _exposure, mean_loss, rank_scenarios,
     resolve_cut,
     sweep as _sweep, sweep_matrix,
 )
 from .errors import InputError, ValidationError
+from .formats.facts import load_facts
 from .formats.exchange import export_format, export_targets, to_export_digraph, write_export
 from .formats.graphs import bundled_names, dump_document, load_graph
 from .generate import generate as _generate
@@ -37,6 +40,9 @@ __all__ = [
     "analyse", "concentration", "cutoff", "edges_table", "export_digraph", "export_graph", "find_chokepoints", "generate",
     "import_table", "import_usgs", "list_graphs", "load_graph", "nodes_table", "plan", "records", "show", "sweep",
     "target", "timeline", "validate", "monte_carlo_cutoff", "monte_carlo_target",
+    "import_table", "import_usgs", "list_graphs", "load_graph", "nodes_table", "records", "show", "sweep",
+    "target", "validate", "monte_carlo_cutoff", "monte_carlo_target",
+    "Explanation", "Sensitivity", "explain", "sensitivity",
 ]
 
 
@@ -416,3 +422,31 @@ def records(frame: pd.DataFrame) -> list[dict]:
             clean[key] = value
         out.append(clean)
     return out
+
+
+# --- evidence: what a node rests on, and which estimate matters ----------------------------------------
+
+def explain(graph, node: str, *, countries=(), blocs=()) -> Explanation:
+    """The evidence behind ``node`` (see :func:`chokepoint.analysis.explain.explain`).
+
+    For each supplies edge into it: the share as written, its range, ``reported``/``estimated``,
+    basis, year, source title and the cited fact's row of ``graphs/facts.csv`` (report, item,
+    statement, seed file and line); for each requires edge: its note. With ``countries``/``blocs``,
+    also the chain that explains the node's loss under that cutoff, with the assumptions on it.
+    """
+    g = _graph(graph)
+    check_node(g, node)
+    facts = load_facts()
+    if not (countries or blocs):
+        return _explain(g, node, facts)
+    result = cutoff(g, countries=countries, blocs=blocs)
+    avail = dict(zip(result.nodes["id"], result.nodes["availability"].astype(float)))
+    return _explain(g, node, facts, avail=avail, countries=result.countries, blocs=result.blocs)
+
+
+def sensitivity(graph, *, countries=(), blocs=(), products=(), top: int = 10) -> Sensitivity:
+    """Rank the products' availability swings, under a cutoff, as each estimated share goes from
+    the low to the high end of its range (see :func:`chokepoint.analysis.sensitivity.sensitivity`)."""
+    g = _graph(graph)
+    cut = resolve_cut(countries, blocs)
+    return _sensitivity(g, cut.codes, blocs=cut.blocs, products=tuple(products or ()), top=top)

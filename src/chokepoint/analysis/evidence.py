@@ -10,21 +10,152 @@ Bounds come from two extra evaluations on the engine (availability is monotone i
 - high: the remainder survives and every share sits at its low end, so the cut countries lose as
   little as the sources allow (an item keeps ``1 - sum(low share x loss)``).
 The point value (midpoints, remainder surviving) lies between them.
+
+Citations. What a share rests on: its evidence (reported or estimated) and the citation behind its ``fact``.
+
+A share is ``reported`` when it is a plain number a source states (not a level word, not a range,
+not marked ``estimated: true``) and ``estimated`` otherwise. An edge's ``fact`` is read in one of
+the forms ``graphs/PROVENANCE.md`` lists:
+
+- ``F01``: a row of ``graphs/facts.csv`` (report, item, the statement, seed file and line);
+- ``seed:<file>:<line>``: a seed line with no row of its own (a statement without a figure);
+- ``USGS-MCS2025:<commodity>:<type>``, ``USGS-MCS2025:<row>`` or ``USGS-T5:<mineral>``: a table
+  of the USGS Mineral Commodity Summaries 2025 data release.
+
+Pure functions: the facts table is passed in (:func:`chokepoint.formats.facts.load_facts` reads it).
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from ..engine import CompiledGraph, evaluate
 from ..model import Edge, Graph
 
-REPORTED, ESTIMATED = "reported", "estimated"
+REPORTED = "reported"
+ESTIMATED = "estimated"
+
+#: The USGS data release the ``USGS-`` facts cite (the bundled graphs' ``USGS-MCS2025`` source).
+USGS_RELEASE = "Mineral Commodity Summaries 2025 data release (U.S. Geological Survey)"
+USGS_URL = "https://doi.org/10.5066/P13XCP3R"
+
+_SEED = re.compile(r"seed:(?P<file>[^:]+):(?P<line>[0-9]+)")
+_USGS_TABLE = re.compile(r"USGS-MCS2025:(?P<commodity>[^:]+):(?P<type>.+)")
+_USGS_ROW = re.compile(r"USGS-MCS2025:(?P<rows>[0-9]+(?:\+[0-9]+)*)")
+_USGS_T5 = re.compile(r"USGS-T5:(?P<mineral>.+)")
 
 
 def is_estimate(edge: Edge) -> bool:
-    """A share the sources do not state as a number: a level word, a range, or marked estimated."""
-    return bool(edge.estimated or (edge.share is not None and (edge.share.level or edge.share.is_range)))
+    """A supplies edge whose share is a level word, a range, or marked ``estimated: true``."""
+    share = edge.share
+    return edge.type == "supplies" and (edge.estimated or share.level is not None or share.is_range)
+
+
+def evidence_of(edge: Edge) -> str | None:
+    """``reported`` or ``estimated`` for a supplies edge; ``None`` for a requires edge."""
+    if edge.type != "supplies":
+        return None
+    return ESTIMATED if is_estimate(edge) else REPORTED
+
+
+def share_as_written(edge: Edge):
+    """The share as the file writes it: a level word, a number or ``[low, high]``."""
+    return edge.share.to_value() if edge.share is not None else None
+
+
+def source_titles(graph: Graph, keys: str | None) -> str:
+    """Titles of ``;``-separated source keys from the document's sources (the key where it has none)."""
+    if not keys:
+        return ""
+    titles = []
+    for key in (k.strip() for k in keys.split(";") if k.strip()):
+        source = graph.document.sources.get(key)
+        titles.append(source.title if source is not None else key)
+    return "; ".join(titles)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What an edge's ``fact`` points at.
+
+    ``kind``: ``facts.csv`` (a row of the table), ``seed`` (a seed line without a row),
+    ``data release`` (a USGS table), ``not in facts.csv`` (an id the table lacks) or ``none``.
+    """
+
+    fact: str | None
+    kind: str
+    report: str = ""
+    """Source key(s) of the report or data release."""
+    report_title: str = ""
+    item: str = ""
+    """What the figure is about: the fact's item (and stage), or the USGS table and row."""
+    statement: str = ""
+    """The statement, paraphrased in English (facts.csv's ``note``)."""
+    seed_file: str | None = None
+    seed_line: int | None = None
+    url: str | None = None
+    same_line: tuple[str, ...] = ()
+    """For a ``seed:`` fact, the facts.csv ids drawn from the same seed line."""
+
+    @property
+    def where(self) -> str:
+        """``seed 000_ee92b4dbc66e81e6.txt line 46``, or the data release's address, or ``""``."""
+        if self.seed_file:
+            return f"seed {self.seed_file} line {self.seed_line}" if self.seed_line else f"seed {self.seed_file}"
+        return self.url or ""
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["same_line"] = list(self.same_line)
+        return data
+
+
+def cite(graph: Graph, edge: Edge, facts: dict[str, dict]) -> Citation:
+    """The citation behind ``edge.fact``, looked up in ``facts`` (``{id: row}`` of facts.csv)."""
+    fact = edge.fact
+    if not fact:
+        return Citation(None, "none")
+    row = facts.get(fact)
+    if row is not None:
+        stage = f" ({row['stage']})" if row.get("stage") else ""
+        return Citation(fact, "facts.csv", row["source"], source_titles(graph, row["source"]),
+                        f"{row['item']}{stage}", row["note"], row["seed_file"] or None, row["seed_line"])
+    match = _SEED.fullmatch(fact)
+    if match:
+        file, line = match["file"], int(match["line"])
+        reports = sorted({(r["source"] or "").split(";")[0] for r in facts.values() if r["seed_file"] == file} - {""})
+        report = reports[0] if len(reports) == 1 else ""
+        same = tuple(r["id"] for r in facts.values() if r["seed_file"] == file and r["seed_line"] == line)
+        return Citation(fact, "seed", report, source_titles(graph, report), graph.label(edge.to),
+                        "a statement without a figure (no facts.csv row of its own)", file, line,
+                        same_line=same)
+    usgs = _usgs_item(fact)
+    if usgs is not None:
+        key = edge.source or "USGS-MCS2025"
+        source = graph.document.sources.get(key)
+        title = source.title if source is not None else USGS_RELEASE
+        url = (source.url if source is not None and source.url else USGS_URL)
+        if "Geological Survey" not in title and source is not None and source.publisher:
+            title = f"{title} ({source.publisher})"
+        return Citation(fact, "data release", key, title, usgs, url=url)
+    return Citation(fact, "not in facts.csv")
+
+
+def _usgs_item(fact: str) -> str | None:
+    match = _USGS_TABLE.fullmatch(fact)
+    if match:
+        return f"{match['commodity']}, {match['type']} (MCS2025_World_Data.csv)"
+    match = _USGS_ROW.fullmatch(fact)
+    if match:
+        rows = match["rows"].split("+")
+        return f"data row{'s' if len(rows) > 1 else ''} {' + '.join(rows)} of MCS2025_World_Data.csv"
+    match = _USGS_T5.fullmatch(fact)
+    if match:
+        return f"{match['mineral']} (MCS2025_T5_Critical_Minerals_Salient.csv)"
+    return None
 
 
 def path_assumptions(graph: Graph, path) -> list[dict]:

@@ -13,7 +13,7 @@ import warnings
 
 from ..errors import ChokepointError, ValidationError
 from ..formats.graphs import LIMITS
-from . import analysis, exchange, graphs, imports, remedies, scale  # noqa: F401 - each registers its commands on app
+from . import analysis, evidence, exchange, graphs, imports, remedies, scale  # noqa: F401 - each registers its commands on app
 from .app import app
 
 __all__ = ["app", "main"]

@@ -34,7 +34,7 @@ from . import _data
 from .facts import load_facts
 from ..formats.layout import layered_layout
 from ..api import cutoff, find_chokepoints, sweep, target
-from ..plot import plot, shorten
+from ..plot import plot, wrap
 from ..formats.exchange import KIND_COLORS
 from ..formats.files import GENERATOR, atomic_write, check_overwrite
 
@@ -167,7 +167,7 @@ def _node_records(g: Graph, edges: list[dict], choke: pd.DataFrame, target_all: 
         score = (c or {}).get("score") or 0.0
         x, y = pos[node.id]
         out.append({
-            "id": node.id, "label": g.label(node.id), "short": shorten(g.label(node.id), 28),
+            "id": node.id, "label": g.label(node.id), "short": wrap(g.label(node.id), 28),
             "kind": node.kind, "shape": KIND_SHAPES[node.kind], "stage": node.stage or "",
             "country": node.country or "", "needs": node.needs if node.id in g.inputs else "",
             "critical_mineral": node.critical_mineral, "stockpile_months": node.stockpile_months,
