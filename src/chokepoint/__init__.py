@@ -11,8 +11,8 @@ from .errors import ChokepointError, InputError, UnknownCountryError, Validation
 from .model import LEVELS, Document, Edge, Graph, Node, Share, Source, to_digraph
 from .formats.graphs import bundled_names, load_graph, save_graph
 from .api import (
-    analyse, concentration, cutoff, edges_table, export_graph, find_chokepoints, list_graphs, monte_carlo_cutoff,
-    monte_carlo_target, nodes_table, show, sweep, target, validate,
+    analyse, concentration, cutoff, edges_table, explain, export_graph, find_chokepoints, list_graphs,
+    monte_carlo_cutoff, monte_carlo_target, nodes_table, plan, sensitivity, show, sweep, target, timeline, validate,
 )
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "LEVELS", "Document", "Edge", "Node", "Share", "Source",
     "analyse", "concentration", "cutoff", "edges_table", "export_graph", "find_chokepoints", "list_graphs",
     "nodes_table", "show", "sweep", "target", "validate", "monte_carlo_cutoff", "monte_carlo_target",
+    "explain", "sensitivity", "timeline", "plan",
 ]

@@ -35,8 +35,9 @@ from .formats.files import FIGURE_SUFFIXES, GENERATOR, atomic_write, check_overw
 from .formats.graphs import load_graph
 from .formats.layout import layered_layout
 from .model import DEFAULT_THRESHOLD, Graph
+from .remedies.figures import plot_timeline
 
-KINDS = ("network", "exposure", "sweep", "target", "tornado")
+KINDS = ("network", "exposure", "sweep", "target", "tornado", "timeline")
 KIND_MARKERS = {"country": "s", "facility": "D", "material": "h", "component": "o", "product": "p"}
 KIND_PLURAL = {"country": "countries", "facility": "facilities", "material": "materials",
                "component": "components", "product": "products"}
@@ -390,15 +391,22 @@ def plot_tornado(graph, *, with_cutoff=(), blocs=(), products=(), top: int = 10,
 # --- one call for the CLI ---------------------------------------------------------------------
 
 def plot(graph, *, kind: str = "network", with_cutoff=(), blocs=(), threshold: float = DEFAULT_THRESHOLD,
+         duration: float = 12.0,
          all_items: bool | None = None, ax=None):
-    """The figure of ``kind`` (network, exposure, sweep, target, tornado); returns ``(fig, ax)``.
+    """The figure of ``kind`` (network, exposure, sweep, target, tornado, timeline); returns ``(fig, ax)``.
+    ``duration`` is the timeline's cutoff length in months.
 
     ``with_cutoff``/``blocs`` shade the network by availability; the tornado needs them (its cutoff).
     """
     if kind not in KINDS:
         raise InputError(f"unknown plot kind '{kind}' (choose from {', '.join(KINDS)})")
-    if (with_cutoff or blocs) and kind not in ("network", "tornado"):
-        raise InputError(f"--with-cutoff/--bloc apply to --kind network and tornado, not {kind}")
+    if (with_cutoff or blocs) and kind not in ("network", "tornado", "timeline"):
+        raise InputError(f"--with-cutoff/--bloc apply to --kind network, tornado and timeline, not {kind}")
+    if kind == "timeline":
+        if not (with_cutoff or blocs):
+            raise InputError("--kind timeline needs a cutoff: --with-cutoff COUNTRY and/or --bloc BLOC")
+        g = graph if isinstance(graph, Graph) else load_graph(graph)
+        return plot_timeline(graph=g, countries=tuple(with_cutoff), blocs=tuple(blocs), duration=duration, ax=ax)
     if kind == "network":
         return plot_network(graph, with_cutoff=with_cutoff, blocs=blocs, ax=ax)
     if kind == "tornado":
@@ -434,12 +442,13 @@ def save_figure(fig, path, *, force: bool = False, dpi: int = 150) -> Path:
 
 
 def plot_to_file(graph, path, *, kind: str = "network", with_cutoff=(), blocs=(), threshold: float = DEFAULT_THRESHOLD,
-                 all_items: bool | None = None, force: bool = False) -> Path:
+                 all_items: bool | None = None, duration: float = 12.0, force: bool = False) -> Path:
     """Draw the figure of ``kind`` and write it to ``path`` (.png, .svg or .pdf): what ``chokepoint plot`` does.
 
     The suffix is checked before anything is drawn.
     """
     if not str(path).lower().endswith(FIGURE_SUFFIXES):
         raise InputError(f"{path}: a figure must end in .png, .svg or .pdf")
-    fig, _ = plot(graph, kind=kind, with_cutoff=with_cutoff, blocs=blocs, threshold=threshold, all_items=all_items)
+    fig, _ = plot(graph, kind=kind, with_cutoff=with_cutoff, blocs=blocs, threshold=threshold, all_items=all_items,
+                  duration=duration)
     return save_figure(fig, path, force=force)

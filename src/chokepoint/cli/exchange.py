@@ -44,17 +44,19 @@ def export(
 def plot(
     graph: str = typer.Argument(..., help=GRAPH_HELP),
     output: str = typer.Option(..., "--output", "-o", help="Figure to write: .png, .svg or .pdf."),
-    kind: str = typer.Option("network", "--kind", "-k", help="network, exposure, sweep or target."),
+    kind: str = typer.Option("network", "--kind", "-k", help="network, exposure, sweep, target, tornado (the estimates that move a cutoff most) or timeline."),
     with_cutoff: Optional[List[str]] = typer.Option(
-        None, "--with-cutoff", help="network: shade nodes by availability with this country cut off."),
+        None, "--with-cutoff", help="network: shade nodes by availability with this country cut off; "
+                                    "tornado and timeline: the cutoff to study."),
     bloc: Optional[List[str]] = typer.Option(None, "--bloc", "-b", help=BLOC_HELP),
     threshold: float = typer.Option(DEFAULT_THRESHOLD, "--threshold", help="target: the most one country may supply."),
     all_items: bool = typer.Option(False, "--all", help="target: every supplied item, not only critical minerals."),
+    duration: float = typer.Option(12.0, "--duration", help="timeline: months the cutoff lasts."),
     force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
 ) -> None:
     """Draw the network (layered), country exposure, the sweep matrix or the 65% target test."""
     path = plot_to_file(graph, output, kind=kind, with_cutoff=tuple(with_cutoff or ()), blocs=tuple(bloc or ()),
-                        threshold=threshold, all_items=all_items or None, force=force)
+                        threshold=threshold, all_items=all_items or None, duration=duration, force=force)
     typer.echo(f"wrote {path}")
 
 
