@@ -255,8 +255,10 @@ def test_every_kind_for_every_bundled_graph(name, kind):
 def test_plot_refuses_bad_kinds_and_options():
     with pytest.raises(InputError, match="unknown plot kind"):
         plot("quantum", kind="pie")
-    with pytest.raises(InputError, match="--kind network and tornado"):
+    with pytest.raises(InputError, match="--kind network, tornado and timeline"):
         plot("quantum", kind="sweep", with_cutoff=["CN"])
+    with pytest.raises(InputError, match="timeline needs a cutoff"):
+        plot("quantum", kind="timeline")
 
 
 def test_wrap_keeps_every_word():
