@@ -201,7 +201,8 @@ def test_analyse_bundles_the_three_answers(two_chains):
     data = result.to_dict()
     assert set(data) >= {"chokepoints", "target", "exposure"}
     assert data["chokepoints"][0]["id"] == "m"
-    assert data["exposure"][0] == {"country": "CN", "product": "p1", "availability": pytest.approx(0.1)}
+    assert data["exposure"][0] == {"country": "CN", "product": "p1", "availability": pytest.approx(0.1),
+                                   "availability_low": pytest.approx(0.0), "availability_high": pytest.approx(0.1)}
     for row in data["chokepoints"]:
         assert all(not (isinstance(v, float) and math.isnan(v)) for v in row.values())
 

@@ -169,7 +169,7 @@ def closed_form(loss: float, stock: float, duration: float, *, ramp: float | Non
     if ramp is None or ramp == 0.0 or c <= 0.0:
         start = s / (a - (0.0 if ramp is None or c <= 0.0 else c))
     elif s <= cumulative(min(knee, d)):
-        start = ramp * (1.0 - math.sqrt(max(0.0, 1.0 - 2.0 * s / (a * ramp))))
+        start = ramp * (1.0 - math.sqrt(max(0.0, 1.0 - (2.0 * s / a) / ramp)))  # no a * ramp: it can underflow
     else:
         start = knee + (s - cumulative(knee)) / (a - c)
     return {"months_to_shortage": start, "shortage_months": max(0.0, closes - start),
