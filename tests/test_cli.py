@@ -209,12 +209,20 @@ def test_every_command_is_documented_in_readme():
         assert f"chokepoint {name}" in text or f"`{name}`" in text, name
 
 
-@pytest.mark.parametrize("args", [[], ["analyse"], ["analyse", "quantum", "--bogus"], ["analyse", "quantum", "--top", "x"],
-                                  ["import"], ["nonsense-command"]])
-def test_usage_errors_are_typers_own_without_traceback(cli, args):
+@pytest.mark.parametrize("args", [["analyse"], ["analyse", "quantum", "--bogus"], ["analyse", "quantum", "--top", "x"],
+                                  ["nonsense-command"]])
+def test_usage_errors_are_one_line_and_exit_1(cli, args):
+    """The README's promise holds for usage errors too: one line on stderr, exit code 1."""
     result = cli(*args)
-    assert result.code == 2
+    assert result.code == 1
+    assert len(result.err.splitlines()) == 1 and result.err.startswith("error: ")
     assert "Traceback" not in result.err and "internal error" not in result.err
+
+
+@pytest.mark.parametrize("args", [[], ["import"]])
+def test_no_command_shows_the_help(cli, args):
+    result = cli(*args)
+    assert result.code == 0 and "Usage:" in result.out and result.err == ""
 
 
 def test_version(cli):

@@ -120,7 +120,7 @@ def test_atomic_write_failure_leaves_existing_file_and_no_temp(tmp_path, monkeyp
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="cannot write \\(No space left on device\\)"):
         atomic_write(target, "new content")
     assert target.read_text() == "# written by chokepoint\nold: content\n"
     assert [p.name for p in tmp_path.iterdir()] == ["graph.yaml"]

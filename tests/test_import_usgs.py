@@ -497,7 +497,7 @@ def test_fixture_by_hand():
     ("empty.csv", "empty file"),
     ("binary.csv", "a binary file"),
     ("usgs_header_only.csv", "no data rows"),
-    ("usgs_ragged.csv", "Expected 13 fields in line 3, saw 15"),
+    ("usgs_ragged.csv", "data row 2 (line 3) has 15 fields, the header has 13"),
     ("no_such_file.csv", "no such file"),
 ])
 def test_malformed_files_raise_one_line_naming_the_file(name, message):

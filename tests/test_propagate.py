@@ -228,12 +228,11 @@ def test_explain_any_follows_best_alternative(all_any):
     assert loss_path(all_any, avail, "p_all", scenario.knockout) == ["CN", "a", "p_all"]
 
 
-def test_a_cycle_that_does_not_settle_warns(write_graph):
-    """chips = 0.99999 * tools + 0.00001 and tools = 0.99999 * chips with CN cut: the largest fixed
-    point is 0.5, reached only geometrically (gain 0.99998 per pass). Past the iteration bound the
-    values are upper bounds, and a ConvergenceWarning says so (the CLI prints it as a warning)."""
-    from chokepoint.errors import ConvergenceWarning
-
+def test_a_cycle_with_a_loop_gain_near_1_is_solved_exactly(write_graph, recwarn):
+    """chips = 0.99999 * fab + 0.00001 (remainder), fab = tools, tools = 0.99999 * toolmaker with CN
+    (0.00001 of tools) cut, toolmaker = chips. So chips = 0.99999^2 chips + 0.00001, whose largest
+    fixed point is 0.00001 / (1 - 0.99999^2) = 0.5000025; iterating reaches it only geometrically
+    (gain 0.99998 per pass), so the cycle is solved exactly: no warning, the exact value."""
     graph = load_graph(write_graph(doc(
         [country("CN"), country("TW"), item("chips"), item("tools"), item("phone", "product"),
          {"id": "fab", "kind": "facility", "label": "fab", "country": "TW"},
@@ -241,6 +240,8 @@ def test_a_cycle_that_does_not_settle_warns(write_graph):
         [supplies("fab", "chips", 0.99999), supplies("toolmaker", "tools", 0.99999),
          supplies("CN", "tools", 0.00001), requires("tools", "fab"), requires("chips", "toolmaker"),
          requires("chips", "phone")])))
-    with pytest.warns(ConvergenceWarning, match="did not settle"):
-        avail = run(graph, "CN")
-    assert 0.5 <= avail["phone"] < 1.0
+    avail = run(graph, "CN")
+    expected = 0.00001 / (1 - 0.99999 ** 2)
+    assert avail["phone"] == pytest.approx(expected, rel=1e-9)
+    assert avail["tools"] == pytest.approx(0.99999 * expected, rel=1e-9)
+    assert not [w for w in recwarn if "settle" in str(w.message)]

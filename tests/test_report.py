@@ -234,7 +234,14 @@ def test_result_columns_added_later_are_shown_not_dropped(tiny):
 def test_write_report_is_atomic_and_will_not_clobber(tiny, tmp_path):
     out = tmp_path / "r.html"
     write_report(tiny, out, date=DATE)
-    assert out.read_text(encoding="utf-8") == build_report(tiny, date=DATE)
+    import re
+
+    from chokepoint.formats.files import is_stamped
+
+    written = out.read_text(encoding="utf-8")
+    assert is_stamped(written.encode())  # the ownership stamp: the file's own hash
+    assert re.sub(r"chokepoint-sha256:[0-9a-f]{64}", "chokepoint-sha256:" + "0" * 64, written) == \
+        build_report(tiny, date=DATE)
     write_report(tiny, out, countries=["JP"], date=DATE)  # ours: replaced without force
     foreign = tmp_path / "notes.html"
     foreign.write_text("<p>mine</p>")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import pycountry
 
 from .engine import COMPONENT, COUNTRY, FACILITY, MATERIAL, PRODUCT, REQUIRES, SUPPLIES, compile_arrays
 from .errors import InputError
-from .formats.files import GENERATOR, YAML_MARKER, check_overwrite
+from .formats.files import GENERATOR, OWNER_MARK, YAML_MARKER, atomic_writer
 from .model import KINDS, LEVELS
 
 #: Large producers first (they get the heaviest weights); the rest follow in code order.
@@ -51,6 +50,9 @@ TIERS = (
 #: The level words a generated graph uses (the upper ones: synthetic leaders dominate).
 LEVEL_WORDS = {word: LEVELS[word] for word in ("sole", "dominant", "main")}
 SOURCE = "synthetic"
+#: The largest graph :func:`generate` makes (its arrays and the JSON text stay within a few GB).
+MAX_NODES = 20_000_000
+MAX_EDGES = 50_000_000
 KIND_NAMES = KINDS
 
 
@@ -161,47 +163,36 @@ class GeneratedGraph:
         """Write JSON (``.json``) or YAML (``.yaml``/``.yml``), streamed in blocks, atomically.
 
         An existing file is replaced when chokepoint wrote it; any other file only with ``force``.
+        The text goes to an exclusive temporary file (:func:`~chokepoint.formats.files.atomic_writer`).
         """
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".json", ".yaml", ".yml"):
             raise InputError(f"{path}: the file must end in .json, .yaml or .yml")
-        folder = path.parent if str(path.parent) else Path(".")
-        if not folder.is_dir():
-            raise InputError(f"{path}: folder {folder} does not exist")
-        check_overwrite(path, force=force)
-        tmp = folder / f".{path.name}.{os.getpid()}.tmp"
         dumps = json.dumps
-        try:
-            with open(tmp, "w", encoding="utf-8") as out:
-                if suffix == ".json":
-                    out.write("{" + f'"generator": {dumps(GENERATOR)}, "name": {dumps(self.name)}, "title": {dumps(self.title)}, '
-                              f'"sources": {dumps(_sources(self.seed))},\n"nodes": [\n')
-                    out.write(",\n".join(dumps(e) for e in self._node_entries()))
-                    out.write('\n],\n"edges": [\n')
-                    first = True
-                    for b in range(0, self.n_edges, 200_000):
-                        block = ",\n".join(dumps(e) for e in self._edge_entries(b, b + 200_000))
-                        if block:
-                            out.write(block if first else ",\n" + block)
-                            first = False
-                    out.write("\n]}\n")
-                else:
-                    # YAML flow mappings written as JSON objects: valid YAML, and fast to write
-                    out.write(f"{YAML_MARKER}\n# chokepoint generate --nodes {self.n_nodes} --edges {self.n_edges} "
-                              f"--seed {self.seed}\nname: {dumps(self.name)}\ntitle: {dumps(self.title)}\n"
-                              f"sources: {dumps(_sources(self.seed))}\nnodes:\n")
-                    for e in self._node_entries():
-                        out.write(f"- {dumps(e)}\n")
-                    out.write("edges:\n" if self.n_edges else "edges: []\n")
-                    for b in range(0, self.n_edges, 200_000):
-                        out.write("".join(f"- {dumps(e)}\n" for e in self._edge_entries(b, b + 200_000)))
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot write ({exc.strerror})") from None
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        with atomic_writer(path, force=force) as out:
+            if suffix == ".json":
+                out.write("{" + f'"generator": {dumps(GENERATOR + " " + OWNER_MARK)}, "name": {dumps(self.name)}, '
+                          f'"title": {dumps(self.title)}, "sources": {dumps(_sources(self.seed))},\n"nodes": [\n')
+                out.write(",\n".join(dumps(e) for e in self._node_entries()))
+                out.write('\n],\n"edges": [\n')
+                first = True
+                for b in range(0, self.n_edges, 200_000):
+                    block = ",\n".join(dumps(e) for e in self._edge_entries(b, b + 200_000))
+                    if block:
+                        out.write(block if first else ",\n" + block)
+                        first = False
+                out.write("\n]}\n")
+            else:
+                # YAML flow mappings written as JSON objects: valid YAML, and fast to write
+                out.write(f"{YAML_MARKER}\n# chokepoint generate --nodes {self.n_nodes} --edges {self.n_edges} "
+                          f"--seed {self.seed}\nname: {dumps(self.name)}\ntitle: {dumps(self.title)}\n"
+                          f"sources: {dumps(_sources(self.seed))}\nnodes:\n")
+                for e in self._node_entries():
+                    out.write(f"- {dumps(e)}\n")
+                out.write("edges:\n" if self.n_edges else "edges: []\n")
+                for b in range(0, self.n_edges, 200_000):
+                    out.write("".join(f"- {dumps(e)}\n" for e in self._edge_entries(b, b + 200_000)))
         return path
 
 
@@ -218,6 +209,10 @@ def generate(nodes: int = 1000, edges: int = 5000, seed: int = 0, *, countries: 
     """
     if nodes < 4:
         raise ValueError("nodes must be at least 4 (a country, an ore, a part and a product)")
+    if nodes > MAX_NODES or edges > MAX_EDGES:
+        raise ValueError(f"{nodes:,} nodes and {edges:,} edges is more than generate makes (at most "
+                         f"{MAX_NODES:,} nodes and {MAX_EDGES:,} edges: about {MAX_EDGES * 120 // 2**30} GB "
+                         "of working memory)")
     rng = np.random.default_rng(seed)
     n_c = int(min(countries, max(2, nodes // 10), 249))
     rest = nodes - n_c

@@ -8,47 +8,159 @@ exit code. Nothing below the CLI imports it.
 from __future__ import annotations
 
 import os
-import sys
-import warnings
 
-from ..errors import ChokepointError, ValidationError
-from ..formats.graphs import LIMITS
-from . import analysis, evidence, exchange, graphs, imports, remedies, scale  # noqa: F401 - each registers its commands on app
-from .app import app
+# The CLI draws figures into files only: matplotlib's file backend, whatever MPLBACKEND says (a
+# bogus value would otherwise stop every command at start-up, before main() can say anything).
+os.environ["MPLBACKEND"] = "Agg"
+
+import errno  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import warnings  # noqa: E402
+
+from ..errors import ChokepointError, ValidationError  # noqa: E402
+from ..formats.files import remove_temporaries  # noqa: E402
+from ..formats.graphs import LIMITS  # noqa: E402
+from . import analysis, evidence, exchange, graphs, imports, remedies, scale  # noqa: E402,F401 - each registers its commands on app
+from .app import app  # noqa: E402
 
 __all__ = ["app", "main"]
 
+#: Error lines printed for one run; the rest are counted in one line.
+MAX_ERROR_LINES = 100
+
+
+class Terminated(SystemExit):
+    """Raised by the SIGTERM handler so that ``finally`` blocks (temporary files) run."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated(128 + signum)
+
+
+def _error(line: str) -> None:
+    sys.stderr.write(f"error: {line}\n")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _report_problems(problems) -> None:
+    for line in problems[:MAX_ERROR_LINES]:
+        _error(_one_line(line))
+    if len(problems) > MAX_ERROR_LINES:
+        _error(f"... and {len(problems) - MAX_ERROR_LINES:,} more problems")
+
+
+def _safe_streams() -> None:
+    """Text that the terminal's encoding cannot show is escaped, never an error (PYTHONIOENCODING=ascii)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):  # not a text stream we can reconfigure (captured in tests)
+            pass
+
+
+def _silence_stdout() -> None:
+    """After stdout failed (a full disk, a closed pipe) point it at /dev/null so exit does not retry."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
 
 def main() -> None:
-    """Entry point: one line on stderr and exit 1 for user errors, never a traceback.
+    """Entry point: one line on stderr and exit 1 for user errors (usage errors too), never a traceback.
 
-    Usage errors (an unknown option, a missing argument) are typer's own: usage and the error on
-    stderr, exit code 2.
+    A file with several problems lists each on its own line, up to :data:`MAX_ERROR_LINES`, then
+    how many more. SIGTERM removes the temporary files of a write in progress and exits 143.
     """
     def show_warning(message, category, *args, **kwargs):
-        sys.stderr.write(f"warning: {message}\n")
+        sys.stderr.write(f"warning: {_one_line(message)}\n")
 
     warnings.showwarning = show_warning
-    saved = dict(LIMITS)
+    _safe_streams()
     try:
-        app()
-    except ValidationError as exc:
-        for line in exc.problems:
-            sys.stderr.write(f"error: {line}\n")
-        sys.exit(1)
-    except ChokepointError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        sys.exit(1)
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        previous = None
+    saved = dict(LIMITS)
+    code = 0
+    try:
+        result = app(standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+        sys.stdout.flush()
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        sys.exit(130)
-    except SystemExit:
-        raise
+        code = 130
+    except Terminated as exc:
+        sys.stderr.write("terminated\n")
+        code = exc.code
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-        if os.environ.get("CHOKEPOINT_DEBUG"):
-            raise
-        sys.stderr.write(f"error: internal error ({type(exc).__name__}: {exc}); "
-                         "set CHOKEPOINT_DEBUG=1 for the traceback and please report it\n")
-        sys.exit(2)
+        code = _handle(exc)
     finally:
         LIMITS.update(saved)
+        remove_temporaries()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    sys.exit(code)
+
+
+def _kinds(exc) -> set[str]:
+    """Names of the exception's classes (click's, or the copy of click that typer carries)."""
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def _handle(exc: Exception) -> int:
+    """Print one line for ``exc``; return the exit code."""
+    kinds = _kinds(exc)
+    if "NoArgsIsHelpError" in kinds:
+        ctx = getattr(exc, "ctx", None)
+        sys.stdout.write((ctx.get_help() + "\n") if ctx is not None else "")
+        return 0
+    if "UsageError" in kinds:
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "chokepoint"
+        _error(f"{_one_line(exc.format_message())} (see '{command} --help')")
+        return 1
+    if "Abort" in kinds:
+        sys.stderr.write("interrupted\n")
+        return 130
+    if "Exit" in kinds and hasattr(exc, "exit_code"):
+        return int(exc.exit_code)
+    if "ClickException" in kinds:
+        _error(_one_line(exc.format_message()))
+        return 1
+    if isinstance(exc, ValidationError):
+        _report_problems(exc.problems)
+        return 1
+    if isinstance(exc, ChokepointError):
+        _error(_one_line(exc))
+        return 1
+    if isinstance(exc, MemoryError):
+        _error("out of memory: the input is too large for this machine (lower --max-bytes or --max-nodes, "
+               "or use fewer --samples)")
+        return 1
+    if isinstance(exc, OSError) and exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG):
+        # writing to stdout failed (file writes become InputError in chokepoint.formats.files)
+        _silence_stdout()
+        if exc.errno == errno.EPIPE:  # a closed pipe (| head) is not an error
+            return 0
+        _error(f"cannot write the output ({exc.strerror})")
+        return 1
+    if isinstance(exc, RecursionError):
+        _error("the input is nested too deeply to read")
+        return 1
+    return _internal(exc)
+
+
+def _internal(exc: Exception) -> int:
+    if os.environ.get("CHOKEPOINT_DEBUG"):
+        raise exc
+    _error(f"internal error ({type(exc).__name__}: {_one_line(exc)[:300]}); "
+           "set CHOKEPOINT_DEBUG=1 for the traceback and please report it")
+    return 2

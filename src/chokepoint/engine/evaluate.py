@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compile import CompiledGraph
+from .compile import COUNTRY, CompiledGraph
 from .kernels import _evaluate_chunk, _months_chunk, _plan, _Scenarios
 
 #: Default working memory for the availability matrix of one chunk of scenarios.
@@ -46,7 +46,12 @@ def scenario_matrix(compiled: CompiledGraph, cuts=None, knockout=None, count: in
         count = len(lists[0]) if lists else 1
     rows, cols = [], []
     index = compiled.index
-    for spec in lists:
+    # a cut names a country: only country nodes match (a material 'SI' or a facility 'DE' is not
+    # Slovenia or Germany); a knockout names any node
+    kind = compiled.kind
+    for spec, only_countries in ((cuts, True), (knockout, False)):
+        if spec is None:
+            continue
         if len(spec) != count:
             raise ValueError(f"{len(spec)} scenario entries for {count} scenarios")
         for col, entry in enumerate(spec):
@@ -55,7 +60,12 @@ def scenario_matrix(compiled: CompiledGraph, cuts=None, knockout=None, count: in
             if isinstance(entry, (str, int, np.integer)):
                 entry = (entry,)
             for ident in entry:
-                row = int(ident) if isinstance(ident, (int, np.integer)) else index.get(ident)
+                if isinstance(ident, (int, np.integer)):
+                    row = int(ident)
+                else:
+                    row = index.get(ident)
+                    if row is not None and only_countries and kind[row] != COUNTRY:
+                        row = None
                 if row is not None:
                     rows.append(row)
                     cols.append(col)

@@ -15,6 +15,7 @@ from scipy.sparse import csr_array
 from .compile import (
     _BASE_COUNTRY, _BASE_FACILITY, _BASE_ONE, _BASE_SUPPLIED, _IN_ANY, _IN_NONE, CompiledGraph, exact_row_sums,
 )
+from .fixpoint import settled_columns, slow_columns, solve_engine_columns
 from .settle import MAX_ITERATIONS, TOLERANCE, warn_not_settled
 
 try:  # the raw kernel behind scipy's ``csr @ dense``: no checks, writes into our buffer
@@ -495,7 +496,15 @@ def _iterate_cycles(ctx: _Context, block: _Cycles, zr, zc) -> None:
     X[...] = 1.0
     active = np.ones(S, dtype=bool)
     all_active = True
-    for _ in range(MAX_ITERATIONS):
+    previous = np.full(S, np.nan)
+    unsettled: list = []
+
+    def exactly(cols):  # a step too small to trust (loop gain near 1): solved, see engine.fixpoint
+        unsettled.extend(solve_engine_columns(
+            ctx, block, cols, X, base, (ext_s + ext_c) if len(sup_rows) else None,
+            rem if len(sup_rows) else None, ext_all, ext_any, fz_rows, fz_cols))
+
+    for iteration in range(MAX_ITERATIONS):
         b = base.copy()
         if len(sup_rows):
             s, c = ext_s.copy(), ext_c.copy()
@@ -526,12 +535,20 @@ def _iterate_cycles(ctx: _Context, block: _Cycles, zr, zc) -> None:
         else:
             cols = np.flatnonzero(active)
             X[:, cols] = new[:, cols]
-        active &= ~(change <= TOLERANCE)
+        stop = active & (change <= TOLERANCE)
+        solve = (stop & ~settled_columns(change, previous, TOLERANCE)) | \
+            (active & ~stop & slow_columns(iteration, change, previous))
+        if solve.any():
+            exactly(np.flatnonzero(solve))
+        active &= ~(stop | solve)
+        previous = change
         if not active.any():
             break
         all_active = bool(active.all())
     else:
-        warn_not_settled([ctx.cg.ids[r] for r in range(c0, c1)], float(change[active].max()))
+        exactly(np.flatnonzero(active))
+    if unsettled:
+        warn_not_settled([ctx.cg.ids[r] for r in range(c0, c1)], float(change[unsettled].max()))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ Availability is a fraction in [0, 1]:
   ``r`` of its share, capped at 1; an item with no suppliers listed is limited only by its inputs;
 - an item with inputs: ``min(supplied, combined inputs)``, combined by min (``needs: all``) or
   max (``needs: any``);
-- cycles reach the largest fixed point: start from full availability and iterate down.
+- cycles reach the largest fixed point: start from full availability and iterate down; when the
+  steps become too small to trust before the values settle (a loop gain near 1), the cycle is
+  solved exactly (:mod:`chokepoint.engine.fixpoint`).
 
 Stockpiles: a node with ``stockpile_months`` M whose shortage is caused at time t runs short at
 t + M, at the computed shortfall. An ``all`` node runs short when its first short input does, an
@@ -25,8 +27,10 @@ import math
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 
 from ..model import Graph
+from .fixpoint import BlockSystem, is_settled, is_slow, largest_fixed_point
 from .settle import MAX_ITERATIONS, TOLERANCE, warn_not_settled
 
 @dataclass(frozen=True)
@@ -84,17 +88,87 @@ def propagate(graph: Graph, scenario: Scenario, order: list[list[str]] | None = 
         if len(component) == 1 and component[0] not in graph.inputs.get(component[0], ()):
             avail[component[0]] = _update(graph, component[0], avail, scenario)
             continue
-        for _ in range(MAX_ITERATIONS):
+        previous = None
+        for iteration in range(MAX_ITERATIONS):
             change = 0.0
             for node_id in component:
                 new = _update(graph, node_id, avail, scenario)
                 change = max(change, abs(new - avail[node_id]))
                 avail[node_id] = new
-            if change <= TOLERANCE:
+            if change <= TOLERANCE and is_settled(change, previous, TOLERANCE):
                 break
+            if change <= TOLERANCE or is_slow(iteration, change, previous):
+                _solve_exactly(graph, component, avail, scenario, change)  # a loop gain near 1
+                break
+            previous = change
         else:
-            warn_not_settled(component, change)
+            _solve_exactly(graph, component, avail, scenario, change)
     return avail
+
+
+def _solve_exactly(graph: Graph, component: list[str], avail: dict[str, float], scenario: Scenario,
+                   change: float) -> None:
+    """Replace the component's values by its largest fixed point (see :mod:`chokepoint.engine.fixpoint`),
+    or warn that they are upper bounds when it cannot be solved."""
+    solved = largest_fixed_point(block_system(graph, component, avail, scenario),
+                                 np.array([avail[n] for n in component]))
+    if solved is None:
+        warn_not_settled(component, change)
+        return
+    for node_id, value in zip(component, solved.tolist()):
+        avail[node_id] = value
+
+
+def block_system(graph: Graph, component: list[str], avail: dict[str, float], scenario: Scenario) -> BlockSystem:
+    """The equations of a cycle under ``scenario``, everything outside it taken from ``avail``."""
+    local = {node_id: i for i, node_id in enumerate(component)}
+    upper = np.ones(len(component))
+    sup_rows, sup_const, t_row, t_src, t_coef = [], [], [], [], []
+    all_dst, all_src, any_rows, any_outside, any_dst, any_src = [], [], [], [], [], []
+    gain = 1.0 + scenario.spare_capacity
+    for i, node_id in enumerate(component):
+        if node_id in scenario.knockout:
+            upper[i] = 0.0
+            continue
+        node = graph.nodes[node_id]
+        if node.kind == "facility":
+            upper[i] = avail.get(node.country, 0.0 if node.country in scenario.countries else 1.0)
+        supplies = graph.supplies.get(node_id) if node.kind not in ("country", "facility") else None
+        if supplies:
+            if scenario.shares is None:
+                shares = [(s.supplier, s.share) for s in supplies]
+                remainder = graph.unknown_share(node_id)
+            else:
+                shares = [(s.supplier, scenario.shares[(s.supplier, node_id)]) for s in supplies]
+                remainder = max(0.0, 1.0 - math.fsum(share for _, share in shares))
+            outside = math.fsum([*(share * avail[s] for s, share in shares if s not in local), remainder])
+            sup_rows.append(i)
+            sup_const.append(gain * outside)
+            for s, share in shares:
+                if s in local:
+                    t_row.append(i)
+                    t_src.append(local[s])
+                    t_coef.append(gain * share)
+        inputs = graph.inputs.get(node_id)
+        if inputs:
+            inside = [local[j] for j in inputs if j in local]
+            outside_values = [avail[j] for j in inputs if j not in local]
+            if node.needs == "any":
+                any_rows.append(i)
+                any_outside.append(max(outside_values, default=0.0))
+                any_dst += [i] * len(inside)
+                any_src += inside
+            else:
+                if outside_values:
+                    upper[i] = min(upper[i], min(outside_values))
+                all_dst += [i] * len(inside)
+                all_src += inside
+    ints = lambda values: np.array(values, dtype=np.int64)  # noqa: E731
+    return BlockSystem(upper=upper, sup_rows=ints(sup_rows), sup_const=np.array(sup_const, dtype=np.float64),
+                       term_row=ints(t_row), term_src=ints(t_src), term_coef=np.array(t_coef, dtype=np.float64),
+                       all_dst=ints(all_dst), all_src=ints(all_src), any_rows=ints(any_rows),
+                       any_outside=np.array(any_outside, dtype=np.float64), any_dst=ints(any_dst),
+                       any_src=ints(any_src))
 
 
 def shortage_months(graph: Graph, avail: dict[str, float], scenario: Scenario) -> dict[str, float | None]:

@@ -15,6 +15,6 @@ MAX_ITERATIONS = 100_000
 def warn_not_settled(members, change: float) -> None:
     """Say that a cycle did not settle: its values are upper bounds of the largest fixed point."""
     names = ", ".join(list(members)[:4]) + (", ..." if len(members) > 4 else "")
-    warnings.warn(f"the cycle through {names} did not settle within {MAX_ITERATIONS:,} iterations "
-                  f"(last change {change:.1e}); its availabilities are upper bounds", ConvergenceWarning,
-                  stacklevel=3)
+    warnings.warn(f"the cycle through {names} did not settle: iterating stalled (last change {change:.1e}) "
+                  "and it could not be solved exactly (a loop whose gain is 1 or more, or too many "
+                  "alternatives); its availabilities are upper bounds", ConvergenceWarning, stacklevel=3)

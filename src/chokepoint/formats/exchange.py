@@ -23,6 +23,7 @@ import hashlib
 import io as _io
 import json
 import math
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -30,9 +31,9 @@ from pathlib import Path
 import networkx as nx
 
 from ..errors import InputError
-from ..model import Graph
+from ..model import Graph, safe_json
 from ..model.schema import EDGE_FIELDS as EDGE_SCHEMA, KINDS, LEVELS, NODE_FIELDS as NODE_SCHEMA
-from .files import GENERATOR, MARKER, atomic_write, check_overwrite
+from .files import GENERATOR, MARKER, OWNER_MARK, atomic_write_many, check_distinct, check_output
 from .layout import layered_layout
 
 FORMATS = ("graphml", "gexf", "csv", "json")
@@ -221,8 +222,17 @@ def _key_ids(columns, prefix: str) -> dict[str, str]:
 
 
 def _comment(text: str) -> str:
-    text = text.replace("--", "-\\u002d") if text.startswith("{") else re.sub(r"-+", "-", text)
-    return f"<!-- {text} -->"
+    """An XML comment of plain text (``--`` may not appear in a comment: runs of dashes become one)."""
+    return f"<!-- {re.sub(r'-+', '-', text)} -->"
+
+
+def _comment_json(meta: dict) -> str:
+    """JSON for an XML comment, every value kept exactly: ``--`` (not allowed in a comment)
+    is written ``-\\u002d``, which JSON reads back as ``--``; no value can end the comment."""
+    text = _meta_json(meta)
+    while "--" in text:
+        text = text.replace("--", "-\\u002d")
+    return text
 
 
 def graphml_text(digraph: nx.DiGraph) -> str:
@@ -236,10 +246,10 @@ def graphml_text(digraph: nx.DiGraph) -> str:
     node_cols = _columns((a for _, a in nodes), "node")
     edge_cols = _columns((a for _, _, a in _edges(digraph)), "edge")
     node_keys, edge_keys = _key_ids(node_cols, "n."), _key_ids(edge_cols, "e.")
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', _comment(f"{MARKER} ({GENERATOR})")]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f"<!-- {MARKER} ({GENERATOR}) {OWNER_MARK} -->"]
     lines.append(f'<graphml xmlns="{GRAPHML_NS}">')
     if _public(digraph.graph):
-        lines.append("  " + _comment("chokepoint-meta: " + _meta_json(_public(digraph.graph))))
+        lines.append(f"  <!-- chokepoint-meta: {_comment_json(_public(digraph.graph))} -->")
     for scope, cols, keys in (("node", node_cols, node_keys), ("edge", edge_cols, edge_keys)):
         for name, kind in cols:
             lines.append(f'  <key id={_attr(keys[name])} for="{scope}" attr.name={_attr(name)} attr.type="{kind}"/>')
@@ -281,70 +291,216 @@ def _meta_json(meta: dict) -> str:
     return json.dumps(meta, ensure_ascii=True, separators=(", ", ": "), default=str)
 
 
-def read_graphml(path, *, max_bytes: int = 512 * 1024 * 1024) -> dict:
+def read_graphml(path, *, max_bytes: int = 256 * 1024 * 1024) -> dict:
     """A GraphML export (ours, or one Gephi saved) as a graph document dict in the file format.
 
     Document fields come back under their names (``share`` from ``share_level``, or from
     ``share_low``/``share_high``); analysis and visual attributes are dropped; ``doc_id`` restores
     mapped ids. Name, title, description and sources come from the ``chokepoint-meta`` comment;
     without it (a file Gephi re-saved) the name is the file's stem and cited sources get stubs.
+
+    The file is parsed as a stream (elements are dropped once read), so memory follows the graph,
+    not the XML. Refused with a one-line :class:`InputError`: files over ``max_bytes``, encodings
+    other than UTF-8 (or ASCII, Latin-1), document type declarations, nested graphs, hyperedges,
+    undirected edges, nodes without an id, edges without both ends, a key given twice in one
+    element, and values that do not parse as their key's type.
     """
     path = Path(path)
     raw = _read_bytes(path, max_bytes)
-    builder = ET.TreeBuilder(insert_comments=True)
+    reader = _GraphMLReader(path)
+    parser = ET.XMLPullParser(events=("start", "end", "comment"))
     try:
-        root = ET.fromstring(raw, parser=ET.XMLParser(target=builder))
+        for offset in range(0, len(raw), 1 << 20):
+            parser.feed(raw[offset:offset + (1 << 20)])
+            reader.consume(parser.read_events())
+        parser.close()
+        reader.consume(parser.read_events())
     except ET.ParseError as exc:
         raise InputError(f"{path}: invalid GraphML ({exc})") from None
-    ns = {"g": GRAPHML_NS}
-    if root.tag not in (f"{{{GRAPHML_NS}}}graphml", "graphml"):
-        raise InputError(f"{path}: not GraphML (root element <{root.tag}>)")
-    prefix = "g:" if root.tag.startswith("{") else ""
-    meta = {}
-    for child in root:
-        if child.tag is ET.Comment and child.text.strip().startswith("chokepoint-meta:"):
-            try:
-                meta = json.loads(child.text.strip()[len("chokepoint-meta:"):])
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}: the chokepoint-meta comment is not JSON ({exc.msg})") from None
-    keys, defaults = {}, {"node": {}, "edge": {}}
-    for key in root.findall(f"{prefix}key", ns):
-        name = key.get("attr.name") or key.get("id")
-        kind = key.get("attr.type", "string")
-        keys[key.get("id")] = (name, kind)
-        default = key.find(f"{prefix}default", ns)
-        if default is not None and key.get("for") in defaults:
-            defaults[key.get("for")][name] = _parse(default.text or "", kind)
-    graphs = root.findall(f"{prefix}graph", ns)
-    if len(graphs) != 1:
-        raise InputError(f"{path}: expected one <graph>, found {len(graphs)}")
-    if graphs[0].get("edgedefault", "directed") != "directed":
-        raise InputError(f"{path}: an undirected graph; supply graphs are directed")
+    return reader.document()
 
-    def data_of(element, scope):
-        attrs = dict(defaults[scope])
-        for data in element.findall(f"{prefix}data", ns):
-            if data.get("key") in keys:
-                name, kind = keys[data.get("key")]
-                try:
-                    attrs[name] = _parse(data.text or "", kind)
-                except ValueError:
-                    raise InputError(f"{path}: {scope} '{element.get('id') or element.get('source')}': "
-                                     f"{name} '{data.text}' is not a {kind}") from None
-        return attrs
 
-    nodes = [(n.get("id"), data_of(n, "node")) for n in graphs[0].findall(f"{prefix}node", ns)]
-    edges = [(e.get("source"), e.get("target"), data_of(e, "edge")) for e in graphs[0].findall(f"{prefix}edge", ns)]
-    return _document(nodes, edges, meta, path)
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+class _GraphMLReader:
+    """The streaming half of :func:`read_graphml`: events in, nodes, edges and keys out."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.depth = 0
+        self.root_seen = False
+        self.graphs = 0
+        self.graph_depth = None
+        self.graph_element = None
+        self.meta: dict = {}
+        self.keys: dict[str, tuple[str, str, str]] = {}  # id -> (name, type, for)
+        self.defaults: dict[str, str] = {}  # key id -> default text
+        self.nodes: list = []  # (id, [(key, text)])
+        self.edges: list = []  # (source, target, [(key, text)], position)
+
+    def fail(self, message: str):
+        raise InputError(f"{self.path}: {message}")
+
+    def consume(self, events) -> None:
+        for event, element in events:
+            if event == "comment":
+                text = (element.text or "").strip()
+                if self.depth == 1 and text.startswith("chokepoint-meta:"):
+                    try:
+                        self.meta = safe_json.loads(text[len("chokepoint-meta:"):])
+                    except (json.JSONDecodeError, safe_json.JSONError) as exc:
+                        self.fail(f"the chokepoint-meta comment is not valid JSON ({exc.msg})")
+                    if not isinstance(self.meta, dict):
+                        self.fail("the chokepoint-meta comment is not a JSON object")
+                continue
+            name = _local(element.tag)
+            if event == "start":
+                self.depth += 1
+                self.start(name, element)
+            else:
+                self.end(name, element)
+                self.depth -= 1
+
+    def start(self, name: str, element) -> None:
+        if self.depth == 1:
+            if name != "graphml":
+                self.fail(f"not GraphML (root element <{element.tag}>)")
+            self.root_seen = True
+        elif name == "graph":
+            if self.graph_depth is not None:
+                self.fail("a nested graph (a <graph> inside a node or edge) is not supported: "
+                          "chokepoint reads one flat directed graph")
+            self.graphs += 1
+            if self.graphs > 1:
+                self.fail("more than one <graph>; chokepoint reads one")
+            self.graph_depth = self.depth
+            self.graph_element = element
+            if element.get("edgedefault", "directed") != "directed":
+                self.fail("an undirected graph; supply graphs are directed")
+        elif name == "hyperedge":
+            self.fail("a hyperedge (an edge joining more than two nodes) is not supported: "
+                      "supply graphs have edges from one node to another")
+
+    def end(self, name: str, element) -> None:
+        if name == "key" and self.depth == 2:
+            ident = element.get("id")
+            if ident is None:
+                self.fail("a <key> without an id")
+            if ident in self.keys:
+                self.fail(f"key '{_short(ident)}' is declared twice")
+            kind = element.get("attr.type", "string")
+            if kind not in ("boolean", "int", "long", "float", "double", "string"):
+                self.fail(f"key '{_short(ident)}' has the unknown attr.type '{_short(kind)}'")
+            self.keys[ident] = (element.get("attr.name") or ident, kind, element.get("for", "all"))
+            for child in element:
+                if _local(child.tag) == "default":
+                    self.defaults[ident] = child.text or ""
+            element.clear()
+        elif name == "node" and self.depth == self.graph_depth + 1:
+            ident = element.get("id")
+            if ident is None:
+                self.fail(f"node {len(self.nodes) + 1} (the {_ordinal(len(self.nodes) + 1)} <node>) has no id")
+            self.nodes.append((ident, self.data(element, f"node '{_short(ident)}'")))
+            self.drop(element)
+        elif name == "edge" and self.depth == self.graph_depth + 1:
+            where = f"edge {element.get('id') or len(self.edges)}"
+            source, target = element.get("source"), element.get("target")
+            if source is None or target is None:
+                self.fail(f"{where} has no {'source' if source is None else 'target'}")
+            if element.get("directed", "true") == "false":
+                self.fail(f"{where} ({_short(source)} -> {_short(target)}) is undirected; supply graphs are directed")
+            self.edges.append((source, target, self.data(element, f"{where} ({_short(source)} -> {_short(target)})")))
+            self.drop(element)
+        elif name == "graph" and self.depth == self.graph_depth:
+            self.graph_depth = None
+
+    def drop(self, element) -> None:
+        """Free a node or edge once read (the graph element keeps no children)."""
+        element.clear()
+        try:
+            self.graph_element.remove(element)
+        except ValueError:
+            pass
+
+    def data(self, element, where: str) -> list:
+        values, seen = [], set()
+        for child in element:
+            if _local(child.tag) != "data":
+                continue
+            key = child.get("key")
+            if key in seen:
+                self.fail(f"{where}: two values for key '{_short(key)}'")
+            seen.add(key)
+            text = "".join(child.itertext())
+            values.append((key, text, where))
+        return values
+
+    def document(self) -> dict:
+        if not self.root_seen:
+            self.fail("not GraphML (no root element)")
+        if self.graphs != 1:
+            self.fail("expected one <graph>, found none")
+        defaults = {"node": {}, "edge": {}}
+        for ident, text in self.defaults.items():
+            name, kind, scope = self.keys[ident]
+            for target in (("node", "edge") if scope == "all" else (scope,)):
+                if target in defaults:
+                    defaults[target][name] = self.parse(text, kind, f"key '{_short(ident)}' default", name)
+
+        def attrs(values, scope):
+            out = dict(defaults[scope])
+            for key, text, where in values:
+                if key in self.keys:
+                    name, kind, _ = self.keys[key]
+                    out[name] = self.parse(text, kind, where, name)
+            return out
+
+        nodes = [(ident, attrs(values, "node")) for ident, values in self.nodes]
+        edges = [(source, target, attrs(values, "edge")) for source, target, values in self.edges]
+        return _document(nodes, edges, self.meta, self.path, origin=self.path)
+
+    def parse(self, text: str, kind: str, where: str, name: str):
+        try:
+            return _parse(text, kind)
+        except ValueError:
+            self.fail(f"{where}: {name} '{_short(text)}' is not a{'n' if kind[0] in 'aeiou' else ''} {kind}")
+
+
+def _short(value, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+#: Encodings a GraphML file may declare: those in which markup is plain ASCII bytes.
+_XML_ENCODINGS = {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"}
+_DECLARED = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
-        if path.stat().st_size > max_bytes:
-            raise InputError(f"{path}: {path.stat().st_size:,} bytes is over the limit of {max_bytes:,}")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError(f"{path}: {size:,} bytes is over the limit of {max_bytes:,} (raise it with --max-bytes)")
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(raw) > max_bytes:
+        raise InputError(f"{path}: {len(raw):,} bytes is over the limit of {max_bytes:,} (raise it with --max-bytes)")
+    head = raw[:4]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:1024]:
+        raise InputError(f"{path}: GraphML in UTF-16 or UTF-32 is not read; save it as UTF-8")
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    declared = _DECLARED.match(body.lstrip())
+    if declared and declared.group(1).decode("ascii").lower() not in _XML_ENCODINGS:
+        raise InputError(f"{path}: GraphML declared as {declared.group(1).decode('ascii')} is not read; "
+                         "save it as UTF-8")
     if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:  # markup only: in values they are escaped
         raise InputError(f"{path}: a document type declaration is not accepted in GraphML")
     return raw
@@ -352,20 +508,48 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
 
 def _parse(text: str, kind: str):
     if kind == "boolean":
-        return text.strip().lower() == "true"
+        word = text.strip().lower()
+        if word in ("true", "1"):
+            return True
+        if word in ("false", "0"):
+            return False
+        raise ValueError(text)
     if kind in ("int", "long"):
-        return int(text)
+        word = text.strip()
+        if len(word.lstrip("+-")) > 4300:
+            raise ValueError(text)
+        return int(word)
     if kind in ("float", "double"):
         return float(text)
     return text
 
 
-def _document(nodes, edges, meta: dict, path) -> dict:
-    """Graph document dict from (id, attrs) nodes and (source, target, attrs) edges of an export."""
+def _ident(value, where: str, origin) -> str:
+    """A node id or edge end as text: a string, or an integer written as one; else an error."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise InputError(f"{origin}: {where} must be text, not {_type_name(value)}")
+
+
+def _type_name(value) -> str:
+    return {dict: "a mapping", list: "a list", bool: "a boolean", float: "a number", type(None): "empty"}.get(
+        type(value), type(value).__name__)
+
+
+def _document(nodes, edges, meta: dict, path, origin=None) -> dict:
+    """Graph document dict from (id, attrs) nodes and (source, target, attrs) edges of an export.
+
+    Ids, ends and share columns of the wrong type are one-line errors naming ``origin`` (the file)
+    and the node or edge; every other field is checked by the document's validation.
+    """
+    origin = origin if origin is not None else path
     real = {}
     out_nodes = []
-    for ident, attrs in nodes:
-        doc_id = str(attrs.get("doc_id", ident))
+    for index, (ident, attrs) in enumerate(nodes):
+        ident = _ident(ident, f"nodes[{index}].id", origin)
+        doc_id = _ident(attrs.get("doc_id", ident), f"nodes[{index}] (id '{_short(ident)}').doc_id", origin)
         real[ident] = doc_id
         node = {"id": doc_id}
         if "label" in attrs and not attrs.get("label_default"):
@@ -375,35 +559,46 @@ def _document(nodes, edges, meta: dict, path) -> dict:
                 node[name] = attrs[name]
         if node.get("needs") == "all":
             del node["needs"]
-        if not node.get("critical_mineral"):
+        if node.get("critical_mineral") is False:
             node.pop("critical_mineral", None)
         out_nodes.append(node)
     out_edges = []
-    for source, target, attrs in edges:
+    for index, (source, target, attrs) in enumerate(edges):
+        source = _ident(source, f"edges[{index}].from", origin)
+        target = _ident(target, f"edges[{index}] ({_short(source)} -> ?).to", origin)
+        where = f"edges[{index}] ({_short(source)} -> {_short(target)})"
         edge = {"from": real.get(source, source), "to": real.get(target, target), "type": attrs.get("type")}
         level = attrs.get("share_level")
-        if level in LEVELS:
+        if isinstance(level, str) and level in LEVELS:
             edge["share"] = level
         elif "share_low" in attrs and "share_high" in attrs:
-            low, high = float(attrs["share_low"]), float(attrs["share_high"])
+            low, high = attrs["share_low"], attrs["share_high"]
+            for name, value in (("share_low", low), ("share_high", high)):
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise InputError(f"{origin}: {where}.{name}: expected a number, got {_short(repr(value))}")
+            low, high = float(low), float(high)
             edge["share"] = low if low == high else [low, high]
         elif "share" in attrs:
             edge["share"] = attrs["share"]
         for name in ("basis", "year", "source", "fact", "note"):
             if attrs.get(name) is not None:
                 edge[name] = attrs[name]
-        if attrs.get("estimated") is True:
-            edge["estimated"] = True
+        if attrs.get("estimated") is not None and attrs.get("estimated") is not False:
+            edge["estimated"] = attrs["estimated"]
         out_edges.append(edge)
     stem = re.sub(r"[^a-z0-9-]+", "-", Path(str(path)).stem.lower()).strip("-") or "graph"
     data = {"name": meta.get("name", stem), "title": meta.get("title", stem)}
     if meta.get("description") is not None:
         data["description"] = meta["description"]
-    sources = dict(meta.get("sources") or {})
+    sources = meta.get("sources") or {}
+    if not isinstance(sources, dict):
+        raise InputError(f"{origin}: the graph's sources must be a mapping, not {_type_name(sources)}")
+    sources = dict(sources)
     if not meta:
         for edge in out_edges:
-            if edge.get("source") and edge["source"] not in sources:
-                sources[edge["source"]] = {"title": edge["source"]}
+            cited = edge.get("source")
+            if isinstance(cited, str) and cited and cited not in sources:
+                sources[cited] = {"title": cited}
     if sources:
         data["sources"] = sources
     data["nodes"] = out_nodes
@@ -429,27 +624,38 @@ def node_link(digraph: nx.DiGraph) -> dict:
     return {"directed": True, "multigraph": False, "graph": graph, "nodes": nodes, "edges": edges}
 
 
-def node_link_to_data(data) -> dict:
+def node_link_to_data(data, origin: str = "node-link JSON") -> dict:
     """A node-link JSON export as a graph document dict.
 
     Edges under ``edges`` or ``links``, with ends ``from``/``to`` (ours) or ``source``/``target``
-    (networkx's default; an edge attribute ``source`` cannot exist then).
+    (networkx's default; an edge attribute ``source`` cannot exist then). Errors name ``origin``.
     """
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
-        raise InputError("node-link JSON: expected an object with a 'nodes' list")
+        raise InputError(f"{origin}: expected an object with a 'nodes' list")
     links = data.get("edges", data.get("links", []))
-    if not isinstance(links, list) or not all(isinstance(e, dict) for e in links):
-        raise InputError("node-link JSON: 'edges' must be a list of objects")
+    if not isinstance(links, list):
+        raise InputError(f"{origin}: 'edges' must be a list of objects, not {_type_name(links)}")
     meta = data.get("graph") or {}
-    try:
-        nodes = [(n["id"], {k: v for k, v in n.items() if k != "id"}) for n in data["nodes"]]
-        edges = []
-        for e in links:
-            ends = ("from", "to") if "from" in e else ("source", "target")
-            edges.append((e[ends[0]], e[ends[1]], {k: v for k, v in e.items() if k not in ends}))
-    except (KeyError, TypeError) as exc:
-        raise InputError(f"node-link JSON: a node or edge lacks {exc}") from None
-    return _document(nodes, edges, meta if "name" in meta else {}, meta.get("name", "graph"))
+    if not isinstance(meta, dict):
+        raise InputError(f"{origin}: 'graph' must be an object, not {_type_name(meta)}")
+    nodes, edges = [], []
+    for index, n in enumerate(data["nodes"]):
+        if not isinstance(n, dict):
+            raise InputError(f"{origin}: nodes[{index}] must be an object, not {_type_name(n)}")
+        if "id" not in n:
+            raise InputError(f"{origin}: nodes[{index}] has no id")
+        nodes.append((n["id"], {k: v for k, v in n.items() if k != "id"}))
+    for index, e in enumerate(links):
+        if not isinstance(e, dict):
+            raise InputError(f"{origin}: edges[{index}] must be an object, not {_type_name(e)}")
+        ends = ("from", "to") if "from" in e else ("source", "target")
+        missing = [end for end in ends if end not in e]
+        if missing:
+            raise InputError(f"{origin}: edges[{index}] has no '{missing[0]}'")
+        edges.append((e[ends[0]], e[ends[1]], {k: v for k, v in e.items() if k not in ends}))
+    name = meta.get("name", "graph")
+    return _document(nodes, edges, meta if "name" in meta else {}, name if isinstance(name, str) else "graph",
+                     origin=origin)
 
 
 def is_node_link(data) -> bool:
@@ -470,7 +676,7 @@ def gexf_text(digraph: nx.DiGraph) -> str:
     edge_cols = [(n, k) for n, k in _columns((a for _, _, a in _edges(digraph)), "edge")
                  if n not in VISUAL and n != "label"]
     meta = _public(digraph.graph)
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', _comment(f"{MARKER} ({GENERATOR})"),
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f"<!-- {MARKER} ({GENERATOR}) {OWNER_MARK} -->",
              '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:viz="http://www.gexf.net/1.2draft/viz" version="1.2">',
              "  <meta>", f"    <creator>{_esc(GENERATOR)}</creator>"]
     if meta.get("title"):
@@ -518,16 +724,34 @@ def _attvalues(attrs, columns) -> list[str]:
 
 # --- CSV --------------------------------------------------------------------------------------
 
+#: A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell that a spreadsheet shows as text: a string starting like a formula gets a
+    leading ``'`` (OWASP's advice); numbers, booleans and other strings are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_texts(digraph: nx.DiGraph) -> tuple[str, str]:
-    """``nodes.csv`` and ``edges.csv`` text: ``id`` / ``from, to`` then every data attribute."""
+    """``nodes.csv`` and ``edges.csv`` text: ``id`` / ``from, to`` then every data attribute.
+
+    Text cells that a spreadsheet would run as a formula are written with a leading ``'``
+    (:func:`spreadsheet_safe`); numbers are written as numbers.
+    """
     def table(first, rows, scope):
         columns = [n for n, _ in _columns((a for _, a in rows), scope) if n not in VISUAL]
         buffer = _io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(list(first) + columns)
+        writer.writerow([spreadsheet_safe(c) for c in list(first) + columns])
         for key, attrs in rows:
             cells = [_scalar(attrs.get(c), xml=False) for c in columns]
-            writer.writerow(list(key) + ["" if c is None else _text(c) for c in cells])
+            writer.writerow([spreadsheet_safe(str(k)) for k in key] +
+                            ["" if c is None else spreadsheet_safe(c) if isinstance(c, str) else _text(c)
+                             for c in cells])
         return buffer.getvalue()
 
     nodes = table(("id",), [((n,), a) for n, a in digraph.nodes(data=True)], "node")
@@ -536,11 +760,11 @@ def csv_texts(digraph: nx.DiGraph) -> tuple[str, str]:
 
 
 def csv_paths(path) -> tuple[Path, Path]:
-    """``PATH.nodes.csv``/``PATH.edges.csv`` for a ``PATH.csv`` prefix, else ``PATH/nodes.csv``..."""
+    """``PATH.nodes.csv``/``PATH.edges.csv`` for a ``PATH.csv`` prefix (any case), else ``PATH/nodes.csv``..."""
     target = Path(path)
-    if target.suffix == ".csv":
+    if target.suffix.lower() == ".csv":
         stem = target.with_suffix("")
-        return Path(f"{stem}.nodes.csv"), Path(f"{stem}.edges.csv")
+        return Path(f"{stem}.nodes{target.suffix}"), Path(f"{stem}.edges{target.suffix}")
     return target / "nodes.csv", target / "edges.csv"
 
 
@@ -639,15 +863,21 @@ def export_format(path, format: str | None) -> str:
 def export_targets(path, fmt: str, *, force: bool = False) -> list[Path]:
     """The files an export of ``fmt`` to ``path`` writes, each checked before anything is computed."""
     targets = list(csv_paths(path)) if fmt == "csv" else [Path(path)]
+    check_distinct(*targets)
+    if fmt == "csv" and not csv_paths(path)[0].parent.exists():
+        if os.path.lexists(csv_paths(path)[0].parent):
+            check_output(csv_paths(path)[0].parent, force=force)  # a dangling link: refused
+        return targets  # a folder made by the export
     for target in targets:
-        check_overwrite(target, force=force)
+        check_output(target, force=force)
     return targets
 
 
 def write_export(digraph: nx.DiGraph, path, fmt: str, *, force: bool = False) -> list[Path]:
     """Write an export graph (:func:`to_export_digraph`) as ``fmt``; returns the paths written.
 
-    Each file is written whole or not at all (temporary file and rename).
+    The files are written whole or not at all, the CSV pair as a pair (temporary files and
+    renames; see :func:`chokepoint.formats.files.atomic_write_many`).
     """
     targets = export_targets(path, fmt, force=force)
     if fmt == "graphml":
@@ -655,7 +885,9 @@ def write_export(digraph: nx.DiGraph, path, fmt: str, *, force: bool = False) ->
     elif fmt == "gexf":
         contents = [gexf_text(digraph)]
     elif fmt == "json":
-        contents = [json.dumps(node_link(digraph), indent=2, ensure_ascii=False, allow_nan=False) + "\n"]
+        data = node_link(digraph)
+        data["graph"]["generator"] = f"{GENERATOR} {OWNER_MARK}"
+        contents = [json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"]
     else:
         contents = list(csv_texts(digraph))
     folder = targets[0].parent
@@ -666,10 +898,9 @@ def write_export(digraph: nx.DiGraph, path, fmt: str, *, force: bool = False) ->
         except OSError as exc:
             raise InputError(f"{folder}: cannot create the folder ({exc.strerror})") from None
     try:
-        for target, content in zip(targets, contents):
-            atomic_write(target, content, force=True)
-    except OSError as exc:
+        atomic_write_many(list(zip(targets, contents)), force=force)
+    except BaseException:
         if created and not any(folder.iterdir()):
             folder.rmdir()
-        raise InputError(f"{targets[0]}: cannot write ({exc.strerror or exc})") from None
+        raise
     return targets

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import os
-import tempfile
+import warnings
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -18,14 +18,16 @@ import yaml
 from pydantic import ValidationError as PydanticError
 
 from ..errors import InputError, ValidationError
-from ..model import Graph, Node, Problems, parse_document, parse_includes, safe_yaml
+from ..model import Graph, Node, Problems, parse_document, parse_includes, safe_json, safe_yaml
 from .exchange import is_node_link, node_link_to_data, read_graphml
-from .files import GENERATOR, YAML_MARKER, atomic_write, check_overwrite
+from .files import GENERATOR, OWNER_MARK, YAML_MARKER, atomic_write, check_output
 
 #: Files larger than this are refused unless the caller raises ``max_bytes`` (``--max-bytes``).
-DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
+#: Reading and validating takes about 25 bytes of memory per byte of JSON: 256 MiB stays near
+#: 6 GB, within a 24 GB machine with room to spare.
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 #: Graphs with more nodes than this are refused unless the caller raises ``max_nodes`` (``--max-nodes``).
-DEFAULT_MAX_NODES = 5_000_000
+DEFAULT_MAX_NODES = 2_000_000
 #: The bounds in force; the CLI's global options set them for the whole run.
 LIMITS = {"max_bytes": DEFAULT_MAX_BYTES, "max_nodes": DEFAULT_MAX_NODES}
 GRAPH_SUFFIXES = (".yaml", ".yml", ".json")
@@ -54,10 +56,14 @@ def resolve_path(name_or_path: str | os.PathLike) -> Path:
     text = str(name_or_path)
     path = Path(text)
     bare = not path.suffix and os.sep not in text and "/" not in text
-    if bare:  # a bundled name wins over a file or folder of that name in the current folder
+    if bare:  # a bundled name wins over a file or folder of that name in the current folder: said so
         for suffix in GRAPH_SUFFIXES:
             candidate = graphs_dir() / f"{text}{suffix}"
             if candidate.is_file():
+                local = [p for p in (Path(text), *(Path(text + s) for s in GRAPH_SUFFIXES)) if os.path.lexists(p)]
+                if local:
+                    warnings.warn(f"'{text}' is the bundled graph {text}; {local[0]} in this folder is not read "
+                                  f"(give ./{local[0]} to read it)", stacklevel=2)
                 return candidate
         if not path.is_file():
             raise InputError(f"{text}: neither a file nor a bundled graph (bundled: {', '.join(bundled_names())})")
@@ -65,7 +71,7 @@ def resolve_path(name_or_path: str | os.PathLike) -> Path:
         raise InputError(f"{text}: no such file")
     if not path.is_file():
         raise InputError(f"{text}: not a file")
-    if path.suffix and path.suffix not in READ_SUFFIXES:
+    if path.suffix and path.suffix.lower() not in READ_SUFFIXES:
         raise InputError(f"{text}: unsupported file type '{path.suffix}' (graphs are read from "
                          f"{', '.join(READ_SUFFIXES)})")
     return path
@@ -93,10 +99,10 @@ def read_data(path: Path, *, max_bytes: int | None = None, origin: str | None = 
         raise InputError(f"{name}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
     if not text.strip():
         raise InputError(f"{name}: empty file")
-    if path.suffix == ".json":
+    if path.suffix.lower() == ".json":
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
+            return safe_json.loads(text)
+        except (json.JSONDecodeError, safe_json.JSONError) as exc:
             raise InputError(f"{name}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
         except RecursionError:
             raise InputError(f"{name}: nested too deeply to be a graph file") from None
@@ -168,13 +174,13 @@ def _load_path(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[
 
 
 def _load_path_unguarded(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[str, ...]) -> Graph:
-    if path.suffix == ".graphml":
+    if path.suffix.lower() == ".graphml":
         data = read_graphml(path, max_bytes=max_bytes)
     else:
         data = read_data(path, max_bytes=max_bytes, origin=origin)
-        if path.suffix == ".json":
+        if path.suffix.lower() == ".json":
             if is_node_link(data):
-                data = node_link_to_data(data)
+                data = node_link_to_data(data, origin)
     if max_nodes is not None and isinstance(data, dict) and isinstance(data.get("nodes"), list):
         if len(data["nodes"]) > max_nodes:
             raise InputError(f"{origin}: {len(data['nodes']):,} nodes is over the limit of {max_nodes:,} (raise it with --max-nodes)")
@@ -241,10 +247,12 @@ def _resolve_includes(data, origin: str, chain: tuple[str, ...]):
     return nodes, edges, sources
 
 
-def dump_document(document, fmt: str, *, header: str | None = None) -> str:
+def dump_document(document, fmt: str, *, header: str | None = None, owned: bool = False) -> str:
     """A document (a :class:`Graph`, a ``Document`` or plain data) as YAML or JSON text.
 
     ``header`` (YAML only) is written as comment lines after the ``# written by chokepoint`` line.
+    ``owned``: the text is for a file, and carries the ownership mark (see
+    :mod:`chokepoint.formats.files`) that the writer fills in.
     """
     if isinstance(document, Graph):
         data = document.document.to_dict()
@@ -253,10 +261,20 @@ def dump_document(document, fmt: str, *, header: str | None = None) -> str:
     else:
         data = document.to_dict()
     if fmt == "json":
-        data = {"generator": GENERATOR, **{k: v for k, v in data.items() if k != "generator"}}
+        generator = f"{GENERATOR} {OWNER_MARK}" if owned else GENERATOR
+        data = {"generator": generator, **{k: v for k, v in data.items() if k != "generator"}}
         return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    lines = [YAML_MARKER] + [f"# {line}".rstrip() for line in (header or "").splitlines()]
+    lines = [YAML_MARKER if owned else f"# {GENERATOR}"]
+    lines += [f"# {line}".rstrip() for line in (header or "").splitlines()]
     return "\n".join(lines) + "\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def graph_format(path) -> str:
+    """``json`` or ``yaml`` for a graph file's path (suffixes in any case); an error for others."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in GRAPH_SUFFIXES:
+        raise InputError(f"{path}: a graph file ends in .yaml, .yml or .json")
+    return "json" if suffix == ".json" else "yaml"
 
 
 def save_graph(graph, path: str | os.PathLike, *, force: bool = False, header: str | None = None) -> Path:
@@ -265,10 +283,6 @@ def save_graph(graph, path: str | os.PathLike, *, force: bool = False, header: s
     An existing file is replaced when chokepoint wrote it; any other file only with ``force``.
     """
     target = Path(path)
-    if target.suffix not in GRAPH_SUFFIXES:
-        raise InputError(f"{target}: a graph file ends in .yaml, .yml or .json")
-    check_overwrite(target, force=force)
-    fmt = "json" if target.suffix == ".json" else "yaml"
-    return atomic_write(target, dump_document(graph, fmt, header=header), force=True)
-
-
+    fmt = graph_format(target)
+    check_output(target, force=force)
+    return atomic_write(target, dump_document(graph, fmt, header=header, owned=True), force=force)

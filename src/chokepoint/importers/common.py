@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from ..formats.files import atomic_write, check_overwrite
-from ..formats.graphs import save_graph
+from ..formats.exchange import spreadsheet_safe
+from ..formats.files import atomic_write_many, check_distinct, check_output
+from ..formats.graphs import LIMITS, dump_document, graph_format
 from ..model import Graph, parse_document
 
 
@@ -34,42 +36,53 @@ class ImportResult:
     summary
         Human-readable lines: rows read, nodes and edges made, rows skipped by category, and
         anything adjusted (rescaled shares, inferred units).
+    origin
+        What the document was imported from, as errors name it (``table.csv (imported)``).
     """
 
     document: dict
     skipped: list[dict] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    origin: str = "the imported data"
 
     def write(self, output, *, force: bool = False, skipped_report=None) -> "ImportWritten":
-        """Validate the document, write it to ``output`` (.yaml or .json) atomically, and the skipped
-        rows to ``skipped_report`` (CSV) when given.
+        """Validate the document, write it to ``output`` (.yaml or .json) and the skipped rows to
+        ``skipped_report`` (CSV) when given, as one step.
 
-        Both files are checked before either is written: a report that cannot be written stops the
-        import with nothing written.
+        Both targets are checked (kind, ownership, not the same file) before anything is
+        written, and the two files are renamed into place together: a report that cannot be
+        written leaves neither. Validation errors name the imported file, not the output.
         """
         output = Path(output)
-        document, warnings = parse_document(self.document, str(output))
-        graph = Graph(document, origin=str(output), warnings=tuple(warnings))
-        report = None
+        fmt = graph_format(output)
+        check_distinct(output, skipped_report)
+        check_output(output, force=force)
         if skipped_report is not None:
             skipped_report = Path(skipped_report)
-            check_overwrite(skipped_report, force=force)
-            if not (skipped_report.parent if str(skipped_report.parent) else Path(".")).is_dir():
-                raise InputError(f"{skipped_report}: folder {skipped_report.parent} does not exist")
-            report = self.skipped_csv()
-        save_graph(graph, output, force=force, header="\n".join(self.summary))
-        if report is not None:
-            atomic_write(skipped_report, report)
+            check_output(skipped_report, force=force)
+        nodes = self.document.get("nodes") if isinstance(self.document, dict) else None
+        limit = LIMITS["max_nodes"]
+        if isinstance(nodes, list) and limit is not None and len(nodes) > limit:
+            raise InputError(f"{self.origin}: the import makes {len(nodes):,} nodes, over the limit of {limit:,} "
+                             "(raise it with --max-nodes)")
+        document, warnings = parse_document(self.document, self.origin)
+        graph = Graph(document, origin=str(output), warnings=tuple(warnings))
+        files = [(output, dump_document(graph, fmt, header="\n".join(self.summary), owned=True))]
+        if skipped_report is not None:
+            files.append((skipped_report, self.skipped_csv()))
+        atomic_write_many(files, force=force)
         return ImportWritten(self, graph, output, skipped_report, tuple(warnings))
 
     def skipped_csv(self) -> str:
-        """The skipped rows as CSV text: ``row``, ``category``, ``reason``, then the row's own fields."""
+        """The skipped rows as CSV text: ``row``, ``category``, ``reason``, then the row's own fields.
+
+        Cells a spreadsheet would run as formulas are written with a leading ``'``."""
         buffer = io.StringIO()
         fields = ["row", "category", "reason"]
         fields += sorted({key for entry in self.skipped for key in entry} - set(fields))
-        writer = csv.DictWriter(buffer, fieldnames=fields)
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(self.skipped)
+        writer.writerows({key: spreadsheet_safe(value) for key, value in entry.items()} for entry in self.skipped)
         return buffer.getvalue()
 
     def skipped_by_category(self) -> dict[str, int]:
@@ -120,8 +133,28 @@ def slugify(*parts: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "item"
 
 
-def read_bytes_checked(path: Path, what: str = "a CSV") -> bytes:
-    """Read a file, refusing missing, empty and binary files with one-line messages."""
+def check_input_file(path: Path, *, max_bytes: int | None = None) -> int:
+    """The size of an input file; refuses missing files, folders, FIFOs and devices, and files
+    over ``max_bytes`` (default: the ``--max-bytes`` in force), without opening them."""
+    limit = LIMITS["max_bytes"] if max_bytes is None else max_bytes
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if path.is_dir():
+        raise InputError(f"{path}: a folder, not a file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file")
+    if size > limit:
+        raise InputError(f"{path}: {size:,} bytes is over the limit of {limit:,} (raise it with --max-bytes)")
+    return size
+
+
+def read_bytes_checked(path: Path, what: str = "a CSV", *, max_bytes: int | None = None) -> bytes:
+    """Read a file, refusing missing, empty, binary and oversized files with one-line messages."""
+    check_input_file(path, max_bytes=max_bytes)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -137,13 +170,17 @@ def read_bytes_checked(path: Path, what: str = "a CSV") -> bytes:
     return raw
 
 
-def read_csv_frame(path: Path, *, sep: str = ",") -> tuple[pd.DataFrame, str]:
+def read_csv_frame(path: Path, *, sep: str = ",", max_bytes: int | None = None) -> tuple[pd.DataFrame, str]:
     """Read a CSV as strings (no NA guessing), header names cleaned of BOMs and stray spaces.
 
     Returns the frame and the encoding used ("utf-8" or "cp1252"). Raises :class:`InputError`
-    naming the file for empty, binary or unparseable files.
+    naming the file for empty, binary, oversized or unparseable files, and for a header that names
+    a column twice. A row with more fields than the header (which would shift every column after
+    the extra one) is recorded in ``frame.attrs["ragged"]`` for :func:`check_ragged`, which the
+    importers call once they know the file is of their kind. A row with fewer fields has empty
+    cells at its end.
     """
-    raw = read_bytes_checked(path)
+    raw = read_bytes_checked(path, max_bytes=max_bytes)
     try:
         text, encoding = raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -152,18 +189,76 @@ def read_csv_frame(path: Path, *, sep: str = ",") -> tuple[pd.DataFrame, str]:
             text, encoding = raw.decode("cp1252"), "cp1252"
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: not a text file (byte {exc.start} cannot be decoded)") from None
+    del raw
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header = None
+    ragged = None
+    rows: list[list[str]] = []
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=True)
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: empty file") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        detail = detail.removeprefix("Error tokenizing data. C error: ")
-        raise InputError(f"{path}: not a readable CSV ({detail})") from None
-    frame = frame.fillna("")
-    frame.columns = [clean_text(column) for column in frame.columns]
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line
+            if header is None:
+                header = record
+                continue
+            if len(record) > len(header):
+                extra = [cell for cell in record[len(header):] if cell.strip()]
+                if (extra or len(record) > len(header) + 1) and ragged is None:
+                    ragged = (f"{path}: data row {len(rows) + 1} (line {reader.line_num}) has {len(record)} fields, "
+                              f"the header has {len(header)}: a separator too many, or a value with a "
+                              f"'{sep if sep != chr(9) else 'tab'}' that needs quotes; nothing was imported")
+                record = record[:len(header)]  # one trailing empty field: a trailing separator
+            rows.append(record + [""] * (len(header) - len(record)))
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV (line {reader.line_num}: {exc})") from None
+    if header is None:
+        raise InputError(f"{path}: empty file")
+    names = []
+    for index, column in enumerate(header):
+        name = clean_text(column) or f"Unnamed: {index}"
+        if name in names:
+            raise InputError(f"{path}: the header names column '{name}' twice (columns {names.index(name) + 1} "
+                             f"and {index + 1}); one of them would be ignored")
+        names.append(name)
+    frame = pd.DataFrame(rows, columns=names, dtype=object) if rows else pd.DataFrame(columns=names, dtype=object)
+    frame.attrs["ragged"] = ragged
     return frame, encoding
+
+
+def check_ragged(frame: pd.DataFrame) -> None:
+    """Refuse a table :func:`read_csv_frame` found a row with more fields than the header in
+    (checked after the columns, so that a file of the wrong kind is named as such first)."""
+    if frame.attrs.get("ragged"):
+        raise InputError(frame.attrs["ragged"])
+
+
+#: Largest ratio of uncompressed to compressed size accepted for a member of an Excel file
+#: (spreadsheet XML compresses 5-20 times; a zip bomb thousands of times).
+MAX_ZIP_RATIO = 200
+
+
+def check_zip_expansion(path: Path, *, max_bytes: int | None = None) -> None:
+    """Refuse an .xlsx whose members expand past ``max_bytes`` in all, or by more than
+    :data:`MAX_ZIP_RATIO` times (a zip bomb), before anything is decompressed.
+
+    The sizes are those the archive declares; Python's zipfile never inflates a member past its
+    declared size, so a lying header cannot get around the bound.
+    """
+    limit = LIMITS["max_bytes"] if max_bytes is None else max_bytes
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable Excel file ({exc})") from None
+    total = sum(info.file_size for info in members)
+    if total > limit:
+        raise InputError(f"{path}: expands to {total:,} bytes, over the limit of {limit:,} "
+                         "(raise it with --max-bytes)")
+    for info in members:
+        if info.file_size > (1 << 20) and info.file_size > MAX_ZIP_RATIO * max(1, info.compress_size):
+            raise InputError(f"{path}: member {info.filename} expands {info.file_size // max(1, info.compress_size):,} "
+                             f"times ({info.compress_size:,} to {info.file_size:,} bytes): refusing a possible "
+                             "zip bomb")
 
 
 def round_shares(shares: list[float], *, total_cap: float | None = None) -> list[float]:

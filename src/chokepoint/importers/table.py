@@ -38,8 +38,8 @@ import pandas as pd
 from ..errors import InputError, UnknownCountryError
 from ..model import ITEM_KINDS, country_name, resolve_country
 from ..model.document import NAME_PATTERN
-from .common import (ImportResult, clean_text, count_lines, fmt_number, read_bytes_checked, read_csv_frame,
-               round_shares, slugify)
+from .common import (ImportResult, check_input_file, check_ragged, check_zip_expansion, clean_text, count_lines, fmt_number, read_bytes_checked,
+                     read_csv_frame, round_shares, slugify)
 
 CSV_SUFFIXES = {".csv": ",", ".txt": ",", ".tsv": "\t", ".tab": "\t"}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -94,6 +94,7 @@ def import_table(path, *, shares: bool = False, item: str = "item", stage: str |
         found = _column(frame, stage, path, "stage", required=stage != "stage")
         if found is not None:
             columns["stage"] = found
+    check_ragged(frame)
     for optional in ("critical", "kind", "basis", "year", "source", "note"):
         found = _column(frame, optional, path, optional, required=False)
         if found is not None and found not in columns.values():
@@ -119,6 +120,9 @@ def read_table(path: Path) -> pd.DataFrame:
             raise InputError(f"{path}: a folder, not a file")
         if path.stat().st_size == 0:
             raise InputError(f"{path}: empty file")
+        check_input_file(path)  # the size bound
+        if suffix != ".xls":
+            check_zip_expansion(path)
         try:
             raw = pd.read_excel(path, sheet_name=0, dtype=object, header=0)
         except Exception as exc:  # openpyxl/xlrd raise many types for a file that is not a workbook
@@ -366,6 +370,7 @@ class _Builder:
         frame = read_table(path)
         item_col = _column(frame, "item", path, "item")
         input_col = _column(frame, "input", path, "input")
+        check_ragged(frame)
         kind_col = _column(frame, "kind", path, "kind", required=False)
         note_col = _column(frame, "note", path, "note", required=False)
         created: list[str] = []
@@ -474,5 +479,6 @@ class _Builder:
         if not kinds.get("product"):
             summary.append("no product nodes: the graph has items and suppliers only")
         summary += self.summary_notes
-        return ImportResult(document=document, skipped=self.skipped, summary=summary)
+        return ImportResult(document=document, skipped=self.skipped, summary=summary,
+                            origin=f"{self.path} (imported)")
 

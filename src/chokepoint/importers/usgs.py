@@ -58,7 +58,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model import SUM_TOLERANCE, country_name
-from .common import ImportResult, clean_text, count_lines, fmt_number, read_csv_frame, round_shares, slugify
+from .common import ImportResult, check_ragged, clean_text, count_lines, fmt_number, read_csv_frame, round_shares, slugify
 from .usgs_rows import (
     COMMODITY_ALIASES, DENOMINATORS, Group, Row, column_key, critical_names, edition, find_columns, group_rows,
     is_critical, locate, parse_row, parse_type, parse_value,
@@ -97,6 +97,7 @@ def import_usgs(path, *, denominator: str = "world", year: int | None = None,
     csv_path = locate(Path(path))
     frame, encoding = read_csv_frame(csv_path)
     columns, years = find_columns(frame, csv_path)
+    check_ragged(frame)
     if isinstance(year, str) and year.strip().isdigit():
         year = int(year)
     if year is not None and (isinstance(year, bool) or year not in years):
@@ -123,6 +124,7 @@ class _Builder:
     def __init__(self, csv_path: Path, edition: int, denominator: str, wanted: list[int],
                  years: dict[int, str], fallback: bool, critical_only: bool, critical_names: list[str]):
         self.file, self.edition, self.source_key = csv_path.name, edition, f"USGS-MCS{edition}"
+        self.path = csv_path
         self.denominator, self.wanted, self.fallback = denominator, wanted, fallback
         self.all_years = sorted(years, reverse=True)
         self.estimated_years = {y for y, column in years.items() if column_key(column).startswith("PROD_EST_")}
@@ -181,6 +183,14 @@ class _Builder:
                 "world": "aggregate: world total (the denominator)",
                 "sum": "aggregate: world total (not used: the denominator is the sum of the rows)",
             }.get(mode, "aggregate: world total with no figure for the year read"))
+        listed = [figures[r.number][0] for rows in by_code.values() for r in rows]
+        if not math.isfinite(sum(listed) + unattributed):  # a share of an infinite sum would read 0.0
+            for rows in by_code.values():
+                for row in rows:
+                    self.skip(row, "overflow", "the production figures of this table are too large to add up "
+                                               "(their sum overflows): no shares made")
+            self.empty.setdefault(group.commodity, clean_text(group.rows[0].commodity_raw))
+            return
         self.build(group, critical, unit, by_code, figures, unattributed, world, world_value, year, mode)
 
     def table_rows(self, group: Group) -> tuple[str, Row | None, list[Row]]:
@@ -394,7 +404,8 @@ class _Builder:
         if self.unnamed:
             summary.append("country names not recognised: " + ", ".join(
                 f"'{name}' (rows {', '.join(map(str, rows))})" for name, rows in sorted(self.unnamed.items())))
-        return ImportResult(document=document, skipped=self.skipped, summary=summary + self.notes)
+        return ImportResult(document=document, skipped=self.skipped, summary=summary + self.notes,
+                            origin=f"{self.path} (imported)")
 
 
 DESCRIBE_WORLD = (

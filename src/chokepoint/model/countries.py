@@ -125,6 +125,8 @@ def resolve_country(text: str) -> str:
         When nothing matches.
     """
     raw = str(text).strip()
+    if raw.isdigit():  # ISO numeric codes are not read: a number in a country column is a shifted value
+        raise UnknownCountryError(f"unknown country '{raw}' (a number, not a country name or code)")
     if is_country_code(raw.upper()) and len(raw) == 2:
         return raw.upper()
     key = _normalise(raw)

@@ -36,7 +36,7 @@ from ..formats.layout import layered_layout
 from ..api import cutoff, find_chokepoints, sweep, target
 from ..plot import plot, wrap
 from ..formats.exchange import KIND_COLORS
-from ..formats.files import GENERATOR, atomic_write, check_overwrite
+from ..formats.files import GENERATOR, OWNER_MARK, atomic_write, check_overwrite
 
 #: The Content-Security-Policy of every report: inline script and style, data: images, nothing else.
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
@@ -427,7 +427,7 @@ def build_report(graph, *, countries=(), date=None) -> str:
         + (f' — <span class="url">{_esc(s.url)}</span>' if s.url else "") + "</li>"
         for k, s in g.document.sources.items())
     page = f"""<!DOCTYPE html>
-<!-- written by chokepoint {__version__} -->
+<!-- written by chokepoint {__version__}; {OWNER_MARK} -->
 <html lang="en">
 <head>
 <meta charset="utf-8">

@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from ..errors import InputError
-from ..formats.files import atomic_write, check_overwrite
+from ..formats.files import atomic_write_many, check_overwrite
 from ..version import __version__
 from ..model import Graph
 from . import _data
@@ -226,6 +226,6 @@ def write_workbook(graph, path, *, countries=(), force: bool = False) -> Path:
     check_overwrite(target, force=force)
     data = workbook_bytes(graph, countries=countries)
     try:
-        return atomic_write(target, data, force=True)
+        return atomic_write_many([(target, data)], force=True)[0]  # with its hash in the folder's manifest
     except OSError as exc:
         raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
