@@ -242,7 +242,7 @@ def test_tornado_needs_a_cutoff_that_moves_something(write_graph):
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_for_every_bundled_graph(name, kind):
     options = {}
-    if kind == "tornado":  # the cutoff of the country whose loss costs most
+    if kind in ("tornado", "timeline"):  # the cutoff of the country whose loss costs most
         options["with_cutoff"] = [chokepoint.sweep(name).ranking.index[0]]
     try:
         fig, ax = plot(name, kind=kind, **options)
