@@ -58,3 +58,10 @@ def layered_layout(graph: Graph) -> dict[str, tuple[int, float]]:
             for i, n in enumerate(by_col[col]):
                 rank[n] = i / max(1, count - 1)
     return {n: (col, (i + 0.5) / len(ns)) for col, ns in by_col.items() for i, n in enumerate(ns)}
+
+
+def escape_mathtext(text: str) -> str:
+    """User text for a matplotlib figure, drawn literally: ``$...$`` is mathtext to matplotlib (and
+    an unbalanced or invalid formula in a label stops the whole figure), so every ``$`` is escaped.
+    (Equivalently, draw with ``matplotlib.rc_context({"text.parse_math": False})``.)"""
+    return str(text).replace("$", r"\$")
