@@ -35,8 +35,8 @@ def layered_layout(graph: Graph) -> dict[str, tuple[int, float]]:
             level[comp] = max((level[p] + 1 for p in cond.predecessors(comp)), default=0)
         for member, comp in cond.graph["mapping"].items():
             depth[member] = level[comp]
-    slots = sorted({(KIND_ORDER.index(g.nodes[n].kind), depth[n]) for n in g.nodes})
-    column = {n: slots.index((KIND_ORDER.index(g.nodes[n].kind), depth[n])) for n in g.nodes}
+    slots = {slot: i for i, slot in enumerate(sorted({(KIND_ORDER.index(g.nodes[n].kind), depth[n]) for n in g.nodes}))}
+    column = {n: slots[(KIND_ORDER.index(g.nodes[n].kind), depth[n])] for n in g.nodes}  # linear, not per column
     by_col: dict[int, list[str]] = defaultdict(list)
     for n in sorted(g.nodes):
         by_col[column[n]].append(n)
