@@ -14,10 +14,11 @@ class InputError(ChokepointError):
 class ValidationError(ChokepointError):
     """A graph document with one or more problems; ``problems`` holds one line per problem."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], more: int = 0):
         self.problems = list(problems)
+        self.more = more  # problems found but not kept (see model.validate.MAX_ERRORS)
         head = self.problems[0] if self.problems else "invalid graph"
-        more = len(self.problems) - 1
+        more = len(self.problems) - 1 + more
         super().__init__(head if more == 0 else f"{head} (and {more} more problem{'s' if more > 1 else ''})")
 
 

@@ -46,11 +46,12 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _report_problems(problems) -> None:
+def _report_problems(problems, more: int = 0) -> None:
     for line in problems[:MAX_ERROR_LINES]:
         _error(_one_line(line))
-    if len(problems) > MAX_ERROR_LINES:
-        _error(f"... and {len(problems) - MAX_ERROR_LINES:,} more problems")
+    hidden = len(problems[MAX_ERROR_LINES:]) + more
+    if hidden:
+        _error(f"... and {hidden:,} more problem{'s' if hidden != 1 else ''}")
 
 
 def _safe_streams() -> None:
@@ -136,7 +137,7 @@ def _handle(exc: Exception) -> int:
         _error(_one_line(exc.format_message()))
         return 1
     if isinstance(exc, ValidationError):
-        _report_problems(exc.problems)
+        _report_problems(exc.problems, getattr(exc, "more", 0))
         return 1
     if isinstance(exc, ChokepointError):
         _error(_one_line(exc))

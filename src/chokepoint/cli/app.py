@@ -24,13 +24,35 @@ COUNTRY_HELP = "Country to cut off: ISO alpha-2 code (CN) or name; repeat for se
 BLOC_HELP = "Bloc to cut off (G7, EU, Quad, 'Chip 4', NATO, ...); repeat for several."
 
 
-SAMPLES_OPTION = typer.Option(0, "--samples", min=0,
-                              help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals.")
+#: Most Monte Carlo draws a command takes (each draw is a full evaluation; the results are kept
+#: per draw until the percentiles are taken).
+MAX_SAMPLES = 100_000
+SAMPLES_OPTION = typer.Option(0, "--samples", min=0, max=MAX_SAMPLES,
+                              help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals "
+                                   f"(at most {MAX_SAMPLES:,}).")
 SEED_OPTION = typer.Option(0, "--seed", min=0, help="Seed of the Monte Carlo draws (same seed, same result).")
 
 
+def stdout_is_ascii() -> bool:
+    """Whether stdout cannot take text beyond ASCII (``PYTHONIOENCODING=ascii``, a latin-1 terminal):
+    JSON is then written with ``\\u`` escapes, which every reader decodes, instead of raw characters."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        "\u2013\u00e9\u4e2d".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return True
+    return False
+
+
 def echo_json(data) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=stdout_is_ascii(), allow_nan=False) + "\n")
+
+
+def echo_json_text(text: str) -> None:
+    """Write JSON text already made, re-escaped when stdout is ASCII-only (see :func:`stdout_is_ascii`)."""
+    if stdout_is_ascii():
+        text = json.dumps(json.loads(text), indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+    sys.stdout.write(text)
 
 
 def warn(lines) -> None:

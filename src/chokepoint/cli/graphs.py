@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from .. import api
-from .app import GRAPH_HELP, app, echo_json, warn
+from .app import GRAPH_HELP, app, echo_json, echo_json_text, warn
 from .render import console, frame_table
 
 
@@ -46,7 +44,7 @@ def show(
     """The validated graph: nodes, and edges with shares and citations."""
     view = api.show(graph)
     if as_json:
-        sys.stdout.write(view.json_text())
+        echo_json_text(view.json_text())
         return
     loaded = view.graph
     out = console()

@@ -16,10 +16,26 @@ from rich.table import Table
 NO_WRAP = {"id", "product", "country", "countries", "from", "to", "top_country", "worst_country", "name"}
 
 
+def terminal_width(default: int = 200) -> int:
+    """Columns for output that is not a terminal: ``COLUMNS`` when it is a sensible number, else ``default``."""
+    text = os.environ.get("COLUMNS", "").strip()
+    try:
+        width = int(text)
+    except ValueError:
+        return default
+    return width if 20 <= width <= 10_000 else default
+
+
 def console(stderr: bool = False) -> Console:
+    """A console that prints text literally: labels, titles and notes come from graph files, so
+    ``[/]``, ``[est.]`` or ``[link=...]`` in them are text, never rich markup (``markup=False``)."""
     stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "") or 200)
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False, emoji=False)
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    width = None if tty else terminal_width()
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False, emoji=False, markup=False)
 
 
 def fmt(value) -> str:

@@ -12,7 +12,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .. import api
-from .app import GRAPH_HELP, app, echo_json
+from ..errors import InputError
+from ..formats.graphs import LIMITS
+from .app import GRAPH_HELP, MAX_SAMPLES, app, echo_json
 from .render import console, frame_table, pct
 
 
@@ -21,7 +23,9 @@ def sweep(
     graph: str = typer.Argument(..., help=GRAPH_HELP),
     pairs: bool = typer.Option(False, "--pairs", help="Also cut off every pair of countries."),
     spare_capacity: float = typer.Option(0.0, "--spare-capacity", help="Surviving suppliers may grow by this fraction of their share."),
-    samples: int = typer.Option(0, "--samples", help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals on each availability."),
+    samples: int = typer.Option(0, "--samples", min=0, max=MAX_SAMPLES,
+                                help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals on "
+                                     f"each availability (at most {MAX_SAMPLES:,})."),
     seed: int = typer.Option(0, "--seed", help="Seed of the Monte Carlo draws (same seed, same result)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Run on a local Dask cluster of N worker processes."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on the Dask cluster at ADDRESS (tcp://host:8786)."),
@@ -98,6 +102,9 @@ def generate(
 ) -> None:
     """Write a seeded synthetic layered supply graph (benchmarks, tests): countries, facilities,
     tiers of items with fan-in, all/any nodes and a few cycles."""
+    if nodes > LIMITS["max_nodes"]:
+        raise InputError(f"--nodes {nodes:,} is over the limit of {LIMITS['max_nodes']:,} nodes a graph may have "
+                         "(raise it with --max-nodes)")
     made = api.generate(nodes, edges, seed=seed, countries=countries, cycles=cycles, output=output, force=force)
     if as_json:
         echo_json(made.to_dict())

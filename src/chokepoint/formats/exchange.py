@@ -18,7 +18,7 @@ are dropped) that validates to the same :class:`~chokepoint.model.Document`.
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
+from collections import Counter, defaultdict
 import hashlib
 import io as _io
 import json
@@ -791,8 +791,7 @@ def to_export_digraph(g: Graph, columns=None, scenario: dict | None = None) -> n
     ids = export_ids(list(g.nodes))
     extra = defaultdict(dict, columns or {})
     layout = layered_layout(g)
-    columns = 1 + max((c for c, _ in layout.values()), default=0)
-    height = max(1, max(sum(1 for c, _ in layout.values() if c == col) for col in range(columns)))
+    height = max(1, max(Counter(c for c, _ in layout.values()).values(), default=1))  # the fullest column
     scores = [extra[n].get("chokepoint_score", 0.0) for n in g.nodes]
     top_score = max(scores, default=0.0) or 1.0
 

@@ -334,6 +334,7 @@ def atomic_write_many(items, *, force: bool = True) -> list[Path]:
 def _rename_all(moves) -> None:
     """Rename each temporary file over its target; on a failure, restore what was replaced."""
     done: list[tuple[Path, str | None, bool]] = []  # (target, backup, existed)
+    backup = None
     try:
         for tmp, target in moves:
             existed = os.path.lexists(target)
@@ -346,7 +347,10 @@ def _rename_all(moves) -> None:
             os.replace(tmp, target)
             _TEMPORARIES.discard(tmp)
             done.append((target, backup, existed))
+            backup = None
     except BaseException as exc:
+        if backup is not None:  # the move that failed left its target as it was
+            _discard(backup)
         for target, backup, existed in reversed(done):
             with contextlib.suppress(OSError):
                 if backup is not None:

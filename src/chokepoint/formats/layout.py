@@ -35,8 +35,8 @@ def layered_layout(graph: Graph) -> dict[str, tuple[int, float]]:
             level[comp] = max((level[p] + 1 for p in cond.predecessors(comp)), default=0)
         for member, comp in cond.graph["mapping"].items():
             depth[member] = level[comp]
-    slots = sorted({(KIND_ORDER.index(g.nodes[n].kind), depth[n]) for n in g.nodes})
-    column = {n: slots.index((KIND_ORDER.index(g.nodes[n].kind), depth[n])) for n in g.nodes}
+    slots = {slot: i for i, slot in enumerate(sorted({(KIND_ORDER.index(g.nodes[n].kind), depth[n]) for n in g.nodes}))}
+    column = {n: slots[(KIND_ORDER.index(g.nodes[n].kind), depth[n])] for n in g.nodes}  # linear, not per column
     by_col: dict[int, list[str]] = defaultdict(list)
     for n in sorted(g.nodes):
         by_col[column[n]].append(n)
@@ -58,3 +58,10 @@ def layered_layout(graph: Graph) -> dict[str, tuple[int, float]]:
             for i, n in enumerate(by_col[col]):
                 rank[n] = i / max(1, count - 1)
     return {n: (col, (i + 0.5) / len(ns)) for col, ns in by_col.items() for i, n in enumerate(ns)}
+
+
+def escape_mathtext(text: str) -> str:
+    """User text for a matplotlib figure, drawn literally: ``$...$`` is mathtext to matplotlib (and
+    an unbalanced or invalid formula in a label stops the whole figure), so every ``$`` is escaped.
+    (Equivalently, draw with ``matplotlib.rc_context({"text.parse_math": False})``.)"""
+    return str(text).replace("$", r"\$")

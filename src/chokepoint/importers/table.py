@@ -263,6 +263,10 @@ class _Builder:
                     "left as the unattributed remainder" if self.shares else
                     "counted in the sum as the unattributed remainder"))
                 continue
+            if re.fullmatch(r"[+-]?[0-9][0-9.,]*", cell["country"]):
+                raise InputError(f"{self.path}: data row {number}: country '{cell['country']}' is a number: a "
+                                 "column out of place? (ISO numeric codes are not read: give names, alpha-2 or "
+                                 "alpha-3 codes); nothing was imported")
             try:
                 code = resolve_country(cell["country"])
             except UnknownCountryError:

@@ -16,8 +16,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, f
 from .schema import KINDS, LEVELS, NODE_FIELDS, SUPPLY_ONLY_FIELDS
 
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]+$")
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: ``\Z``, not ``$``: ``$`` also matches before a final newline, and ``"qc\n"`` is not an id.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]+\Z")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
 
 #: Longest free text accepted in one field (labels, notes, descriptions).
 MAX_TEXT = 10_000
@@ -91,7 +92,11 @@ class Share(BaseModel):
             if word in LEVELS:
                 low, high = LEVELS[word]
                 return cls.model_construct(low=low, high=high, level=word)
-            raise ValueError(f"unknown level word '{value}' (known: {', '.join(LEVELS)})")
+            try:
+                float(word)
+            except ValueError:
+                raise ValueError(f"unknown level word '{value}' (known: {', '.join(LEVELS)})") from None
+            raise ValueError(f"'{value}' is text, not a number: write the share without quotes")
         if isinstance(value, (list, tuple)):
             if len(value) != 2:
                 raise ValueError(f"a range must be [low, high], got {len(value)} values")
@@ -123,6 +128,13 @@ class Source(BaseModel):
     publisher: Optional[Text] = None
     year: Optional[int] = None
     url: Optional[Text] = None
+
+    @field_validator("year", mode="before")
+    @classmethod
+    def _year(cls, value):
+        if isinstance(value, bool) or (value is not None and not isinstance(value, int)):
+            raise ValueError(f"expected a year as an integer, got {value!r}")
+        return value
 
 
 class Include(BaseModel):
@@ -156,8 +168,8 @@ class Node(BaseModel):
     @field_validator("stockpile_months", "unknown_max_share", mode="before")
     @classmethod
     def _no_bool(cls, value):
-        if isinstance(value, bool):
-            raise ValueError("expected a number")
+        if isinstance(value, bool) or isinstance(value, str):  # '1_000', '1:30': YAML 1.2 text, not numbers
+            raise ValueError(f"expected a number, got {value!r}")
         return value
 
     @model_validator(mode="after")

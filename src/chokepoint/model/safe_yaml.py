@@ -151,6 +151,7 @@ def check_aliases(root) -> None:
     size: dict[int, int] = {}
     aliases = 0
     state: dict[int, int] = {}  # 1 visiting, 2 done
+    referenced = {id(root)}  # nodes met so far: meeting one again is an alias
     stack = [(root, False)]
     while stack:
         node, leaving = stack.pop()
@@ -172,14 +173,16 @@ def check_aliases(root) -> None:
         stack.append((node, True))
         for child in children:
             ck = id(child)
-            if ck in state:
+            if ck in referenced:
                 aliases += 1
                 if aliases > MAX_ALIASES:
                     raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases ({_mark(child)}); "
                                          "refusing a possible alias bomb")
-                if state[ck] == 1:
+                if state.get(ck) == 1:
                     raise yaml.YAMLError(f"a recursive alias ({_mark(child)}): a node that contains itself")
-                continue
+                if ck in state:
+                    continue
+            referenced.add(ck)
             stack.append((child, False))
 
 

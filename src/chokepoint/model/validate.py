@@ -25,6 +25,8 @@ from .schema import ITEM_KINDS, SUM_TOLERANCE, SUPPLIER_KINDS
 TOP_LEVEL = ("generator", "name", "title", "description", "sources", "include", "nodes", "edges")
 #: Warnings of one kind listed one by one before the rest are counted in one line.
 MAX_LISTED = 50
+#: Errors kept for the message; past this many they are only counted.
+MAX_ERRORS = 1000
 
 
 @dataclass
@@ -34,9 +36,18 @@ class Problems:
     origin: str
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    more: int = 0
 
     def error(self, entry, message: str, field: str | None = None) -> None:
+        if len(self.errors) >= MAX_ERRORS:
+            self.more += 1  # counted, not kept: a huge broken file must not fill the memory
+            return
         self.errors.append(self._line(entry, message, field))
+
+    def raise_errors(self) -> None:
+        """Raise the errors found (if any) as one :class:`ValidationError`."""
+        if self.errors:
+            raise ValidationError(self.errors, more=self.more)
 
     def warn(self, entry, message: str, field: str | None = None) -> None:
         self.warnings.append(self._line(entry, message, field))
@@ -252,8 +263,11 @@ def check_supply_sums(edges, by_id: dict[str, Node], problems: Problems) -> None
         point = math.fsum(edge.share.point for _, edge in supplies)
         label = f"node '{item}'"
         if low > SUM_TOLERANCE + 1e-9:
-            problems.error(label, f"shares of its {len(supplies)} suppliers sum to {low:.3g}, past 1 "
-                                  f"(tolerance {SUM_TOLERANCE:g}): {', '.join(f'{e.from_} {e.share}' for _, e in supplies)}")
+            listed = ", ".join(f"{e.from_} {e.share}" for _, e in supplies[:MAX_LISTED])
+            listed += f" and {len(supplies) - MAX_LISTED:,} more" if len(supplies) > MAX_LISTED else ""
+            problems.error(label, f"shares of its {len(supplies)} suppliers sum to {_distinct(low, SUM_TOLERANCE)}, "
+                                  f"past 1 by more than rounding explains (at most {SUM_TOLERANCE:g} is "
+                                  f"accepted): {listed}")
         elif point > 1 + 1e-9:
             problems.warn(label, f"shares sum to {point:.3g}; normalised to 1")
         bases = sorted({edge.basis for _, edge in supplies if edge.basis})
@@ -270,6 +284,15 @@ def check_supply_sums(edges, by_id: dict[str, Node], problems: Problems) -> None
         problems.warn(entry, "share cites no source and is not marked estimated")
     if len(uncited) > MAX_LISTED:
         problems.warn("edges", f"... and {len(uncited) - MAX_LISTED:,} more shares that cite no source")
+
+
+def _distinct(value: float, other: float) -> str:
+    """``value`` with as few digits as show it differs from ``other`` (1.05000001, not 1.05)."""
+    for digits in range(3, 18):
+        text = f"{value:.{digits}g}"
+        if float(text) != other:
+            return text
+    return repr(value)
 
 
 def strongly_connected(ids: list[str], keys: list[tuple[str, str]]) -> list[list[str]]:
@@ -325,7 +348,7 @@ def parse_document(data, origin: str, *, extra_nodes=(), extra_edges=(), extra_s
     """
     problems = Problems(origin)
     if not check_top_level(data, problems):
-        raise ValidationError(problems.errors)
+        problems.raise_errors()
     sources = dict(extra_sources or {})
     sources.update(parse_sources(data, problems))
     raw_nodes = data.get("nodes") if isinstance(data.get("nodes"), list) else []
@@ -339,7 +362,7 @@ def parse_document(data, origin: str, *, extra_nodes=(), extra_edges=(), extra_s
     check_supply_sums(good_edges, by_id, problems)
     check_structure(by_id, good_edges, problems)
     if problems.errors:
-        raise ValidationError(problems.errors)
+        problems.raise_errors()
     document = Document.model_construct(  # every part validated above
         name=data["name"],
         title=data["title"],
