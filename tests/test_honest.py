@@ -128,3 +128,14 @@ def test_pairs_ranked_by_loss_beyond_the_worse_single_with_ties(write_graph):
     pairs = ranked[ranked.index.str.contains(r"\+")]
     assert pairs["excess"].tolist() == pytest.approx([0.25, 0.25, 0.25])
     assert set(pairs["rank"]) == {"1="}
+
+
+def test_user_text_is_drawn_and_printed_literally(cli, write_graph, tmp_path):
+    """Labels with $mathtext$ and [markup] neither crash a figure nor vanish from a table."""
+    graph = write_graph(doc(
+        [country("CN"), item("m", "material", label="m $\\frac{ $ [/] [est.]"), item("p", "product", label="p $5$")],
+        [supplies("CN", "m", 0.5), requires("m", "p")]))
+    for kind in ("network", "exposure", "sweep", "target"):
+        assert cli("plot", str(graph), "-o", str(tmp_path / f"{kind}.png"), "--kind", kind).code == 0, kind
+    out = cli("show", str(graph)).out
+    assert "[est.]" in out and "$\\frac{ $ [/]" in out

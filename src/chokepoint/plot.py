@@ -397,7 +397,14 @@ def plot(graph, *, kind: str = "network", with_cutoff=(), blocs=(), threshold: f
     ``duration`` is the timeline's cutoff length in months.
 
     ``with_cutoff``/``blocs`` shade the network by availability; the tornado needs them (its cutoff).
+    User text (labels, titles) is drawn literally: a ``$`` in a label is not matplotlib mathtext.
     """
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _plot(graph, kind=kind, with_cutoff=with_cutoff, blocs=blocs, threshold=threshold,
+                     duration=duration, all_items=all_items, ax=ax)
+
+
+def _plot(graph, *, kind, with_cutoff, blocs, threshold, duration, all_items, ax):
     if kind not in KINDS:
         raise InputError(f"unknown plot kind '{kind}' (choose from {', '.join(KINDS)})")
     if (with_cutoff or blocs) and kind not in ("network", "tornado", "timeline"):
@@ -433,7 +440,7 @@ def save_figure(fig, path, *, force: bool = False, dpi: int = 150) -> Path:
                 ".svg": {"Creator": GENERATOR, "Date": None},
                 ".pdf": {"Creator": GENERATOR, "Producer": GENERATOR, "CreationDate": None}}[suffix]
     buffer = _io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "chokepoint", "svg.fonttype": "path"}):
+    with matplotlib.rc_context({"svg.hashsalt": "chokepoint", "svg.fonttype": "path", "text.parse_math": False}):
         fig.savefig(buffer, format=suffix[1:], dpi=dpi, metadata=metadata, facecolor="white")
     try:
         return atomic_write(target, buffer.getvalue(), force=True)

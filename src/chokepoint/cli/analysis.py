@@ -9,11 +9,10 @@ import typer
 from .. import api
 from ..model import DEFAULT_THRESHOLD
 from .app import BLOC_HELP, COUNTRY_HELP, GRAPH_HELP, SAMPLES_OPTION, SEED_OPTION, app, echo_json
-from rich.markup import escape
 
 from .render import console, frame_table, pct
 
-ESTIMATE_LEGEND = escape("~ estimated: the result rests on a level word, a range or a share marked estimated "
+ESTIMATE_LEGEND = ("~ estimated: the result rests on a level word, a range or a share marked estimated "
                    "(explain GRAPH NODE shows them); [low-high]: the remainder lost with the cut countries and "
                    "every share at its low end .. the remainder surviving")
 
@@ -62,7 +61,7 @@ def analyse(
                                      getattr(r, "availability_high", r.availability)) for r in costliest.itertuples()]
     table.columns = ["country", "mean product loss", "hardest-hit product", "its availability"]
     note = f"; mean loss leaves out {', '.join(result.aggregates)}" if result.aggregates else ""
-    out.print(frame_table(table, escape(f"Costliest single-country cutoffs [low-high]{note}"),
+    out.print(frame_table(table, (f"Costliest single-country cutoffs [low-high]{note}"),
                           formats={"mean product loss": pct}))
 
 

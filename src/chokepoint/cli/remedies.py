@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.markup import escape
 
 from .. import api
 from ..errors import InputError
@@ -54,7 +53,7 @@ def timeline(
         return
     out = console()
     who = ", ".join(result.countries)
-    out.print(escape(f"Cutoff of {who} in {result.graph} for {result.duration:g} months"
+    out.print((f"Cutoff of {who} in {result.graph} for {result.duration:g} months"
                      + (f", ramp {result.ramp:g} months" if result.ramp else "")
                      + (f" (capped at {result.ramp_share:g})" if result.ramp_share is not None else "")))
     table = result.table.copy()
@@ -69,7 +68,7 @@ def timeline(
     out.print("unmet_months: unmet demand in months of supply; buffer_needed_months: the stockpile that would "
               "have prevented any shortage")
     for note in result.notes:
-        out.print(f"note: {escape(note)}")
+        out.print(f"note: {(note)}")
 
 
 @app.command()
@@ -99,7 +98,7 @@ def plan(
     out = console()
     cost = "" if result.cost is None else f", cost {result.cost:.4g}"
     worst = "" if result.worst_availability is None else f", worst availability {pct(result.worst_availability)}"
-    out.print(escape(f"Plan for {result.graph}: {result.status}{cost}{worst} ({result.method})"))
+    out.print((f"Plan for {result.graph}: {result.status}{cost}{worst} ({result.method})"))
     if not result.actions.empty:
         out.print(frame_table(result.actions, "Actions (new capacity as a share of today's supply; stockpiles in months)"))
     if not result.binding.empty:
@@ -109,6 +108,6 @@ def plan(
     if not result.needs_data.empty:
         out.print(frame_table(result.needs_data, "Undetermined items: need data, not capacity"))
     for note in result.notes:
-        out.print(f"note: {escape(note)}")
+        out.print(f"note: {(note)}")
     if write is not None and result.status == "optimal":
-        out.print(escape(f"wrote {write}"))
+        out.print((f"wrote {write}"))

@@ -8,7 +8,6 @@ from typing import Optional
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .. import api
@@ -73,7 +72,7 @@ def sweep(
         if pairs_shown:
             table.insert(1, "beyond worse single", [pct(v) if v == v else "" for v in ranked.loc[shown, "excess"]])
         table.insert(0, "rank", list(ranked.loc[shown, "rank"]))
-        out.print(frame_table(table.reset_index(), escape(f"Availability of each product when a country is cut off{draws}{more}")))
+        out.print(frame_table(table.reset_index(), (f"Availability of each product when a country is cut off{draws}{more}")))
         return
     # many products: one line per scenario
     rows = []
@@ -85,7 +84,7 @@ def sweep(
                         if pairs_shown else {}),
                      "products hit": int((column < 1 - 1e-12).sum()), "hardest-hit product": worst,
                      "its availability": cells.set_index(["countries", "product"]).loc[(key, worst), "cell"]})
-    out.print(frame_table(pd.DataFrame(rows), escape(f"Country cutoffs ranked by mean product loss, {matrix.shape[0]} products"
+    out.print(frame_table(pd.DataFrame(rows), (f"Country cutoffs ranked by mean product loss, {matrix.shape[0]} products"
                                                      f"{draws}{more}")))
 
 
