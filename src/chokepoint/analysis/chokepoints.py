@@ -25,7 +25,7 @@ import pandas as pd
 from .concentration import concentration
 from .evidence import bounds, is_estimate
 from ..model import Graph
-from ..engine import compile_graph, evaluate
+from ..engine import compile_graph, evaluate, knockout_products
 
 COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low", "knockout_loss_high",
            "products_hit", "exposure", "exposure_low", "exposure_high", "worst_country",
@@ -123,6 +123,82 @@ def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, top: int = 3,
                     count_self: bool = False, shares=None):
     """Each candidate knocked out in turn: mean product loss (the node itself excluded when it is a
+    product, unless ``count_self``), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
+    ``[(product position, loss)]`` ordered by loss, then product id.
+
+    Only what a knockout changes is evaluated (:func:`chokepoint.engine.knockout_products`: the
+    nodes downstream of it, as sparse pairs), and the losses are summed product by product in
+    order, so that every figure is the one a full scenario per knockout gives
+    (:func:`knockout_losses_dense`), to the last bit.
+    """
+    k_total, n_products = len(cand_rows), len(product_rows)
+    knockout = np.zeros(k_total)
+    hits = np.zeros(k_total, dtype=np.int64)
+    top_hits: list = [[] for _ in range(k_total)]
+    if not k_total or not n_products:
+        return knockout, hits, top_hits
+    cand_rows = np.asarray(cand_rows, dtype=np.int64)
+    product_rows = np.asarray(product_rows, dtype=np.int64)
+    p, k, avail, base = knockout_products(compiled, cand_rows, product_rows, shares=shares)
+    base_loss = 1.0 - base
+    # products that lose something with nothing knocked out count in every knockout's sum
+    lossy = np.flatnonzero(base_loss != 0.0)
+    if len(lossy):
+        extra_k = np.repeat(np.arange(k_total, dtype=np.int64), len(lossy))
+        extra_p = np.tile(lossy, k_total)
+        have = np.isin(extra_k * n_products + extra_p, k * n_products + p)
+        p = np.concatenate([p, extra_p[~have]])
+        k = np.concatenate([k, extra_k[~have]])
+        avail = np.concatenate([avail, base[extra_p[~have]]])
+        order = np.lexsort((p, k))
+        p, k, avail = p[order], k[order], avail[order]
+    loss = 1.0 - avail
+    position = np.full(compiled.n_nodes, -1, dtype=np.int64)
+    position[product_rows] = np.arange(n_products)
+    self_pos = position[cand_rows]
+    count = np.full(k_total, n_products, dtype=np.int64)
+    if not count_self:
+        loss[self_pos[k] == p] = 0.0
+        count -= self_pos >= 0
+    # summed product by product, in order (as the reference's sum() does): segment j-th terms
+    starts = np.searchsorted(k, np.arange(k_total))
+    lengths = np.searchsorted(k, np.arange(k_total), side="right") - starts
+    total = np.zeros(k_total)
+    by_length = np.argsort(-lengths, kind="stable")
+    seg_start, seg_len = starts[by_length], lengths[by_length]
+    for j in range(int(seg_len[0]) if k_total else 0):
+        m = int(np.count_nonzero(seg_len > j))
+        total[by_length[:m]] += loss[seg_start[:m] + j]
+    knockout[:] = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    hit = loss > 1e-12
+    hits[:] = np.bincount(k[hit], minlength=k_total)
+    if top > 0 and hit.any():
+        ids = compiled.ids
+        id_rank = np.argsort(np.argsort(np.array([ids[r] for r in product_rows], dtype=object), kind="stable"),
+                             kind="stable")
+        hp, hk, hl = p[hit], k[hit], loss[hit]
+        # the top hits of each knockout (sorted by knockout): the largest loss, ties by product id,
+        # picked one round at a time
+        starts = np.flatnonzero(np.r_[True, hk[1:] != hk[:-1]])
+        seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(hk)]))
+        rank = id_rank[hp].astype(np.int64)
+        taken = np.zeros(len(hk), dtype=bool)
+        for _ in range(top):
+            value = np.where(taken, -np.inf, hl)
+            best = np.maximum.reduceat(value, starts)
+            tie = (value == best[seg]) & ~taken & (best[seg] > -np.inf)
+            best_rank = np.minimum.reduceat(np.where(tie, rank, np.iinfo(np.int64).max), starts)
+            chosen = np.flatnonzero(tie & (rank == best_rank[seg]))
+            taken[chosen] = True
+            for kk, pp, ll in zip(hk[chosen].tolist(), hp[chosen].tolist(), hl[chosen].tolist()):
+                top_hits[kk].append((pp, ll))
+    return knockout, hits, top_hits
+
+
+def knockout_losses_dense(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, top: int = 3,
+                    count_self: bool = False, shares=None):
+    """:func:`knockout_losses` by full scenarios on the engine, one per knockout: the oracle the
+    tests hold the sparse propagation to. Each candidate knocked out in turn: mean product loss (the node itself excluded when it is a
     product, unless ``count_self``), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
     ``[(product position, loss)]`` ordered by loss, then product id.
 
