@@ -33,24 +33,98 @@ COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low",
 ROOT = ("__root__",)
 
 
+#: Above this many nodes betweenness centrality is not computed (exact betweenness is
+#: O(nodes x edges)); the frame's ``attrs["notes"]`` says so.
+BETWEENNESS_MAX_NODES = 5000
+
+
 def dominators(graph: Graph) -> dict[str, set[str]]:
-    """For each product, the nodes every supply path to it passes through (itself excluded)."""
-    g = nx.DiGraph(graph.digraph)
-    g.add_node(ROOT)
-    for node_id in graph.nodes:
-        # roots of supply: nodes nothing feeds, and items partly supplied by unnamed others
-        if g.in_degree(node_id) == 0 or (node_id in graph.supplies and graph.unknown_share(node_id) > 1e-12):
-            g.add_edge(ROOT, node_id)
-    idom = nx.immediate_dominators(g, ROOT)
+    """For each product, the nodes every supply path to it passes through (itself excluded).
+
+    Paths start at the roots of supply: nodes nothing feeds, and items partly supplied by unnamed
+    others. The immediate dominators come from the compiled arrays (Cooper, Harvey and Kennedy's
+    iterative algorithm over a reverse postorder, the algorithm networkx uses), not from a
+    networkx graph.
+    """
+    compiled = compile_graph(graph)
+    idom = immediate_dominators(compiled)
+    ids = compiled.ids
     result = {}
-    for product in graph.products:
-        doms, current = set(), product
-        while current in idom and idom[current] != current:
+    for product, row in zip(graph.products, compiled.rows(graph.products).tolist()):
+        doms, current = set(), row
+        while idom[current] >= 0 and idom[current] != current:
             current = idom[current]
-            if current != ROOT:
-                doms.add(current)
+            doms.add(ids[current])
         result[product] = doms
     return result
+
+
+def immediate_dominators(compiled) -> list[int]:
+    """Each row's immediate dominator (a row), from a virtual root feeding the roots of supply;
+    ``-1`` for a root's (the virtual root) and for rows the root does not reach.
+
+    Edges are the document's (supplies and requires: a facility's country is not an edge).
+    """
+    n = compiled.n_nodes
+    own_s = np.repeat(np.arange(n), np.diff(compiled.sup_ptr))
+    own_i = np.repeat(np.arange(n), np.diff(compiled.in_ptr))
+    src = np.concatenate([compiled.sup_src, compiled.in_src]).astype(np.int64)
+    dst = np.concatenate([own_s, own_i]).astype(np.int64)
+    root = n
+    indeg = np.bincount(dst, minlength=n)
+    supplied = np.diff(compiled.sup_ptr) > 0
+    starts = np.flatnonzero((indeg == 0) | (supplied & (compiled.remainder > 1e-12)))
+    src = np.concatenate([src, np.full(len(starts), root)])
+    dst = np.concatenate([dst, starts])
+    order = np.argsort(src, kind="stable")
+    succ_ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n + 1))].tolist()
+    succ = dst[order].tolist()
+    order = np.argsort(dst, kind="stable")
+    pred_ptr = np.r_[0, np.cumsum(np.bincount(dst, minlength=n + 1))].tolist()
+    pred = src[order].tolist()
+    # postorder by an iterative depth-first search from the root
+    post = [-1] * (n + 1)
+    seen = bytearray(n + 1)
+    seen[root] = 1
+    stack = [(root, succ_ptr[root])]
+    rpo = []
+    while stack:
+        node, at = stack[-1]
+        if at < succ_ptr[node + 1]:
+            stack[-1] = (node, at + 1)
+            nxt = succ[at]
+            if not seen[nxt]:
+                seen[nxt] = 1
+                stack.append((nxt, succ_ptr[nxt]))
+        else:
+            stack.pop()
+            post[node] = len(rpo)
+            rpo.append(node)
+    rpo.reverse()
+    idom = [-1] * (n + 1)
+    idom[root] = root
+    changed = True
+    while changed:
+        changed = False
+        for node in rpo[1:]:
+            new = -1
+            for p in pred[pred_ptr[node]:pred_ptr[node + 1]]:
+                if idom[p] < 0:
+                    continue
+                if new < 0:
+                    new = p
+                    continue
+                a, b = p, new
+                while a != b:
+                    while post[a] < post[b]:
+                        a = idom[a]
+                    while post[b] < post[a]:
+                        b = idom[b]
+                new = a
+            if idom[node] != new:
+                idom[node] = new
+                changed = True
+    return [-1 if (d == root or d < 0) else d for d in idom[:n]]
 
 
 def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
@@ -75,13 +149,24 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
                                     shares=compiled.sup_high, top=0)[0]
     knockout_low = knockout_losses(compiled, cand_rows, product_rows, count_self=stand_in,
                                    shares=compiled.sup_low, top=0)[0]
-    conc = concentration(graph).set_index("id")
-    doms = dominators(graph)
-    between = nx.betweenness_centrality(graph.digraph) if len(graph.nodes) <= 5000 else {}
+    conc = concentration(graph)
+    conc = {ident: (top_country, top_share, hhi) for ident, top_country, top_share, hhi
+            in zip(conc["id"], conc["top_country"], conc["top_share"], conc["hhi"])}
+    dominated_by: dict[str, list[str]] = {}
+    for product, doms in dominators(graph).items():
+        for node in doms:
+            dominated_by.setdefault(node, []).append(product)
+    notes = []
+    if len(graph.nodes) <= BETWEENNESS_MAX_NODES:
+        between = nx.betweenness_centrality(graph.digraph)
+    else:
+        between = {}
+        notes.append(f"betweenness not computed above {BETWEENNESS_MAX_NODES:,} nodes "
+                     f"(this graph has {len(graph.nodes):,})")
     rows = []
     for k, node_id in enumerate(candidates):
-        has_conc = node_id in conc.index
-        dominated = sorted(p for p, d in doms.items() if node_id in d)
+        has_conc = node_id in conc
+        dominated = sorted(dominated_by.get(node_id, ()))
         row = {
             "id": node_id, "label": graph.label(node_id), "kind": graph.nodes[node_id].kind,
             "score": float(knockout[k] * exposure[k]), "knockout_loss": float(knockout[k]),
@@ -90,9 +175,9 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
             "products_hit": int(hits[k]), "exposure": float(exposure[k]),
             "exposure_low": float(min(exposure[k], exposure_low[k])), "exposure_high": float(max(exposure[k], exposure_high[k])),
             "worst_country": countries[worst[k]] if worst[k] >= 0 else "",
-            "top_country": conc.loc[node_id, "top_country"] if has_conc else "",
-            "top_share": float(conc.loc[node_id, "top_share"]) if has_conc else float("nan"),
-            "hhi": float(conc.loc[node_id, "hhi"]) if has_conc else float("nan"),
+            "top_country": conc[node_id][0] if has_conc else "",
+            "top_share": float(conc[node_id][1]) if has_conc else float("nan"),
+            "hhi": float(conc[node_id][2]) if has_conc else float("nan"),
             "dominates": ", ".join(dominated), "betweenness": between.get(node_id, float("nan")),
         }
         named = [(products[p], loss) for p, loss in top_hits[k]]
@@ -101,7 +186,9 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame = frame.sort_values(["score", "knockout_loss", "id"], ascending=[False, False, True], kind="mergesort")
     frame = frame.reset_index(drop=True)
-    return frame.head(top) if top else frame
+    frame = frame.head(top) if top else frame
+    frame.attrs["notes"] = notes
+    return frame
 
 
 def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
