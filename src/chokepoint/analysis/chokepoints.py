@@ -228,34 +228,41 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
     product_rows = np.asarray(product_rows, dtype=np.int64)
     p, k, avail, base = knockout_products(compiled, cand_rows, product_rows, shares=shares)
     base_loss = 1.0 - base
-    # products that lose something with nothing knocked out count in every knockout's sum
-    lossy = np.flatnonzero(base_loss != 0.0)
-    if len(lossy):
-        extra_k = np.repeat(np.arange(k_total, dtype=np.int64), len(lossy))
-        extra_p = np.tile(lossy, k_total)
+    position = np.full(compiled.n_nodes, -1, dtype=np.int64)
+    position[product_rows] = np.arange(n_products)
+    self_pos = position[cand_rows] if not count_self else np.full(k_total, -1, dtype=np.int64)
+    # products a knockout does not change keep their baseline loss; where that is a hit
+    # (rare: a product short with nothing knocked out) it is listed for every knockout
+    short = np.flatnonzero(base_loss > 1e-12)
+    if len(short):
+        extra_k = np.repeat(np.arange(k_total, dtype=np.int64), len(short))
+        extra_p = np.tile(short, k_total)
         have = np.isin(extra_k * n_products + extra_p, k * n_products + p)
         p = np.concatenate([p, extra_p[~have]])
         k = np.concatenate([k, extra_k[~have]])
         avail = np.concatenate([avail, base[extra_p[~have]]])
-        order = np.lexsort((p, k))
+        order = np.argsort(k * n_products + p, kind="stable")
         p, k, avail = p[order], k[order], avail[order]
     loss = 1.0 - avail
-    position = np.full(compiled.n_nodes, -1, dtype=np.int64)
-    position[product_rows] = np.arange(n_products)
-    self_pos = position[cand_rows]
-    count = np.full(k_total, n_products, dtype=np.int64)
-    if not count_self:
-        loss[self_pos[k] == p] = 0.0
-        count -= self_pos >= 0
-    # summed product by product, in order (as the reference's sum() does): segment j-th terms
-    starts = np.searchsorted(k, np.arange(k_total))
-    lengths = np.searchsorted(k, np.arange(k_total), side="right") - starts
+    loss[self_pos[k] == p] = 0.0
+    count = np.full(k_total, n_products, dtype=np.int64) - (self_pos >= 0)
+    # summed product by product, in order (as the reference's sum() does): a product's changed
+    # losses go to the knockouts that change it, its baseline loss (where not 0) to all others
+    by_product = np.argsort(p.astype(np.int16) if n_products < 32768 else p, kind="stable")
+    bounds_p = np.searchsorted(p[by_product], np.arange(n_products + 1))
+    self_of = {}
+    for kk in np.flatnonzero(self_pos >= 0).tolist():
+        self_of.setdefault(int(self_pos[kk]), []).append(kk)
     total = np.zeros(k_total)
-    by_length = np.argsort(-lengths, kind="stable")
-    seg_start, seg_len = starts[by_length], lengths[by_length]
-    for j in range(int(seg_len[0]) if k_total else 0):
-        m = int(np.count_nonzero(seg_len > j))
-        total[by_length[:m]] += loss[seg_start[:m] + j]
+    for pos in np.flatnonzero((np.diff(bounds_p) > 0) | (base_loss != 0.0)).tolist():
+        pick = by_product[bounds_p[pos]:bounds_p[pos + 1]]
+        if base_loss[pos] != 0.0:
+            term = np.full(k_total, base_loss[pos])
+            term[self_of.get(pos, [])] = 0.0
+            term[k[pick]] = loss[pick]
+            total += term
+        else:
+            total[k[pick]] += loss[pick]
     knockout[:] = np.where(count > 0, total / np.maximum(count, 1), 0.0)
     hit = loss > 1e-12
     hits[:] = np.bincount(k[hit], minlength=k_total)
