@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import networkx as nx
 
@@ -18,14 +18,19 @@ from .document import Document, Edge, Node
 from .schema import ITEM_KINDS
 
 
-@dataclass(frozen=True)
-class Supply:
-    """One supplier of an item: ``share`` is the point value used in propagation (normalised)."""
+class Supply(NamedTuple):
+    """One supplier of an item: ``share`` is the point value used in propagation (normalised).
+
+    A named tuple (not a dataclass): a 1M-edge graph builds hundreds of thousands of them."""
 
     supplier: str
-    country: str
+    country: str | None
     share: float
     edge: Edge
+
+
+def _first_two(entry):
+    return entry[0], entry[1]
 
 
 class Graph:
@@ -69,18 +74,19 @@ class Graph:
     @cached_property
     def supplies(self) -> dict[str, tuple[Supply, ...]]:
         """Suppliers of each item, with point shares scaled down when they sum past 1."""
-        raw: dict[str, list[Edge]] = defaultdict(list)
+        raw: dict[str, list[tuple[float, str, Edge]]] = defaultdict(list)
         for edge in self.document.edges:
             if edge.type == "supplies":
-                raw[edge.to].append(edge)
+                raw[edge.to].append((-edge.share.point, edge.from_, edge))
+        country = {n.id: n.id if n.kind == "country" else n.country for n in self.document.nodes
+                   if n.kind in ("country", "facility")}
         result = {}
-        for item, edges in raw.items():
-            total = math.fsum(edge.share.point for edge in edges)  # exact: independent of file order
+        for item, entries in raw.items():
+            entries.sort(key=_first_two)  # by share, descending, then supplier
+            total = -math.fsum(e[0] for e in entries)  # exact: independent of file order
             scale = 1.0 / total if total > 1.0 else 1.0
-            result[item] = tuple(
-                Supply(edge.from_, self.country_of(edge.from_), edge.share.point * scale, edge)
-                for edge in sorted(edges, key=lambda e: (-e.share.point, e.from_))
-            )
+            result[item] = tuple(Supply(supplier, country.get(supplier), -neg * scale, edge)
+                                 for neg, supplier, edge in entries)
         return result
 
     @cached_property
