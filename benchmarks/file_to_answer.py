@@ -131,7 +131,12 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="runs of each (the fastest is kept)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=None, help="keep the graphs and answers here")
+    parser.add_argument("--src", type=Path, default=None,
+                        help="run chokepoint from this source tree (e.g. an older commit's, for before/after)")
     args = parser.parse_args(argv)
+    if args.src is not None:
+        global SRC
+        SRC = args.src.resolve()
     commands = list(dict.fromkeys(["cutoff", *args.commands]))
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)

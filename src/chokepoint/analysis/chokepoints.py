@@ -18,9 +18,6 @@ compiled engine (:mod:`chokepoint.engine`), many scenarios at once.
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
-
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -28,6 +25,7 @@ import pandas as pd
 from .concentration import concentration
 from .evidence import bounds, is_estimate
 from ..model import Graph
+from ..model.graph import gc_paused
 from ..engine import compile_graph, evaluate, knockout_products
 
 COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low", "knockout_loss_high",
@@ -39,19 +37,6 @@ ROOT = ("__root__",)
 #: Above this many nodes betweenness centrality is not computed (exact betweenness is
 #: O(nodes x edges)); the frame's ``attrs["notes"]`` says so.
 BETWEENNESS_MAX_NODES = 5000
-
-
-@contextmanager
-def _gc_paused():
-    """The cyclic garbage collector off while many small objects are made: on a large graph each
-    of its passes walks the millions of objects of the document (seconds per pass)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def dominators(graph: Graph) -> dict[str, set[str]]:
@@ -145,7 +130,7 @@ def immediate_dominators(compiled) -> list[int]:
 
 def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     """Every non-country node ranked by ``score`` (see module docstring), with the reason in words."""
-    with _gc_paused():
+    with gc_paused():
         return _find_chokepoints(graph, top)
 
 

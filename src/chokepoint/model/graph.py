@@ -6,8 +6,10 @@ gives the networkx view (the model for small graphs and the reference for result
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import defaultdict
+from contextlib import contextmanager
 from functools import cached_property
 from typing import NamedTuple
 
@@ -27,6 +29,19 @@ class Supply(NamedTuple):
     country: str | None
     share: float
     edge: Edge
+
+
+@contextmanager
+def gc_paused():
+    """The cyclic garbage collector off while many small objects are made: on a large graph each
+    of its full passes walks the millions of objects of the document (seconds per pass)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _first_two(entry):
@@ -74,29 +89,31 @@ class Graph:
     @cached_property
     def supplies(self) -> dict[str, tuple[Supply, ...]]:
         """Suppliers of each item, with point shares scaled down when they sum past 1."""
-        raw: dict[str, list[tuple[float, str, Edge]]] = defaultdict(list)
-        for edge in self.document.edges:
-            if edge.type == "supplies":
-                raw[edge.to].append((-edge.share.point, edge.from_, edge))
-        country = {n.id: n.id if n.kind == "country" else n.country for n in self.document.nodes
-                   if n.kind in ("country", "facility")}
-        result = {}
-        for item, entries in raw.items():
-            entries.sort(key=_first_two)  # by share, descending, then supplier
-            total = -math.fsum(e[0] for e in entries)  # exact: independent of file order
-            scale = 1.0 / total if total > 1.0 else 1.0
-            result[item] = tuple(Supply(supplier, country.get(supplier), -neg * scale, edge)
-                                 for neg, supplier, edge in entries)
-        return result
+        with gc_paused():
+            raw: dict[str, list[tuple[float, str, Edge]]] = defaultdict(list)
+            for edge in self.document.edges:
+                if edge.type == "supplies":
+                    raw[edge.to].append((-edge.share.point, edge.from_, edge))
+            country = {n.id: n.id if n.kind == "country" else n.country for n in self.document.nodes
+                       if n.kind in ("country", "facility")}
+            result = {}
+            for item, entries in raw.items():
+                entries.sort(key=_first_two)  # by share, descending, then supplier
+                total = -math.fsum(e[0] for e in entries)  # exact: independent of file order
+                scale = 1.0 / total if total > 1.0 else 1.0
+                result[item] = tuple(Supply(supplier, country.get(supplier), -neg * scale, edge)
+                                     for neg, supplier, edge in entries)
+            return result
 
     @cached_property
     def inputs(self) -> dict[str, tuple[str, ...]]:
         """Inputs (``requires`` edges) of each node, sorted by id."""
-        result: dict[str, list[str]] = defaultdict(list)
-        for edge in self.document.edges:
-            if edge.type == "requires":
-                result[edge.to].append(edge.from_)
-        return {node: tuple(sorted(ids)) for node, ids in result.items()}
+        with gc_paused():
+            result: dict[str, list[str]] = defaultdict(list)
+            for edge in self.document.edges:
+                if edge.type == "requires":
+                    result[edge.to].append(edge.from_)
+            return {node: tuple(sorted(ids)) for node, ids in result.items()}
 
     def unknown_share(self, item: str) -> float:
         """The share of an item's supply left to other or unknown suppliers."""
@@ -147,15 +164,17 @@ class Graph:
     @cached_property
     def edge_index(self) -> dict[tuple[str, str], Edge]:
         """Every edge by its (from, to) pair."""
-        return {edge.key: edge for edge in self.document.edges}
+        with gc_paused():
+            return {edge.key: edge for edge in self.document.edges}
 
     @cached_property
     def predecessors(self) -> dict[str, tuple[str, ...]]:
         """Every edge's ``from`` by its ``to``: the suppliers and inputs of each node."""
-        result: dict[str, list[str]] = defaultdict(list)
-        for edge in self.document.edges:
-            result[edge.to].append(edge.from_)
-        return {node: tuple(ids) for node, ids in result.items()}
+        with gc_paused():
+            result: dict[str, list[str]] = defaultdict(list)
+            for edge in self.document.edges:
+                result[edge.to].append(edge.from_)
+            return {node: tuple(ids) for node, ids in result.items()}
 
     def upstream(self, ids) -> set[str]:
         """The given nodes and everything they draw on (suppliers, inputs, their suppliers...):
