@@ -103,6 +103,13 @@ class _Changed:
         return out
 
 
+def _small(values: np.ndarray) -> np.ndarray:
+    """Small integers as int16 where they fit, so that a stable argsort is a radix sort."""
+    if len(values) and -32768 < values.min() and values.max() < 32767:
+        return values.astype(np.int16)
+    return values
+
+
 def _terms(ptr, src, rows, pair, term, value, base_all, op, first_value=None):
     """Fold each pair's terms in order, step by step over pairs sorted by their number of terms:
     ``op(acc, term)`` from the first term, a term's value its pushed change or the baseline.
@@ -113,11 +120,11 @@ def _terms(ptr, src, rows, pair, term, value, base_all, op, first_value=None):
     """
     first = ptr[rows]
     deg = ptr[rows + 1] - first
-    order = np.argsort(-deg, kind="stable")
+    order = np.argsort(_small(-deg), kind="stable")
     rank = np.empty(len(rows), dtype=np.int64)
     rank[order] = np.arange(len(rows))
     first_o, deg_o = first[order], deg[order]
-    by_step = np.argsort(term, kind="stable")
+    by_step = np.argsort(_small(term), kind="stable")
     step_ends = np.cumsum(np.bincount(term, minlength=int(deg_o[0]) if len(deg_o) else 0))
     acc = None
     neg = -deg_o
