@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+MARK = "<!-- file-to-answer -->"
 SRC = HERE.parent / "src"
 COUNTRY = "CN"
 
@@ -131,6 +132,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="runs of each (the fastest is kept)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=None, help="keep the graphs and answers here")
+    parser.add_argument("--write", action="store_true", help="write the table into benchmarks/RESULTS.md")
     parser.add_argument("--src", type=Path, default=None,
                         help="run chokepoint from this source tree (e.g. an older commit's, for before/after)")
     args = parser.parse_args(argv)
@@ -142,9 +144,26 @@ def main(argv=None) -> int:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         rows = run(args.sizes, commands, args.seed, args.repeats, workdir, log=lambda s: print(s, flush=True))
+    text = table(rows, commands)
     print()
-    print(table(rows, commands))
+    print(text)
+    if args.write:
+        write_results(text, args)
     return 0
+
+
+def write_results(text: str, args) -> None:
+    """Put the table in RESULTS.md's file-to-answer section (from the marker on), replacing it."""
+    path = HERE / "RESULTS.md"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    head = old[:old.index(MARK)].rstrip("\n") if MARK in old else old.rstrip("\n")
+    section = [MARK, "", "## From file to answer", "",
+               f"`python benchmarks/file_to_answer.py --sizes {' '.join(map(str, args.sizes))} "
+               f"--commands {' '.join(args.commands)} --repeats {args.repeats} --write` (seed {args.seed}). "
+               "Each command is its own process, timed with `/usr/bin/time -v` (wall clock, peak RSS), "
+               "interleaved with the naive script (benchmarks/naive_cutoff.py) on the same acyclic generated "
+               "graph.", "", text, ""]
+    path.write_text((head + "\n\n" if head else "") + "\n".join(section), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -105,6 +105,10 @@ class CutoffResult:
         return "combines shares on different bases: " + "; ".join(parts)
 
     def to_dict(self) -> dict:
+        with gc_paused():
+            return self._to_dict()
+
+    def _to_dict(self) -> dict:
         products = []
         for row in _rows(self.products):
             entry = {"id": row.id, "label": row.label, "availability": row.availability,
