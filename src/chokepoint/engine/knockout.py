@@ -23,7 +23,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .compile import _BASE_COUNTRY, _BASE_FACILITY, _BASE_ONE, _BASE_SUPPLIED, _IN_ALL, _IN_ANY, CompiledGraph
+from .compile import _BASE_FACILITY, _BASE_ONE, _BASE_SUPPLIED, _IN_ALL, _IN_ANY, CompiledGraph
 from .evaluate import evaluate
 from .kernels import _Context, _fast_two_sum, _iterate_cycles, _plan, _remainder
 
