@@ -39,7 +39,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+FILE_TO_ANSWER_MARK = "<!-- file-to-answer -->"
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
 
 from chokepoint.engine import COUNTRY, FACILITY, REQUIRES, SUPPLIES, evaluate  # noqa: E402
 from chokepoint.generate import generate  # noqa: E402
@@ -340,6 +342,14 @@ def main(argv=None) -> int:
     parser.add_argument("--cycles", type=int, nargs="*", default=[1_000_000], help="sizes also timed with cycles")
     parser.add_argument("--ten-million", action="store_true", help="also sweep a 10M-edge graph (engine only)")
     parser.add_argument("--no-write", action="store_true", help="do not write benchmarks/RESULTS.md")
+    parser.add_argument("--file-to-answer", action="store_true",
+                        help="instead: the file-to-answer benchmark against the naive script "
+                             "(benchmarks/file_to_answer.py; the options after it are its own)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--file-to-answer" in argv:
+        from file_to_answer import main as file_to_answer  # the sibling script (benchmarks/ is on sys.path)
+
+        return file_to_answer([a for a in argv if a != "--file-to-answer"])
     args = parser.parse_args(argv)
 
     log = _print
@@ -355,7 +365,11 @@ def main(argv=None) -> int:
         log(f"{r['edges']:>10,} edges: floor {r['floor_sweep_s']:.3f} s per sweep; engine is {r['from_floor']:.1f}x the floor")
     text = report(rows, cyc, big, bw_copy, bw_read, args)
     if not args.no_write:
-        (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
+        path = HERE / "RESULTS.md"
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        if FILE_TO_ANSWER_MARK in old:  # the file-to-answer section is file_to_answer.py's: kept
+            text = text.rstrip("\n") + "\n\n" + old[old.index(FILE_TO_ANSWER_MARK):]
+        path.write_text(text, encoding="utf-8")
         log(f"wrote {HERE / 'RESULTS.md'}")
     else:
         log(text)

@@ -297,6 +297,7 @@ class Analysis:
             "exposure": records(self.exposure[[c for c in ("country", "product", "availability", "availability_low",
                                                            "availability_high") if c in self.exposure.columns]]),
             "bases": {basis: list(items) for basis, items in self.bases.items()},
+            "notes": list(self.chokepoints.attrs.get("notes", ())),
         }
 
 

@@ -25,7 +25,8 @@ import pandas as pd
 from .concentration import concentration
 from .evidence import bounds, is_estimate
 from ..model import Graph
-from ..engine import compile_graph, evaluate
+from ..model.graph import gc_paused
+from ..engine import compile_graph, evaluate, knockout_products
 
 COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low", "knockout_loss_high",
            "products_hit", "exposure", "exposure_low", "exposure_high", "worst_country",
@@ -33,28 +34,107 @@ COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low",
 ROOT = ("__root__",)
 
 
+#: Above this many nodes betweenness centrality is not computed (exact betweenness is
+#: O(nodes x edges)); the frame's ``attrs["notes"]`` says so.
+BETWEENNESS_MAX_NODES = 5000
+
+
 def dominators(graph: Graph) -> dict[str, set[str]]:
-    """For each product, the nodes every supply path to it passes through (itself excluded)."""
-    g = nx.DiGraph(graph.digraph)
-    g.add_node(ROOT)
-    for node_id in graph.nodes:
-        # roots of supply: nodes nothing feeds, and items partly supplied by unnamed others
-        if g.in_degree(node_id) == 0 or (node_id in graph.supplies and graph.unknown_share(node_id) > 1e-12):
-            g.add_edge(ROOT, node_id)
-    idom = nx.immediate_dominators(g, ROOT)
+    """For each product, the nodes every supply path to it passes through (itself excluded).
+
+    Paths start at the roots of supply: nodes nothing feeds, and items partly supplied by unnamed
+    others. The immediate dominators come from the compiled arrays (Cooper, Harvey and Kennedy's
+    iterative algorithm over a reverse postorder, the algorithm networkx uses), not from a
+    networkx graph.
+    """
+    compiled = compile_graph(graph)
+    idom = immediate_dominators(compiled)
+    ids = compiled.ids
     result = {}
-    for product in graph.products:
-        doms, current = set(), product
-        while current in idom and idom[current] != current:
+    for product, row in zip(graph.products, compiled.rows(graph.products).tolist()):
+        doms, current = set(), row
+        while idom[current] >= 0 and idom[current] != current:
             current = idom[current]
-            if current != ROOT:
-                doms.add(current)
+            doms.add(ids[current])
         result[product] = doms
     return result
 
 
+def immediate_dominators(compiled) -> list[int]:
+    """Each row's immediate dominator (a row), from a virtual root feeding the roots of supply;
+    ``-1`` for a root's (the virtual root) and for rows the root does not reach.
+
+    Edges are the document's (supplies and requires: a facility's country is not an edge).
+    """
+    n = compiled.n_nodes
+    own_s = np.repeat(np.arange(n), np.diff(compiled.sup_ptr))
+    own_i = np.repeat(np.arange(n), np.diff(compiled.in_ptr))
+    src = np.concatenate([compiled.sup_src, compiled.in_src]).astype(np.int64)
+    dst = np.concatenate([own_s, own_i]).astype(np.int64)
+    root = n
+    indeg = np.bincount(dst, minlength=n)
+    supplied = np.diff(compiled.sup_ptr) > 0
+    starts = np.flatnonzero((indeg == 0) | (supplied & (compiled.remainder > 1e-12)))
+    src = np.concatenate([src, np.full(len(starts), root)])
+    dst = np.concatenate([dst, starts])
+    order = np.argsort(src, kind="stable")
+    succ_ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n + 1))].tolist()
+    succ = dst[order].tolist()
+    order = np.argsort(dst, kind="stable")
+    pred_ptr = np.r_[0, np.cumsum(np.bincount(dst, minlength=n + 1))].tolist()
+    pred = src[order].tolist()
+    # postorder by an iterative depth-first search from the root
+    post = [-1] * (n + 1)
+    seen = bytearray(n + 1)
+    seen[root] = 1
+    stack = [(root, succ_ptr[root])]
+    rpo = []
+    while stack:
+        node, at = stack[-1]
+        if at < succ_ptr[node + 1]:
+            stack[-1] = (node, at + 1)
+            nxt = succ[at]
+            if not seen[nxt]:
+                seen[nxt] = 1
+                stack.append((nxt, succ_ptr[nxt]))
+        else:
+            stack.pop()
+            post[node] = len(rpo)
+            rpo.append(node)
+    rpo.reverse()
+    idom = [-1] * (n + 1)
+    idom[root] = root
+    changed = True
+    while changed:
+        changed = False
+        for node in rpo[1:]:
+            new = -1
+            for p in pred[pred_ptr[node]:pred_ptr[node + 1]]:
+                if idom[p] < 0:
+                    continue
+                if new < 0:
+                    new = p
+                    continue
+                a, b = p, new
+                while a != b:
+                    while post[a] < post[b]:
+                        a = idom[a]
+                    while post[b] < post[a]:
+                        b = idom[b]
+                new = a
+            if idom[node] != new:
+                idom[node] = new
+                changed = True
+    return [-1 if (d == root or d < 0) else d for d in idom[:n]]
+
+
 def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     """Every non-country node ranked by ``score`` (see module docstring), with the reason in words."""
+    with gc_paused():
+        return _find_chokepoints(graph, top)
+
+
+def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
     compiled = compile_graph(graph)
     products = graph.products
     candidates = [n for n in graph.nodes if graph.nodes[n].kind != "country"]
@@ -75,13 +155,24 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
                                     shares=compiled.sup_high, top=0)[0]
     knockout_low = knockout_losses(compiled, cand_rows, product_rows, count_self=stand_in,
                                    shares=compiled.sup_low, top=0)[0]
-    conc = concentration(graph).set_index("id")
-    doms = dominators(graph)
-    between = nx.betweenness_centrality(graph.digraph) if len(graph.nodes) <= 5000 else {}
+    conc = concentration(graph)
+    conc = {ident: (top_country, top_share, hhi) for ident, top_country, top_share, hhi
+            in zip(conc["id"], conc["top_country"], conc["top_share"], conc["hhi"])}
+    dominated_by: dict[str, list[str]] = {}
+    for product, doms in dominators(graph).items():
+        for node in doms:
+            dominated_by.setdefault(node, []).append(product)
+    notes = []
+    if len(graph.nodes) <= BETWEENNESS_MAX_NODES:
+        between = nx.betweenness_centrality(graph.digraph)
+    else:
+        between = {}
+        notes.append(f"betweenness not computed above {BETWEENNESS_MAX_NODES:,} nodes "
+                     f"(this graph has {len(graph.nodes):,})")
     rows = []
     for k, node_id in enumerate(candidates):
-        has_conc = node_id in conc.index
-        dominated = sorted(p for p, d in doms.items() if node_id in d)
+        has_conc = node_id in conc
+        dominated = sorted(dominated_by.get(node_id, ()))
         row = {
             "id": node_id, "label": graph.label(node_id), "kind": graph.nodes[node_id].kind,
             "score": float(knockout[k] * exposure[k]), "knockout_loss": float(knockout[k]),
@@ -90,9 +181,9 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
             "products_hit": int(hits[k]), "exposure": float(exposure[k]),
             "exposure_low": float(min(exposure[k], exposure_low[k])), "exposure_high": float(max(exposure[k], exposure_high[k])),
             "worst_country": countries[worst[k]] if worst[k] >= 0 else "",
-            "top_country": conc.loc[node_id, "top_country"] if has_conc else "",
-            "top_share": float(conc.loc[node_id, "top_share"]) if has_conc else float("nan"),
-            "hhi": float(conc.loc[node_id, "hhi"]) if has_conc else float("nan"),
+            "top_country": conc[node_id][0] if has_conc else "",
+            "top_share": float(conc[node_id][1]) if has_conc else float("nan"),
+            "hhi": float(conc[node_id][2]) if has_conc else float("nan"),
             "dominates": ", ".join(dominated), "betweenness": between.get(node_id, float("nan")),
         }
         named = [(products[p], loss) for p, loss in top_hits[k]]
@@ -101,7 +192,9 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame = frame.sort_values(["score", "knockout_loss", "id"], ascending=[False, False, True], kind="mergesort")
     frame = frame.reset_index(drop=True)
-    return frame.head(top) if top else frame
+    frame = frame.head(top) if top else frame
+    frame.attrs["notes"] = notes
+    return frame
 
 
 def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +216,89 @@ def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, top: int = 3,
                     count_self: bool = False, shares=None):
     """Each candidate knocked out in turn: mean product loss (the node itself excluded when it is a
+    product, unless ``count_self``), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
+    ``[(product position, loss)]`` ordered by loss, then product id.
+
+    Only what a knockout changes is evaluated (:func:`chokepoint.engine.knockout_products`: the
+    nodes downstream of it, as sparse pairs), and the losses are summed product by product in
+    order, so that every figure is the one a full scenario per knockout gives
+    (:func:`knockout_losses_dense`), to the last bit.
+    """
+    k_total, n_products = len(cand_rows), len(product_rows)
+    knockout = np.zeros(k_total)
+    hits = np.zeros(k_total, dtype=np.int64)
+    top_hits: list = [[] for _ in range(k_total)]
+    if not k_total or not n_products:
+        return knockout, hits, top_hits
+    cand_rows = np.asarray(cand_rows, dtype=np.int64)
+    product_rows = np.asarray(product_rows, dtype=np.int64)
+    p, k, avail, base = knockout_products(compiled, cand_rows, product_rows, shares=shares)
+    base_loss = 1.0 - base
+    position = np.full(compiled.n_nodes, -1, dtype=np.int64)
+    position[product_rows] = np.arange(n_products)
+    self_pos = position[cand_rows] if not count_self else np.full(k_total, -1, dtype=np.int64)
+    # products a knockout does not change keep their baseline loss; where that is a hit
+    # (rare: a product short with nothing knocked out) it is listed for every knockout
+    short = np.flatnonzero(base_loss > 1e-12)
+    if len(short):
+        extra_k = np.repeat(np.arange(k_total, dtype=np.int64), len(short))
+        extra_p = np.tile(short, k_total)
+        have = np.isin(extra_k * n_products + extra_p, k * n_products + p)
+        p = np.concatenate([p, extra_p[~have]])
+        k = np.concatenate([k, extra_k[~have]])
+        avail = np.concatenate([avail, base[extra_p[~have]]])
+        order = np.argsort(k * n_products + p, kind="stable")
+        p, k, avail = p[order], k[order], avail[order]
+    loss = 1.0 - avail
+    loss[self_pos[k] == p] = 0.0
+    count = np.full(k_total, n_products, dtype=np.int64) - (self_pos >= 0)
+    # summed product by product, in order (as the reference's sum() does): a product's changed
+    # losses go to the knockouts that change it, its baseline loss (where not 0) to all others
+    by_product = np.argsort(p.astype(np.int16) if n_products < 32768 else p, kind="stable")
+    bounds_p = np.searchsorted(p[by_product], np.arange(n_products + 1))
+    self_of = {}
+    for kk in np.flatnonzero(self_pos >= 0).tolist():
+        self_of.setdefault(int(self_pos[kk]), []).append(kk)
+    total = np.zeros(k_total)
+    for pos in np.flatnonzero((np.diff(bounds_p) > 0) | (base_loss != 0.0)).tolist():
+        pick = by_product[bounds_p[pos]:bounds_p[pos + 1]]
+        if base_loss[pos] != 0.0:
+            term = np.full(k_total, base_loss[pos])
+            term[self_of.get(pos, [])] = 0.0
+            term[k[pick]] = loss[pick]
+            total += term
+        else:
+            total[k[pick]] += loss[pick]
+    knockout[:] = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    hit = loss > 1e-12
+    hits[:] = np.bincount(k[hit], minlength=k_total)
+    if top > 0 and hit.any():
+        ids = compiled.ids
+        id_rank = np.argsort(np.argsort(np.array([ids[r] for r in product_rows], dtype=object), kind="stable"),
+                             kind="stable")
+        hp, hk, hl = p[hit], k[hit], loss[hit]
+        # the top hits of each knockout (sorted by knockout): the largest loss, ties by product id,
+        # picked one round at a time
+        starts = np.flatnonzero(np.r_[True, hk[1:] != hk[:-1]])
+        seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(hk)]))
+        rank = id_rank[hp].astype(np.int64)
+        taken = np.zeros(len(hk), dtype=bool)
+        for _ in range(top):
+            value = np.where(taken, -np.inf, hl)
+            best = np.maximum.reduceat(value, starts)
+            tie = (value == best[seg]) & ~taken & (best[seg] > -np.inf)
+            best_rank = np.minimum.reduceat(np.where(tie, rank, np.iinfo(np.int64).max), starts)
+            chosen = np.flatnonzero(tie & (rank == best_rank[seg]))
+            taken[chosen] = True
+            for kk, pp, ll in zip(hk[chosen].tolist(), hp[chosen].tolist(), hl[chosen].tolist()):
+                top_hits[kk].append((pp, ll))
+    return knockout, hits, top_hits
+
+
+def knockout_losses_dense(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, top: int = 3,
+                    count_self: bool = False, shares=None):
+    """:func:`knockout_losses` by full scenarios on the engine, one per knockout: the oracle the
+    tests hold the sparse propagation to. Each candidate knocked out in turn: mean product loss (the node itself excluded when it is a
     product, unless ``count_self``), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
     ``[(product position, loss)]`` ordered by loss, then product id.
 

@@ -10,6 +10,7 @@ comes from :func:`~chokepoint.analysis.paths.loss_path`.
 from __future__ import annotations
 
 import itertools
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 from ..engine import compile_graph, evaluate
 from ..errors import InputError
 from ..model import Graph, country_name, resolve_bloc, resolve_country
+from ..model.graph import gc_paused
 from .evidence import bounds, grade, path_assumptions
 from .paths import loss_path
 
@@ -103,8 +105,12 @@ class CutoffResult:
         return "combines shares on different bases: " + "; ".join(parts)
 
     def to_dict(self) -> dict:
+        with gc_paused():
+            return self._to_dict()
+
+    def _to_dict(self) -> dict:
         products = []
-        for row in self.products.itertuples(index=False):
+        for row in _rows(self.products):
             entry = {"id": row.id, "label": row.label, "availability": row.availability,
                      "availability_low": row.availability_low, "availability_high": row.availability_high,
                      "loss": row.loss, "loss_low": row.loss_low, "loss_high": row.loss_high,
@@ -125,8 +131,15 @@ class CutoffResult:
             "products": products,
             "nodes": [{"id": r.id, "availability": r.availability, "availability_low": r.availability_low,
                        "availability_high": r.availability_high, "months_to_shortage": _months(r.months_to_shortage)}
-                      for r in self.nodes.itertuples(index=False)],
+                      for r in _rows(self.nodes)],
         }
+
+
+def _rows(frame: pd.DataFrame):
+    """A frame's rows as named tuples of plain Python values, read column by column (what
+    ``itertuples`` gives, without its per-cell cost on large frames)."""
+    Row = namedtuple("Row", list(frame.columns))
+    return [Row(*values) for values in zip(*(frame[c].tolist() for c in frame.columns))]
 
 
 def _months(value) -> float | None:
@@ -136,6 +149,11 @@ def _months(value) -> float | None:
 
 def cutoff(graph: Graph, *, countries=(), blocs=(), spare_capacity: float = 0.0) -> CutoffResult:
     """Cut off countries and/or blocs; the products ranked by loss with the chain that explains each."""
+    with gc_paused():
+        return _cutoff(graph, countries, blocs, spare_capacity)
+
+
+def _cutoff(graph: Graph, countries, blocs, spare_capacity) -> CutoffResult:
     cut = countries if isinstance(countries, Cut) else resolve_cut(countries, blocs)
     codes, names = cut.codes, cut.blocs
     if not codes:

@@ -50,6 +50,8 @@ def analyse(
     choke.insert(0, "#", range(1, len(choke) + 1))
     out.print(frame_table(choke, f"Top {len(choke)} chokepoints (score = knockout loss x single-country exposure)",
                           formats={"knockout_loss": pct, "exposure": pct, "score": lambda v: f"{v:.3f}"}))
+    for note in result.chokepoints.attrs.get("notes", ()):
+        out.print(f"note: {note}")
     out.print("Why:")
     for rank, row in enumerate(result.chokepoints.itertuples(), start=1):
         out.print(f" {rank:>2}. {row.id}: {row.reason}", overflow="ignore", crop=False)

@@ -11,11 +11,12 @@ from .compile import (
     compile_graph, compile_tables, exact_row_sums,
 )
 from .evaluate import DEFAULT_MEMORY, default_chunk, evaluate, evaluate_scenarios, scenario_matrix, shortage_months
+from .knockout import knockout_products
 from .settle import MAX_ITERATIONS, TOLERANCE
 
 __all__ = [
     "COMPONENT", "COUNTRY", "FACILITY", "KIND_CODES", "MATERIAL", "PRODUCT", "REQUIRES", "SUPPLIES",
     "CompiledGraph", "compile_arrays", "compile_graph", "compile_tables", "exact_row_sums",
     "DEFAULT_MEMORY", "default_chunk", "evaluate", "evaluate_scenarios", "scenario_matrix", "shortage_months",
-    "MAX_ITERATIONS", "TOLERANCE",
+    "MAX_ITERATIONS", "TOLERANCE", "knockout_products",
 ]

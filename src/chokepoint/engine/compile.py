@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
+from ..model.graph import gc_paused
 from ..model.schema import KINDS
 
 KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
@@ -126,7 +127,8 @@ def compile_graph(graph) -> CompiledGraph:
         return _CACHE[graph]
     except (KeyError, TypeError):
         pass
-    compiled = _compile_graph(graph)
+    with gc_paused():
+        compiled = _compile_graph(graph)
     try:
         _CACHE[graph] = compiled
     except TypeError:  # pragma: no cover - not weak-referenceable
@@ -144,34 +146,31 @@ def _compile_graph(graph) -> CompiledGraph:
     country = np.array([index.get(node.country, -1) if node.kind == "facility" else -1 for node in nodes],
                        dtype=np.int64)
     stockpile = np.array([node.stockpile_months or 0.0 for node in nodes], dtype=np.float64)
-    src, dst, etype, share, low, high = [], [], [], [], [], []
     remainder = np.ones(n, dtype=np.float64)
     # suppliers in the reference's order (graph.supplies), so that sums run in the same order
-    for item, supplies in graph.supplies.items():
-        to = index[item]
-        remainder[to] = graph.unknown_share(item)
-        for s in supplies:
-            src.append(index[s.supplier])
-            dst.append(to)
-            etype.append(SUPPLIES)
-            share.append(s.share)
-            low.append(s.edge.share.low)
-            high.append(s.edge.share.high)
-    for item, inputs in graph.inputs.items():
-        to = index[item]
-        for i in inputs:
-            src.append(index[i])
-            dst.append(to)
-            etype.append(REQUIRES)
-            share.append(0.0)
-            low.append(0.0)
-            high.append(0.0)
+    supplies = graph.supplies
+    items = list(supplies)
+    flat = [s for item in items for s in supplies[item]]
+    s_dst = np.repeat(np.array([index[item] for item in items], dtype=np.int64),
+                      [len(supplies[item]) for item in items])
+    if items:
+        remainder[[index[item] for item in items]] = [graph.unknown_share(item) for item in items]
+    inputs = graph.inputs
+    consumers = list(inputs)
+    i_src = [index[i] for c in consumers for i in inputs[c]]
+    i_dst = np.repeat(np.array([index[c] for c in consumers], dtype=np.int64), [len(inputs[c]) for c in consumers])
+    n_s, n_i = len(flat), len(i_src)
+    src = np.array([index[s.supplier] for s in flat] + i_src, dtype=np.int64)
+    dst = np.concatenate([s_dst, i_dst]).astype(np.int64)
+    etype = np.r_[np.full(n_s, SUPPLIES, dtype=np.int8), np.full(n_i, REQUIRES, dtype=np.int8)]
+    share = np.r_[np.array([s.share for s in flat], dtype=np.float64), np.zeros(n_i)]
+    low = np.r_[np.array([s.edge.share.low for s in flat], dtype=np.float64), np.zeros(n_i)]
+    high = np.r_[np.array([s.edge.share.high for s in flat], dtype=np.float64), np.zeros(n_i)]
     products = np.array([index[p] for p in graph.products], dtype=np.int64)
     return compile_arrays(
-        ids=ids, kind=kind, edge_src=np.array(src, dtype=np.int64), edge_dst=np.array(dst, dtype=np.int64),
-        edge_type=np.array(etype, dtype=np.int8), share_low=np.array(low), share_high=np.array(high),
+        ids=ids, kind=kind, edge_src=src, edge_dst=dst, edge_type=etype, share_low=low, share_high=high,
         country=country, needs_any=needs_any, stockpile=stockpile, name=graph.name, products=products,
-        countries=graph.countries, supply_share=np.array(share), remainder=remainder,
+        countries=graph.countries, supply_share=share, remainder=remainder,
     )
 
 

@@ -6,10 +6,12 @@ gives the networkx view (the model for small graphs and the reference for result
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from contextlib import contextmanager
 from functools import cached_property
+from typing import NamedTuple
 
 import networkx as nx
 
@@ -18,14 +20,32 @@ from .document import Document, Edge, Node
 from .schema import ITEM_KINDS
 
 
-@dataclass(frozen=True)
-class Supply:
-    """One supplier of an item: ``share`` is the point value used in propagation (normalised)."""
+class Supply(NamedTuple):
+    """One supplier of an item: ``share`` is the point value used in propagation (normalised).
+
+    A named tuple (not a dataclass): a 1M-edge graph builds hundreds of thousands of them."""
 
     supplier: str
-    country: str
+    country: str | None
     share: float
     edge: Edge
+
+
+@contextmanager
+def gc_paused():
+    """The cyclic garbage collector off while many small objects are made: on a large graph each
+    of its full passes walks the millions of objects of the document (seconds per pass)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _first_two(entry):
+    return entry[0], entry[1]
 
 
 class Graph:
@@ -69,28 +89,31 @@ class Graph:
     @cached_property
     def supplies(self) -> dict[str, tuple[Supply, ...]]:
         """Suppliers of each item, with point shares scaled down when they sum past 1."""
-        raw: dict[str, list[Edge]] = defaultdict(list)
-        for edge in self.document.edges:
-            if edge.type == "supplies":
-                raw[edge.to].append(edge)
-        result = {}
-        for item, edges in raw.items():
-            total = math.fsum(edge.share.point for edge in edges)  # exact: independent of file order
-            scale = 1.0 / total if total > 1.0 else 1.0
-            result[item] = tuple(
-                Supply(edge.from_, self.country_of(edge.from_), edge.share.point * scale, edge)
-                for edge in sorted(edges, key=lambda e: (-e.share.point, e.from_))
-            )
-        return result
+        with gc_paused():
+            raw: dict[str, list[tuple[float, str, Edge]]] = defaultdict(list)
+            for edge in self.document.edges:
+                if edge.type == "supplies":
+                    raw[edge.to].append((-edge.share.point, edge.from_, edge))
+            country = {n.id: n.id if n.kind == "country" else n.country for n in self.document.nodes
+                       if n.kind in ("country", "facility")}
+            result = {}
+            for item, entries in raw.items():
+                entries.sort(key=_first_two)  # by share, descending, then supplier
+                total = -math.fsum(e[0] for e in entries)  # exact: independent of file order
+                scale = 1.0 / total if total > 1.0 else 1.0
+                result[item] = tuple(Supply(supplier, country.get(supplier), -neg * scale, edge)
+                                     for neg, supplier, edge in entries)
+            return result
 
     @cached_property
     def inputs(self) -> dict[str, tuple[str, ...]]:
         """Inputs (``requires`` edges) of each node, sorted by id."""
-        result: dict[str, list[str]] = defaultdict(list)
-        for edge in self.document.edges:
-            if edge.type == "requires":
-                result[edge.to].append(edge.from_)
-        return {node: tuple(sorted(ids)) for node, ids in result.items()}
+        with gc_paused():
+            result: dict[str, list[str]] = defaultdict(list)
+            for edge in self.document.edges:
+                if edge.type == "requires":
+                    result[edge.to].append(edge.from_)
+            return {node: tuple(sorted(ids)) for node, ids in result.items()}
 
     def unknown_share(self, item: str) -> float:
         """The share of an item's supply left to other or unknown suppliers."""
@@ -141,15 +164,17 @@ class Graph:
     @cached_property
     def edge_index(self) -> dict[tuple[str, str], Edge]:
         """Every edge by its (from, to) pair."""
-        return {edge.key: edge for edge in self.document.edges}
+        with gc_paused():
+            return {edge.key: edge for edge in self.document.edges}
 
     @cached_property
     def predecessors(self) -> dict[str, tuple[str, ...]]:
         """Every edge's ``from`` by its ``to``: the suppliers and inputs of each node."""
-        result: dict[str, list[str]] = defaultdict(list)
-        for edge in self.document.edges:
-            result[edge.to].append(edge.from_)
-        return {node: tuple(ids) for node, ids in result.items()}
+        with gc_paused():
+            result: dict[str, list[str]] = defaultdict(list)
+            for edge in self.document.edges:
+                result[edge.to].append(edge.from_)
+            return {node: tuple(ids) for node, ids in result.items()}
 
     def upstream(self, ids) -> set[str]:
         """The given nodes and everything they draw on (suppliers, inputs, their suppliers...):
