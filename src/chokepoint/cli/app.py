@@ -33,7 +33,6 @@ SAMPLES_OPTION = typer.Option(0, "--samples", min=0, max=MAX_SAMPLES,
 SEED_OPTION = typer.Option(0, "--seed", min=0, help="Seed of the Monte Carlo draws (same seed, same result).")
 
 
-<<<<<<< HEAD
 def stdout_is_ascii() -> bool:
     """Whether stdout cannot take text beyond ASCII (``PYTHONIOENCODING=ascii``, a latin-1 terminal):
     JSON is then written with ``\\u`` escapes, which every reader decodes, instead of raw characters."""
@@ -45,8 +44,17 @@ def stdout_is_ascii() -> bool:
     return False
 
 
+#: JSON output longer than this (compact) is written compact: indented output goes through
+#: json's pure-Python encoder, 5-10x slower (seconds on a large graph's cutoff).
+COMPACT_PAST = 1 << 20
+
+
 def echo_json(data) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=stdout_is_ascii(), allow_nan=False) + "\n")
+    ascii_only = stdout_is_ascii()
+    text = json.dumps(data, ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":"))
+    if len(text) <= COMPACT_PAST:
+        text = json.dumps(data, indent=2, ensure_ascii=ascii_only, allow_nan=False)
+    sys.stdout.write(text + "\n")
 
 
 def echo_json_text(text: str) -> None:
@@ -54,18 +62,6 @@ def echo_json_text(text: str) -> None:
     if stdout_is_ascii():
         text = json.dumps(json.loads(text), indent=2, ensure_ascii=True, allow_nan=False) + "\n"
     sys.stdout.write(text)
-=======
-#: JSON output longer than this (compact) is written compact: indented output goes through
-#: json's pure-Python encoder, 5-10x slower (seconds on a large graph's cutoff).
-COMPACT_PAST = 1 << 20
-
-
-def echo_json(data) -> None:
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    if len(text) <= COMPACT_PAST:
-        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)
-    sys.stdout.write(text + "\n")
->>>>>>> scale
 
 
 def warn(lines) -> None:
