@@ -143,4 +143,4 @@ def test_cli_sweep_samples_json(cli):
     table = cli("sweep", "quantum", "--samples", "30")
     assert table.code == 0 and "5th-95th percentile" in table.out
     bad = cli("sweep", "quantum", "--samples", "-1")
-    assert bad.code == 1 and bad.err.startswith("error: --samples")
+    assert bad.code == 1 and bad.err.startswith("error: ") and "--samples" in bad.err and bad.err.count("\n") == 1
