@@ -162,7 +162,8 @@ class Node(BaseModel):
     @classmethod
     def _id_chars(cls, value: str) -> str:
         if not ID_PATTERN.match(value):
-            raise ValueError(f"'{value}' may only contain letters, digits and . _ : -")
+            shown = repr(value) if value.isprintable() is False else f"'{value}'"  # a newline shows as \n
+            raise ValueError(f"{shown} may only contain letters, digits and . _ : -")
         return value
 
     @field_validator("stockpile_months", "unknown_max_share", mode="before")

@@ -138,9 +138,6 @@ class CoreSafeLoader(_Base):
 CoreSafeLoader.add_constructor(_INT, CoreSafeLoader.construct_yaml_int)
 CoreSafeLoader.add_constructor(_FLOAT, CoreSafeLoader.construct_yaml_float)
 
-#: Kept for callers of the earlier names: both are the one loader now.
-StrictSafeLoader = FastSafeLoader = CoreSafeLoader
-
 
 def check_aliases(root) -> None:
     """Refuse a node graph with too many aliases, a recursive alias, or too large an expansion.

@@ -69,6 +69,8 @@ class Problems:
 
 def _short(value, limit: int = 60) -> str:
     text = str(value)
+    if not text.isprintable():  # a newline or a tab in an id is shown, not printed
+        text = repr(text)[1:-1]
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
