@@ -141,7 +141,9 @@ def plot_network(graph, *, with_cutoff=(), blocs=(), ax=None, label_width: int =
     layout = layered_layout(g)
     ncols = 1 + max(c for c, _ in layout.values())
     tallest = max(sum(1 for c, _ in layout.values() if c == col) for col in range(ncols))
-    fig, ax = _figure(ax, (max(8.0, 2.0 * ncols + 1.0), min(24.0, max(5.0, 0.5 * tallest + 2.0))))
+    # at most 40 x 24 inches, however deep or tall the graph (two inches a column would be 800 inches
+    # for a 400-layer chain): memory and time stay bounded; labels may then crowd
+    fig, ax = _figure(ax, (min(40.0, max(8.0, 2.0 * ncols + 1.0)), min(24.0, max(5.0, 0.5 * tallest + 2.0))))
     pos = {n: (float(c), 1.0 - y) for n, (c, y) in layout.items()}
 
     supplies = [e for e in g.document.edges if e.type == "supplies"]
