@@ -306,3 +306,15 @@ def test_cli_plot(cli, tmp_path):
     result = cli("plot", "quantum", "-o", tmp_path / "x.gif")
     assert result.code == 1 and ".png, .svg or .pdf" in result.err
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "x.gif").exists()
+
+
+def test_network_figure_is_bounded_however_deep_the_graph(write_graph):
+    """A 60-layer requires chain would be 121 inches wide at two inches a column: capped at 40."""
+    from conftest import country, doc, item, requires, supplies
+
+    n = 60
+    nodes = [country("CN")] + [item(f"c{i}", "component") for i in range(n)] + [item("p", "product")]
+    edges = [supplies("CN", "c0", 0.5)] + [requires(f"c{i}", f"c{i + 1}") for i in range(n - 1)] + \
+        [requires(f"c{n - 1}", "p")]
+    fig, _ = plot(chokepoint.load_graph(write_graph(doc(nodes, edges))), kind="network")
+    assert fig.get_figwidth() <= 40.0 and fig.get_figheight() <= 24.0 + 3.0  # the caption may add a little
