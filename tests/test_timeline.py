@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import chokepoint
 from chokepoint.errors import InputError
 from chokepoint.model.graph import Graph
+from chokepoint.remedies._piecewise import SHORT_EPS
 from chokepoint.remedies import closed_form, simulate, timeline
 from chokepoint.model.validate import parse_document
 
@@ -346,5 +347,8 @@ def test_closed_form_agrees_with_the_exact_run(loss, stock, duration, ramp, ramp
     for key in ("unmet_months", "buffer_needed_months"):
         assert row[key] == pytest.approx(formula[key], abs=1e-7)
     if formula["unmet_months"] > 1e-6:
-        assert row["months_to_shortage"] == pytest.approx(formula["months_to_shortage"], abs=1e-6)
-        assert row["shortage_months"] == pytest.approx(formula["shortage_months"], abs=1e-6)
+        # the run counts a month short below 1 - SHORT_EPS; where a ramp closes a small loss slowly
+        # that threshold moves the shortage's end by up to SHORT_EPS x ramp / loss months
+        tol = 1e-6 + 2 * SHORT_EPS * (ramp or 0.0) / max(loss, 1e-12)
+        assert row["months_to_shortage"] == pytest.approx(formula["months_to_shortage"], abs=tol)
+        assert row["shortage_months"] == pytest.approx(formula["shortage_months"], abs=tol)
