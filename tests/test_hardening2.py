@@ -951,10 +951,7 @@ def test_labels_with_mathtext_do_not_break_plots(tmp_path, write_graph, kind):
                             item("p", "product", label="cost $5 and $6")],
                            [supplies("CN", "m", 0.9), requires("m", "p")]))
     tried("rich markup")
-    try:
-        plot_to_file(path, tmp_path / "n.png", kind=kind)
-    except ValueError as exc:  # plot.py belongs to another change: reported to the lead, not fixed here
-        pytest.xfail(f"plot.py must draw labels literally (formats.layout.escape_mathtext): {exc}")
+    assert plot_to_file(path, tmp_path / "n.png", kind=kind).stat().st_size > 0  # drawn with text.parse_math off
 
 
 # =============================================================================================
