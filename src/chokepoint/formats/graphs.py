@@ -6,11 +6,9 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import warnings
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from pydantic import ValidationError as PydanticError
 
 from ..errors import InputError, ValidationError
 from ..model import Graph, Node, Problems, parse_document, parse_includes, safe_json, safe_yaml
+from ..model.graph import gc_paused
 from .exchange import is_node_link, node_link_to_data, read_graphml
 from .files import GENERATOR, OWNER_MARK, YAML_MARKER, atomic_write, check_output
 
@@ -155,21 +154,8 @@ def _is_bundled(path: Path) -> bool:
         return False
 
 
-@contextmanager
-def _no_gc():
-    """Building millions of small objects: the cyclic collector would rescan them again and again
-    (none of them form cycles), so it is paused while a graph is read and validated."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _load_path(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[str, ...]) -> Graph:
-    with _no_gc():
+    with gc_paused():  # millions of small objects, none in cycles: no collector passes
         return _load_path_unguarded(path, origin, max_bytes, max_nodes, chain)
 
 

@@ -82,6 +82,7 @@ from ..formats.graphs import GRAPH_SUFFIXES, load_graph, save_graph
 from ..model.document import NAME_PATTERN
 from ..model.schema import ITEM_KINDS
 from ..engine.settle import MAX_ITERATIONS, TOLERANCE, warn_not_settled
+from .timeline import json_number
 
 #: Values below this are treated as zero in actions.
 ZERO = 1e-9
@@ -137,7 +138,7 @@ class PlanResult:
     def to_dict(self) -> dict:
         return {
             "graph": self.graph, "status": self.status, "objective": self.objective,
-            "cost": _number(self.cost), "worst_availability": _number(self.worst_availability),
+            "cost": json_number(self.cost), "worst_availability": json_number(self.worst_availability),
             "constraints": {"target": self.target, "keep": self.keep, "budget": self.budget,
                             "duration": self.duration, "against": list(self.scenarios),
                             "allies": list(self.allies), "products": list(self.products)},
@@ -148,18 +149,8 @@ class PlanResult:
         }
 
 
-def _number(value):
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    return value
-
-
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _number(v) if not isinstance(v, str) else v for k, v in row.items()}
+    return [{k: json_number(v) if not isinstance(v, str) else v for k, v in row.items()}
             for row in frame.to_dict(orient="records")]
 
 

@@ -103,7 +103,7 @@ class TimelineResult:
 
     def to_dict(self) -> dict:
         months = sorted(set(self.series["month"].tolist()))
-        series = {ident: [_number(v) for v in group.sort_values("month")["availability"]]
+        series = {ident: [json_number(v) for v in group.sort_values("month")["availability"]]
                   for ident, group in self.series.groupby("id", sort=False)}
         return {
             "scenario": {"graph": self.graph, "countries": list(self.countries), "blocs": list(self.blocs),
@@ -111,11 +111,12 @@ class TimelineResult:
                          "ramp_share": self.ramp_share, "step": self.step, "method": self.method,
                          "absent": list(self.absent), "notes": list(self.notes)},
             "table": [_clean(r) for r in self.table.to_dict(orient="records")],
-            "series": {"months": [_number(m) for m in months], "availability": series},
+            "series": {"months": [json_number(m) for m in months], "availability": series},
         }
 
 
-def _number(value):
+def json_number(value):
+    """A value for JSON: numpy scalars as Python numbers, NaN and infinities as None."""
     if value is None:
         return None
     if hasattr(value, "item"):
@@ -126,7 +127,7 @@ def _number(value):
 
 
 def _clean(row: dict) -> dict:
-    return {k: _number(v) for k, v in row.items()}
+    return {k: json_number(v) for k, v in row.items()}
 
 
 # --- the closed form for one item ------------------------------------------------------------
