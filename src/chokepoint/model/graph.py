@@ -1,7 +1,10 @@
 """A validated graph and the structure derived from it (suppliers, inputs, products).
 
-:class:`Graph` wraps a :class:`~chokepoint.model.Document`; it is never mutated. ``to_digraph``
-gives the networkx view (the model for small graphs and the reference for results).
+:class:`Graph` wraps a :class:`~chokepoint.model.Document` or, for large graphs, its
+:class:`~chokepoint.model.columnar.GraphColumns`; either is made from the other when asked for
+(the pydantic document of a million edges costs seconds: the engine and the scale paths read the
+columns). It is never mutated. ``to_digraph`` gives the networkx view (the model for small graphs
+and the reference for results).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import NamedTuple
 
 import networkx as nx
 
+from .columnar import GraphColumns
 from .countries import country_name
 from .document import Document, Edge, Node
 from .schema import ITEM_KINDS
@@ -51,31 +55,62 @@ def _first_two(entry):
 class Graph:
     """A validated supply graph. Build it with :func:`chokepoint.load_graph` or ``Graph(document)``."""
 
-    def __init__(self, document: Document, *, origin: str | None = None, warnings: tuple[str, ...] = ()):
-        self.document = document
-        self.origin = origin or document.name
+    def __init__(self, document: Document | None = None, *, columns: GraphColumns | None = None,
+                 origin: str | None = None, warnings: tuple[str, ...] = ()):
+        if document is None and columns is None:
+            raise TypeError("a Graph needs a document or its columns")
+        if document is not None:
+            self.__dict__["document"] = document
+        if columns is not None:
+            self.__dict__["columns"] = columns
+        head = document if document is not None else columns
+        self.name, self.title = head.name, head.title
+        self.origin = origin or head.name
         self.warnings = tuple(warnings)
 
     def __repr__(self) -> str:
-        return f"<Graph {self.name!r}: {len(self.nodes)} nodes, {len(self.document.edges)} edges>"
+        return f"<Graph {self.name!r}: {self.n_nodes} nodes, {self.n_edges} edges>"
+
+    @cached_property
+    def document(self) -> Document:
+        """The pydantic document (made from the columns on first use when the graph was read as columns)."""
+        with gc_paused():
+            return self.columns.to_document()
+
+    @cached_property
+    def columns(self) -> GraphColumns:
+        """The nodes and edges as columns (made from the document on first use)."""
+        with gc_paused():
+            return GraphColumns.from_document(self.document)
 
     @property
-    def name(self) -> str:
-        return self.document.name
+    def n_nodes(self) -> int:
+        return len(self.document.nodes) if "document" in self.__dict__ else len(self.columns.nodes)
 
     @property
-    def title(self) -> str:
-        return self.document.title
+    def n_edges(self) -> int:
+        return len(self.document.edges) if "document" in self.__dict__ else len(self.columns.edges)
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """Every node's label: its own, a country's name, or its id."""
+        nodes = self.columns.nodes
+        given = nodes["label"].tolist()
+        return {ident: label if label else (country_name(ident) if kind == "country" else ident)
+                for ident, kind, label in zip(nodes["id"].tolist(), nodes["kind"].tolist(), given)}
+
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        """Every node's kind by id."""
+        nodes = self.columns.nodes
+        return dict(zip(nodes["id"].tolist(), nodes["kind"].tolist()))
 
     @cached_property
     def nodes(self) -> dict[str, Node]:
         return {node.id: node for node in self.document.nodes}
 
     def label(self, node_id: str) -> str:
-        node = self.nodes[node_id]
-        if node.label:
-            return node.label
-        return country_name(node_id) if node.kind == "country" else node_id
+        return self.labels[node_id]
 
     def country_of(self, node_id: str) -> str | None:
         """The country a supplier stands for: itself, or a facility's country."""
@@ -124,30 +159,37 @@ class Graph:
 
     @cached_property
     def items(self) -> tuple[str, ...]:
-        return tuple(n.id for n in self.document.nodes if n.kind in ITEM_KINDS)
+        nodes = self.columns.nodes
+        return tuple(nodes["id"][nodes["kind"].isin(ITEM_KINDS)].tolist())
 
     @cached_property
     def countries(self) -> tuple[str, ...]:
         """Countries that supply something, directly or through a facility, sorted."""
-        found = {s.country for supplies in self.supplies.values() for s in supplies}
-        found |= {n.country for n in self.document.nodes if n.kind == "facility"}
+        nodes, edges = self.columns.nodes, self.columns.edges
+        kind = nodes["kind"].to_numpy(dtype=object)
+        country = dict(zip(nodes["id"][kind == "country"].tolist(), nodes["id"][kind == "country"].tolist()))
+        facility = kind == "facility"
+        country.update(zip(nodes["id"][facility].tolist(), nodes["country"][facility].tolist()))
+        suppliers = set(edges["from"][edges["type"].to_numpy(dtype=object) == "supplies"].tolist())
+        found = {country.get(s) for s in suppliers} | set(nodes["country"][facility].tolist())
         return tuple(sorted(c for c in found if c))
 
     @cached_property
     def products(self) -> tuple[str, ...]:
         """Product nodes; in a graph without any (an imported data table), its end items."""
-        products = [n.id for n in self.document.nodes if n.kind == "product"]
+        nodes, edges = self.columns.nodes, self.columns.edges
+        products = nodes["id"][nodes["kind"].to_numpy(dtype=object) == "product"].tolist()
         if products:
             return tuple(products)
-        used = {e.from_ for e in self.document.edges if e.type == "requires"}
+        used = set(edges["from"][edges["type"].to_numpy(dtype=object) == "requires"].tolist())
         return tuple(i for i in self.items if i not in used)
 
     @cached_property
     def aggregates(self) -> tuple[str, ...]:
         """Products whose inputs are other products (an "any modality" roll-up): reported, but not
         counted again in averages over products."""
-        return tuple(p for p in self.products
-                     if any(self.nodes[i].kind == "product" for i in self.inputs.get(p, ())))
+        kinds = self.kinds
+        return tuple(p for p in self.products if any(kinds[i] == "product" for i in self.inputs.get(p, ())))
 
     @cached_property
     def evaluation_order(self) -> list[list[str]]:
