@@ -17,6 +17,8 @@ from functools import cached_property
 from typing import NamedTuple
 
 import networkx as nx
+import numpy as np
+import pandas as pd
 
 from .columnar import GraphColumns
 from .countries import country_name
@@ -218,34 +220,64 @@ class Graph:
                 result[edge.to].append(edge.from_)
             return {node: tuple(ids) for node, ids in result.items()}
 
+    @cached_property
+    def _reverse(self):
+        """(node ids, row of each id, CSR of every edge's ``from`` row by its ``to`` row, each node's
+        country row for facilities (-1 otherwise)) from the columns."""
+        nodes, edges = self.columns.nodes, self.columns.edges
+        ids = nodes["id"].tolist()
+        n = len(ids)
+        row = dict(zip(ids, range(n)))
+        src = np.fromiter(map(row.__getitem__, edges["from"].tolist()), dtype=np.int64, count=len(edges))
+        dst = np.fromiter(map(row.__getitem__, edges["to"].tolist()), dtype=np.int64, count=len(edges))
+        order = np.argsort(dst, kind="stable")
+        ptr = np.r_[0, np.cumsum(np.bincount(dst, minlength=n))]
+        country = np.full(n, -1, dtype=np.int64)
+        facility = np.flatnonzero(nodes["kind"].to_numpy(dtype=object) == "facility")
+        located = nodes["country"].to_numpy(dtype=object)[facility].tolist()
+        country[facility] = [row.get(c, -1) for c in located]
+        return ids, row, ptr, src[order], country, dst
+
+    def _upstream_rows(self, ids) -> np.ndarray:
+        """A mask over the nodes: the given ones and everything they draw on."""
+        names, row, ptr, src, country, _ = self._reverse
+        keep = np.zeros(len(names), dtype=bool)
+        frontier = np.unique(np.fromiter((row[i] for i in ids), dtype=np.int64))
+        keep[frontier] = True
+        while frontier.size:
+            counts = ptr[frontier + 1] - ptr[frontier]
+            total = int(counts.sum())
+            if not total:
+                break
+            offsets = np.repeat(ptr[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
+            found = np.unique(src[offsets])
+            frontier = found[~keep[found]]
+            keep[frontier] = True
+        located = country[keep & (country >= 0)]
+        keep[located] = True
+        return keep
+
     def upstream(self, ids) -> set[str]:
         """The given nodes and everything they draw on (suppliers, inputs, their suppliers...):
-        one reverse traversal from all of them at once."""
-        preds = self.predecessors
-        keep = set(ids)
-        stack = list(keep)
-        while stack:
-            for pred in preds.get(stack.pop(), ()):
-                if pred not in keep:
-                    keep.add(pred)
-                    stack.append(pred)
-        for ident in list(keep):
-            node = self.nodes[ident]
-            if node.kind == "facility" and node.country in self.nodes:
-                keep.add(node.country)
-        return keep
+        one reverse traversal from all of them at once, over arrays."""
+        names = self._reverse[0]
+        return {names[i] for i in np.flatnonzero(self._upstream_rows(ids)).tolist()}
 
     def bases(self, ids=None) -> dict[str, tuple[str, ...]]:
         """Bases of the shares feeding ``ids`` (and everything upstream; all items by default):
         basis -> the items whose shares are on it. More than one key means mixed bases."""
-        keep = self.upstream(ids) if ids is not None else set(self.nodes)
-        found: dict[str, set[str]] = defaultdict(set)
-        for item, supplies in self.supplies.items():
-            if item in keep:
-                for s in supplies:
-                    found[s.edge.basis or "basis not given"].add(item)
-        return {basis: tuple(sorted(items)) for basis, items in sorted(found.items())}
-
+        edges = self.columns.edges
+        supplies = edges["type"].to_numpy(dtype=object) == "supplies"
+        if ids is not None:
+            dst = self._reverse[5]
+            supplies &= self._upstream_rows(ids)[dst]
+        if not supplies.any():
+            return {}
+        basis = edges["basis"].to_numpy(dtype=object)[supplies]
+        basis[(basis == None) | (basis == "")] = "basis not given"  # noqa: E711
+        pairs = pd.DataFrame({"basis": basis, "item": edges["to"].to_numpy(dtype=object)[supplies]})
+        pairs = pairs.drop_duplicates().sort_values(["basis", "item"], kind="mergesort")
+        return {basis: tuple(group.tolist()) for basis, group in pairs.groupby("basis", sort=True)["item"]}
 
 
 def to_digraph(graph: Graph) -> nx.DiGraph:
