@@ -229,40 +229,34 @@ def _shares(values: list):
     low = np.full(n, np.nan)
     high = np.full(n, np.nan)
     level = [None] * n
-    types = list(map(type, values))
-    kinds = set(types)
-    if not kinds <= {int, float, list, str, _NONE}:
+    types = np.fromiter(map(type, values), dtype=object, count=n)
+    if not set(types.tolist()) <= {int, float, list, str, _NONE}:
         return None
-    if kinds <= {float, _NONE}:  # the common case: one conversion for the column
-        array = _objects(values)
-        idx = np.flatnonzero(array != None)  # noqa: E711
-        numbers = array[idx].astype(np.float64)
+    array = _objects(values)
+    numeric = np.flatnonzero((types == float) | (types == int))
+    if len(numeric):
+        try:
+            numbers = array[numeric].astype(np.float64)
+        except OverflowError:
+            return None
         if not np.all((numbers >= 0.0) & (numbers <= 1.0)):
             return None
-        low[idx] = numbers
-        high[idx] = numbers
-        return low, high, level
-    for i, (kind, value) in enumerate(zip(types, values)):
-        if kind is _NONE:
-            continue
-        if kind is list:
-            if len(value) != 2:
-                return None
-            a, b = _number(value[0]), _number(value[1])
-            if a is None or b is None or a > b:
-                return None
-            low[i], high[i] = a, b
-        elif kind is str:
-            word = value.strip().lower()
-            if word not in LEVELS:
-                return None
-            low[i], high[i] = LEVELS[word]
-            level[i] = word
-        else:
-            number = _number(value)
-            if number is None:
-                return None
-            low[i] = high[i] = number
+        low[numeric] = numbers
+        high[numeric] = numbers
+    for i in np.flatnonzero(types == list).tolist():
+        value = values[i]
+        if len(value) != 2:
+            return None
+        a, b = _number(value[0]), _number(value[1])
+        if a is None or b is None or a > b:
+            return None
+        low[i], high[i] = a, b
+    for i in np.flatnonzero(types == str).tolist():
+        word = values[i].strip().lower()
+        if word not in LEVELS:
+            return None
+        low[i], high[i] = LEVELS[word]
+        level[i] = word
     return low, high, level
 
 
@@ -301,9 +295,9 @@ def _given(values: list) -> np.ndarray:
 
 
 def _objects(values) -> np.ndarray:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return values
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _present(values) -> np.ndarray:
@@ -402,7 +396,10 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
             return None
         if not _types(edges["year"], (int, _NONE)):
             return None
-    years = np.array([np.nan if y is None else y for y in edges["year"]], dtype=np.float64) if m else np.zeros(0)
+    try:
+        years = np.array([np.nan if y is None else y for y in edges["year"]], dtype=np.float64) if m else np.zeros(0)
+    except OverflowError:
+        return None
     if np.any(~np.isnan(years) & ((years < 1800) | (years > 2200))):
         return None
     low = np.asarray(edges["share_low"], dtype=np.float64)
