@@ -17,6 +17,7 @@ are those of every other path, naming the row (``edges[12] (CN -> gallium)``: th
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -30,6 +31,7 @@ from ..model import Graph, Source, parse_document
 from ..model.columnar import MISSING, check_columns
 from ..model.schema import LEVELS
 from .exchange import ANALYSIS_FIELDS, CUTOFF_FIELDS, FORMULA_STARTS, VISUAL, _document
+from .files import atomic_write_many, check_output
 
 try:  # optional dependency (the "scale" extra): Parquet, and a faster CSV reader
     import pyarrow  # noqa: F401
@@ -301,3 +303,56 @@ def is_table_path(path) -> bool:
     """Whether a path names a table pair (see :func:`table_pair`)."""
     text = str(path)
     return (Path(text).suffix.lower() in TABLE_SUFFIXES or os.path.isdir(text)) and table_pair(text) is not None
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def pair_paths(path) -> tuple[Path, Path]:
+    """Where a table pair goes: ``X.nodes.csv``/``X.edges.csv`` for ``X.csv`` (``.parquet``
+    likewise), ``nodes.csv``/``edges.csv`` in a folder otherwise."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        stem = target.with_suffix("")
+        return Path(f"{stem}.nodes{target.suffix}"), Path(f"{stem}.edges{target.suffix}")
+    return target / "nodes.csv", target / "edges.csv"
+
+
+def _protected(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as a formula get a leading ``'`` (read back without it)."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            cells = values.to_numpy(dtype=object)
+            risky = np.fromiter((isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in cells), dtype=bool,
+                                count=len(cells))
+            if risky.any():
+                cells = cells.copy()
+                cells[risky] = ["'" + v for v in cells[risky]]
+                out[column] = cells
+    return out
+
+
+def table_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
+    """A table as CSV (protected against formula injection) or Parquet bytes."""
+    if suffix.lower() == ".parquet":
+        if not HAVE_PYARROW:
+            raise InputError("writing Parquet needs pyarrow (pip install 'chokepoint[scale]')")
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    return _protected(frame).to_csv(index=False, lineterminator="\n").encode()
+
+
+def write_table_pair(nodes: pd.DataFrame, edges: pd.DataFrame, path, *, force: bool = False) -> list[Path]:
+    """Write a graph's nodes and edges tables as a pair, whole or not at all (see :func:`pair_paths`)."""
+    targets = pair_paths(path)
+    for target in targets:
+        check_output(target, force=force)
+    folder = targets[0].parent
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder")
+    suffix = targets[0].suffix
+    atomic_write_many([(t, table_bytes(f, suffix)) for t, f in zip(targets, (nodes, edges))], force=force)
+    return list(targets)
