@@ -112,7 +112,8 @@ def _read(path: Path, origin: str) -> pd.DataFrame:
             if not HAVE_PYARROW:
                 raise InputError(f"{path}: reading Parquet needs pyarrow (pip install 'chokepoint[scale]')")
             frame = pd.read_parquet(path)
-            return _as_text(frame, path)
+            frame.columns = [str(c) for c in frame.columns]
+            return frame
         with open(path, "rb") as handle:
             head = handle.read(8192)
         if b"\x00" in head:
@@ -138,23 +139,7 @@ def _read(path: Path, origin: str) -> pd.DataFrame:
     frame.columns = [str(c) for c in frame.columns]
     if frame.columns.duplicated().any():
         raise InputError(f"{path}: column '{frame.columns[frame.columns.duplicated()][0]}' appears twice")
-    return frame.astype(object)
-
-
-def _as_text(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """A Parquet table's cells as the text a CSV would hold (numbers in full precision)."""
-    out = {}
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_bool_dtype(values):
-            out[str(column)] = np.where(values.to_numpy(), "true", "false").astype(object)
-        elif pd.api.types.is_float_dtype(values):
-            out[str(column)] = np.array(["" if v != v else repr(float(v)) for v in values.tolist()], dtype=object)
-        elif pd.api.types.is_integer_dtype(values):
-            out[str(column)] = np.array([str(int(v)) for v in values.tolist()], dtype=object)
-        else:
-            out[str(column)] = np.array(["" if v is None or v != v else str(v) for v in values.tolist()], dtype=object)
-    return pd.DataFrame(out, columns=[str(c) for c in frame.columns])
+    return frame
 
 
 def _check_columns(frame: pd.DataFrame, known, path: Path) -> None:
@@ -184,6 +169,14 @@ def _unprotect(values: np.ndarray) -> np.ndarray:
     return values
 
 
+def _cells(series: pd.Series) -> np.ndarray:
+    """A text column as an object array in which equal cells are one string object (a column of
+    ten million "supplies" holds one string, not ten million)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    texts = [v if isinstance(v, str) else ("" if v is None or v != v else str(v)) for v in uniques.tolist()]
+    return np.asarray(texts + [""], dtype=object)[codes]  # the extra "" keeps a 1-D object array
+
+
 def _typed(frame: pd.DataFrame) -> dict[str, list]:
     """Each column as Python values: None where empty; numbers and booleans converted, a cell that
     does not convert kept as its text (the checks then refuse it)."""
@@ -191,7 +184,11 @@ def _typed(frame: pd.DataFrame) -> dict[str, list]:
     for column in frame.columns:
         if column in DERIVED:
             continue
-        cells = _unprotect(frame[column].to_numpy(dtype=object))
+        series = frame[column]
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            out[column] = _typed_numbers(series, column)  # a Parquet column: typed already
+            continue
+        cells = _unprotect(_cells(series))
         empty = cells == ""
         if column in _FLOATS:
             numbers = pd.to_numeric(pd.Series(cells), errors="coerce").to_numpy(dtype=np.float64)
@@ -211,6 +208,27 @@ def _typed(frame: pd.DataFrame) -> dict[str, list]:
             values[empty] = None
         out[column] = values.tolist()
     return out
+
+
+def _typed_numbers(series: pd.Series, column: str) -> list:
+    """A typed (Parquet) column as Python values: None where missing; a whole float in ``year`` is
+    the integer it stands for (pandas writes a year column with gaps as floats)."""
+    if pd.api.types.is_bool_dtype(series):
+        values = series.to_numpy(dtype=object)
+        values[pd.isna(series).to_numpy()] = None
+        return values.tolist()
+    numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(numbers)
+    if column == "year" or pd.api.types.is_integer_dtype(series):
+        whole = ~missing & np.isfinite(numbers) & (numbers == np.round(numbers)) & (np.abs(numbers) < 2 ** 53)
+        values = numbers.astype(object)
+        values[whole] = numbers[whole].astype(np.int64).tolist() if whole.any() else []
+    else:
+        values = numbers.astype(object)
+    if column in _BOOLS and not pd.api.types.is_bool_dtype(series):
+        values = series.to_numpy(dtype=object)  # 0/1 as written: the checks say what a flag must be
+    values[missing] = None
+    return values.tolist()
 
 
 def _fast(origin, name, title, nodes: dict, edges: dict):
