@@ -6,9 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from .. import api
-from ..model import DEFAULT_THRESHOLD
-from .app import BLOC_HELP, COUNTRY_HELP, GRAPH_HELP, SAMPLES_OPTION, SEED_OPTION, app, echo_json
+from .app import BLOC_HELP, COUNTRY_HELP, DEFAULT_THRESHOLD, GRAPH_HELP, SAMPLES_OPTION, SEED_OPTION, app, echo_json
 
 from .render import console, frame_table, pct
 
@@ -37,6 +35,7 @@ def analyse(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """One screen: top chokepoints with why, target results, costliest country cutoffs."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     result = api.analyse(graph, top=top, threshold=threshold)
     if as_json:
         echo_json(result.to_dict())
@@ -113,6 +112,7 @@ def target(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Test each material and stage against 'no more than 65% from any single country'."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     frame = api.target(graph, threshold=threshold, all_items=all_items, samples=samples, seed=seed)
     if as_json:
         cols = TARGET_JSON + (["top_share_p5", "top_share_p95", "pass_rate"] if samples else [])
@@ -139,6 +139,7 @@ def cutoff(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Cut off countries and/or blocs: which products lose how much, after how long, and why."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     result = api.cutoff(graph, countries=country or (), blocs=bloc or (), spare_capacity=spare_capacity,
                         samples=samples, seed=seed)
     if as_json:

@@ -7,8 +7,14 @@ import sys
 
 import typer
 
-from ..formats.graphs import DEFAULT_MAX_BYTES, DEFAULT_MAX_NODES, LIMITS
 from ..version import __version__
+
+# The library's defaults that --help shows, written out here so that --help does not import the library
+# (pydantic, pandas, networkx: half a second); tests/test_startup.py holds them equal to the library's
+# (chokepoint.formats.graphs.DEFAULT_MAX_BYTES and DEFAULT_MAX_NODES, chokepoint.model.DEFAULT_THRESHOLD).
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_NODES = 2_000_000
+DEFAULT_THRESHOLD = 0.65
 
 app = typer.Typer(
     name="chokepoint",
@@ -83,4 +89,8 @@ def _root(
     max_nodes: int = typer.Option(DEFAULT_MAX_NODES, "--max-nodes", min=1, help="Refuse graphs with more nodes than this."),
 ) -> None:
     """Question the supply-chain graphs built from technology dependency reports."""
-    LIMITS.update(max_bytes=max_bytes, max_nodes=max_nodes)
+    # This runs before `CMD --help` too: the library is imported only when a limit differs from its
+    # default or the library is loaded already (main() restores the limits after each run).
+    if (max_bytes, max_nodes) != (DEFAULT_MAX_BYTES, DEFAULT_MAX_NODES) or "chokepoint.formats.graphs" in sys.modules:
+        from ..formats.graphs import LIMITS  # start-up: pydantic and networkx, not needed by --help
+        LIMITS.update(max_bytes=max_bytes, max_nodes=max_nodes)

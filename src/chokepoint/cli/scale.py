@@ -5,14 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .. import api
 from ..errors import InputError
-from ..formats.graphs import LIMITS
 from .app import GRAPH_HELP, MAX_SAMPLES, app, echo_json
 from .render import console, frame_table, pct
 
@@ -33,10 +28,12 @@ def sweep(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Cut off each country in turn (and every pair): a products x countries availability matrix."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     label = "sweep" if not samples else f"sweep x {samples} draws"
     with _progress(label) as progress:
         result = api.sweep(graph, pairs=pairs, spare_capacity=spare_capacity, samples=samples, seed=seed,
                            workers=workers, scheduler=scheduler, block=block, progress=progress)
+    import pandas as pd  # start-up: loaded when a command runs, not for --help
     frame = result.frame
     if as_json:
         echo_json(result.to_records())
@@ -101,6 +98,8 @@ def generate(
 ) -> None:
     """Write a seeded synthetic layered supply graph (benchmarks, tests): countries, facilities,
     tiers of items with fan-in, all/any nodes and a few cycles."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
+    from ..formats.graphs import LIMITS  # start-up: loaded when a command runs, not for --help
     if nodes > LIMITS["max_nodes"]:
         raise InputError(f"--nodes {nodes:,} is over the limit of {LIMITS['max_nodes']:,} nodes a graph may have "
                          "(raise it with --max-nodes)")
@@ -125,6 +124,8 @@ class _progress:
     def __enter__(self):
         if not sys.stderr.isatty():
             return None
+        from rich.console import Console  # start-up: loaded when a command runs, not for --help
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn  # start-up: loaded when a command runs, not for --help
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                             transient=True, console=Console(file=sys.stderr))
         self.bar.start()
