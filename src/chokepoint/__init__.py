@@ -20,7 +20,7 @@ _LAZY = {
     **dict.fromkeys([
         "analyse", "concentration", "cutoff", "edges_table", "explain", "export_graph", "find_chokepoints",
         "list_graphs", "monte_carlo_cutoff", "monte_carlo_target", "nodes_table", "plan", "sensitivity", "show",
-        "sweep", "target", "timeline", "validate",
+        "sweep", "target", "timeline", "validate", "write_table",
     ], "api"),
 }
 
@@ -30,7 +30,7 @@ __all__ = [
     "LEVELS", "Document", "Edge", "Node", "Share", "Source",
     "analyse", "concentration", "cutoff", "edges_table", "export_graph", "find_chokepoints", "list_graphs",
     "nodes_table", "show", "sweep", "target", "validate", "monte_carlo_cutoff", "monte_carlo_target",
-    "explain", "sensitivity", "timeline", "plan",
+    "explain", "sensitivity", "timeline", "plan", "write_table",
 ]
 
 

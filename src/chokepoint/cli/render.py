@@ -71,6 +71,18 @@ def frame_table(frame: pd.DataFrame, title: str | None = None, *, index: bool = 
     return table
 
 
+#: Rows a long table shows (cutoff's products and nodes, analyse's target table) unless --top says.
+TABLE_ROWS = 50
+
+
+def more_rows(shown: int, total: int, what: str, *, written=None,
+              how: str = "--top N, -o FILE.parquet|.csv or --json") -> str:
+    """The line under a table cut to its first rows: how many there are, and where they all are
+    (the file written with -o) or how to get them."""
+    where = f"all of them are in {written}" if written is not None else f"all of them: {how}"
+    return f"{shown:,} of {total:,} {what} shown; {where}"
+
+
 def pct(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
