@@ -16,14 +16,13 @@ A cell that holds a list or a mapping is written as its JSON text in both format
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import InputError
-from .exchange import FORMULA_STARTS, spreadsheet_safe
+from .exchange import spreadsheet_safe
 from .files import GENERATOR, atomic_write, check_output
 
 #: Suffix -> format of a results table.
@@ -57,7 +56,7 @@ def table_bytes(frame: pd.DataFrame, kind: str) -> bytes:
     if kind == "parquet":
         return _parquet_bytes(frame)
     if kind == "csv":
-        return _csv_text(frame).encode("utf-8")
+        return _csv_bytes(frame)
     raise ValueError(f"unknown table format {kind!r}")
 
 
@@ -100,19 +99,52 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _csv_text(frame: pd.DataFrame) -> str:
-    safe = {}
-    for column in frame.columns:
-        values = frame[column]
-        if values.dtype == object:
-            risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS)).astype(bool)
-        elif pd.api.types.is_string_dtype(values):  # pandas' own text dtype: vectorised
-            risky = values.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
-        else:
-            risky = None
-        if risky is not None and risky.any():
-            values = values.where(~risky, "'" + values.astype(str))
-        safe[spreadsheet_safe(column)] = values
-    buffer = io.StringIO()
-    pd.DataFrame(safe, index=frame.index).to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue()
+#: Rows formatted at a time: the text of a block is made, encoded and kept; the cells of only one
+#: block are held as Python strings.
+CSV_BLOCK = 100_000
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The CSV text of ``frame``, as the csv module writes it (minimal quoting, ``\\n`` line ends),
+    floats as ``repr`` (the shortest text that reads back as the same float), NaN and missing as an
+    empty cell; formatted column by column, a block of rows at a time (pandas' ``to_csv`` is ~5x
+    slower on large tables)."""
+    header = ",".join(_csv_text_cell(str(c)) for c in frame.columns)
+    blocks = [(header + "\n").encode("utf-8")]
+    for start in range(0, len(frame), CSV_BLOCK):
+        part = frame.iloc[start:start + CSV_BLOCK]
+        columns = [_csv_column(part[c]) for c in frame.columns]
+        blocks.append(("\n".join(map(",".join, zip(*columns))) + "\n").encode("utf-8"))
+    return b"".join(blocks)
+
+
+def _csv_column(values: pd.Series) -> list[str]:
+    """The cells of a column. Each distinct value is formatted once (a sweep's availabilities and
+    names repeat: most products keep 1.0): ``factorize`` gives each cell the code of its value, -1 for
+    a missing one, which picks the empty text appended last."""
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists): one at a time
+        return [_csv_cell(v) for v in values.tolist()]
+    texts = [_csv_cell(v) for v in (uniques.tolist() if hasattr(uniques, "tolist") else list(uniques))]
+    texts.append("")
+    return [texts[code] for code in codes.tolist()]
+
+
+def _csv_cell(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, str):
+        return _csv_text_cell(value)
+    if hasattr(value, "item"):  # a numpy scalar
+        value = value.item()
+    return repr(value) if isinstance(value, float) else _csv_text_cell(str(value))
+
+
+def _csv_text_cell(text: str) -> str:
+    """Text made safe for a spreadsheet (a leading ``'`` on what would run as a formula), then
+    quoted as the csv module would (only when it holds a comma, a quote or a line break)."""
+    text = spreadsheet_safe(text)
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
