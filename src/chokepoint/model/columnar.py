@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, repeat
 from typing import Iterable
 
@@ -70,6 +71,13 @@ class GraphColumns:
 
     def __repr__(self) -> str:
         return f"<GraphColumns {self.name!r}: {len(self.nodes):,} nodes, {len(self.edges):,} edges>"
+
+    @cached_property
+    def ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each edge's ``from`` and ``to`` as node rows (int64; the checks compute them once)."""
+        ids = self.nodes["id"].tolist()
+        row = dict(zip(ids, range(len(ids))))
+        return _positions(row, self.edges["from"].tolist()), _positions(row, self.edges["to"].tolist())
 
     def to_document(self) -> Document:
         """The pydantic document, validated again from the file format's mappings (pydantic's core
@@ -456,6 +464,7 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
         "estimated": estimated, "note": edges["note"],
     }, EDGE_COLUMNS)
     columns = GraphColumns(name, title, description, sources, node_frame, edge_frame)
+    columns.__dict__["ends"] = (src, dst)
     return columns, problems.warnings
 
 

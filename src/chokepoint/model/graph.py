@@ -228,8 +228,7 @@ class Graph:
         ids = nodes["id"].tolist()
         n = len(ids)
         row = dict(zip(ids, range(n)))
-        src = np.fromiter(map(row.__getitem__, edges["from"].tolist()), dtype=np.int64, count=len(edges))
-        dst = np.fromiter(map(row.__getitem__, edges["to"].tolist()), dtype=np.int64, count=len(edges))
+        src, dst = self.columns.ends
         order = np.argsort(dst, kind="stable")
         ptr = np.r_[0, np.cumsum(np.bincount(dst, minlength=n))]
         country = np.full(n, -1, dtype=np.int64)
