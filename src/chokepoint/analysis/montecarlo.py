@@ -158,10 +158,13 @@ def _values_by_draw(compiled, cuts, out, row_idx, *, seed, sample_start, spare, 
     """Fill ``out`` (rows x scenarios x draws): one engine call per draw over all the scenarios."""
     n_scen, samples = len(cuts), out.shape[2]
     zeros = scenario_matrix(compiled, cuts)
+    # a chunk of draws is gathered draw-major, then written into ``out`` at once: one draw
+    # written straight into ``out`` would touch one value per (row, scenario), a cache line each
+    buffer = np.empty((min(DRAW_CHUNK, samples), out.shape[0], n_scen), dtype=out.dtype)
 
-    def one(j, shares):
+    def one(i, shares):
         def keep(start, stop, values):
-            out[:, start:stop, j] = values if row_idx is None else values[row_idx]
+            buffer[i, :, start:stop] = values if row_idx is None else values[row_idx]
 
         evaluate(compiled, zeros, shares=shares, spare_capacity=spare, dtype=dtype, on_chunk=keep)
 
@@ -172,14 +175,15 @@ def _values_by_draw(compiled, cuts, out, row_idx, *, seed, sample_start, spare, 
             draws = _draw_rows(compiled, count, seed, sample_start + d0)
             if pool is None:
                 for i in range(count):
-                    one(d0 + i, draws[i])
+                    one(i, draws[i])
                     if progress is not None:
                         progress(n_scen)
             else:
-                for future in [pool.submit(one, d0 + i, draws[i]) for i in range(count)]:
+                for future in [pool.submit(one, i, draws[i]) for i in range(count)]:
                     future.result()
                     if progress is not None:
                         progress(n_scen)
+            out[:, :, d0:d0 + count] = buffer[:count].transpose(1, 2, 0)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
