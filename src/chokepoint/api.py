@@ -56,7 +56,7 @@ def list_graphs() -> pd.DataFrame:
     for name in bundled_names():
         loaded = load_graph(name)
         rows.append({"name": name, "title": loaded.title, "nodes": len(loaded.nodes),
-                     "edges": len(loaded.document.edges), "products": len(loaded.products)})
+                     "edges": loaded.n_edges, "products": len(loaded.products)})
     return pd.DataFrame(rows, columns=["name", "title", "nodes", "edges", "products"])
 
 
@@ -73,8 +73,8 @@ class Validation:
         return self.graph.warnings
 
     def to_dict(self) -> dict:
-        return {"graph": self.graph.origin, "valid": True, "nodes": len(self.graph.nodes),
-                "edges": len(self.graph.document.edges), "warnings": list(self.warnings)}
+        return {"graph": self.graph.origin, "valid": True, "nodes": self.graph.n_nodes,
+                "edges": self.graph.n_edges, "warnings": list(self.warnings)}
 
 
 def validate(graph, *, strict: bool = False) -> Validation:

@@ -28,12 +28,13 @@ Pure functions: the facts table is passed in (:func:`chokepoint.formats.facts.lo
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..engine import CompiledGraph, evaluate
-from ..model import Edge, Graph
+from ..engine import CompiledGraph, compile_graph, evaluate
+from ..model import Edge, Graph, Share
 
 REPORTED = "reported"
 ESTIMATED = "estimated"
@@ -160,14 +161,56 @@ def _usgs_item(fact: str) -> str | None:
 
 def path_assumptions(graph: Graph, path) -> list[dict]:
     """The estimated supply edges along a chain (supplier -> item steps), with their fact ids."""
+    compiled = compile_graph(graph)
+    index = compiled.index
+    return chain_assumptions(graph, compiled, [index[i] for i in path])
+
+
+def chain_assumptions(graph: Graph, compiled: CompiledGraph, rows) -> list[dict]:
+    """:func:`path_assumptions` for a chain given as rows of the compiled graph."""
+    if len(rows) < 2:
+        return []
+    table = _supply_table(graph, compiled)
     found = []
-    edges = graph.edge_index
-    for a, b in zip(path, path[1:]):
-        edge = edges.get((a, b))
-        if edge is not None and edge.type == "supplies" and is_estimate(edge):
-            found.append({"from": a, "to": b, "share": str(edge.share), "fact": edge.fact or "",
-                          "note": edge.note or ""})
+    for a, b in zip(rows, rows[1:]):
+        first, last = table.sup_ptr[b], table.sup_ptr[b + 1]
+        for j in range(first, last):
+            if table.sup_src[j] == a:
+                e = table.edge[j]
+                level = table.level[e]
+                if table.estimated[e] or isinstance(level, str) or table.low[e] != table.high[e]:
+                    share = Share.model_construct(low=table.low[e], high=table.high[e],
+                                                  level=level if isinstance(level, str) else None)
+                    found.append({"from": compiled.ids[a], "to": compiled.ids[b], "share": str(share),
+                                  "fact": table.fact[e] or "", "note": table.note[e] or ""})
+                break
     return found
+
+
+class _SupplyTable:
+    """The supply edges' fields as plain lists, by the compiled graph's supply slots."""
+
+    def __init__(self, graph: Graph, compiled: CompiledGraph):
+        edges = graph.columns.edges
+        self.sup_ptr = compiled.sup_ptr.tolist()
+        self.sup_src = compiled.sup_src.tolist()
+        self.edge = compiled.sup_edge.tolist()
+        self.estimated = edges["estimated"].tolist()
+        self.level = edges["share_level"].tolist()
+        self.low = edges["share_low"].tolist()
+        self.high = edges["share_high"].tolist()
+        self.fact = [v if isinstance(v, str) else None for v in edges["fact"].tolist()]
+        self.note = [v if isinstance(v, str) else None for v in edges["note"].tolist()]
+
+
+_TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _supply_table(graph: Graph, compiled: CompiledGraph) -> _SupplyTable:
+    table = _TABLES.get(compiled)
+    if table is None:
+        table = _TABLES[compiled] = _SupplyTable(graph, compiled)
+    return table
 
 
 def grade(assumptions) -> str:

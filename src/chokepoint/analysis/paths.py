@@ -1,42 +1,103 @@
 """The chain of nodes that explains a loss: from the cut country, through the binding inputs and
-suppliers, to the node that lost availability."""
+suppliers, to the node that lost availability.
+
+The chain is followed on the compiled graph's arrays (:class:`ChainFinder`), so that explaining
+every product of a million-edge graph is a walk over short lists, not over pydantic objects.
+"""
 
 from __future__ import annotations
 
+import weakref
+
+from ..engine import compile_graph
+from ..engine.compile import COUNTRY, FACILITY, CompiledGraph
 from ..model import Graph
+
+_EPS = 1e-12
+
+
+class ChainFinder:
+    """Loss chains over a compiled graph's rows (built once per compiled graph: :func:`chain_finder`)."""
+
+    def __init__(self, compiled: CompiledGraph):
+        self.ids = compiled.ids
+        self.kind = compiled.kind.tolist()
+        self.needs_any = compiled.needs_any.tolist()
+        self.country = compiled.country.tolist()
+        self.in_ptr = compiled.in_ptr.tolist()
+        self.in_src = compiled.in_src.tolist()
+        self.sup_ptr = compiled.sup_ptr.tolist()
+        self.sup_src = compiled.sup_src.tolist()
+        self.sup_share = compiled.sup_share.tolist()
+
+    def chain(self, row: int, avail, knockout=frozenset()) -> list[int]:
+        """Rows of the chain explaining ``row``'s loss, from the cut country (or knocked-out node) to it.
+
+        ``avail`` is indexed by row. At each step the binding cause is followed: for an ``all``
+        node the scarcest input when it binds, for an ``any`` node its best alternative, otherwise
+        the supplier whose loss removes the most supply (a facility leads on to its country). Ties
+        go to the smaller id.
+        """
+        ids = self.ids
+        path = [row]
+        seen = {row}
+        current = row
+        while True:
+            kind = self.kind[current]
+            here = avail[current]
+            if kind == COUNTRY or current in knockout or here >= 1.0 - _EPS:
+                break
+            step = None
+            first, last = self.in_ptr[current], self.in_ptr[current + 1]
+            if first < last:
+                sign = -1.0 if self.needs_any[current] else 1.0
+                best = min(self.in_src[first:last], key=lambda i: (sign * avail[i], ids[i]))
+                if avail[best] <= here + _EPS and avail[best] < 1.0 - _EPS:
+                    step = best
+            if step is None and kind == FACILITY:
+                step = self.country[current]
+            if step is None:
+                best, most = None, 0.0
+                for j in range(self.sup_ptr[current], self.sup_ptr[current + 1]):
+                    supplier = self.sup_src[j]
+                    loss = self.sup_share[j] * (1.0 - avail[supplier])
+                    if loss > 0 and (best is None or loss > most or (loss == most and ids[supplier] < ids[best])):
+                        best, most = supplier, loss
+                step = best
+            if step is None or step in seen:
+                break
+            path.append(step)
+            seen.add(step)
+            current = step
+        path.reverse()
+        return path
+
+
+_FINDERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def chain_finder(compiled: CompiledGraph) -> ChainFinder:
+    finder = _FINDERS.get(compiled)
+    if finder is None:
+        finder = _FINDERS[compiled] = ChainFinder(compiled)
+    return finder
+
+
+class _ByRow:
+    """A {node id: value} mapping read by row."""
+
+    def __init__(self, values: dict, ids):
+        self.values, self.ids = values, ids
+
+    def __getitem__(self, row: int) -> float:
+        return self.values[self.ids[row]]
 
 
 def loss_path(graph: Graph, avail: dict[str, float], node_id: str, knockout=frozenset()) -> list[str]:
-    """The chain of nodes that explains a node's loss, from the cut country to the node.
-
-    At each step the binding cause is followed: for an ``all`` node the scarcest input when it
-    binds, for an ``any`` node its best alternative, otherwise the supplier whose loss removes the
-    most supply (a facility leads on to its country).
-    """
-    path = [node_id]
-    seen = {node_id}
-    current = node_id
-    while True:
-        node = graph.nodes[current]
-        if node.kind == "country" or current in knockout or avail[current] >= 1.0 - 1e-12:
-            break
-        step = None
-        inputs = graph.inputs.get(current, ())
-        if inputs:
-            sign = -1.0 if node.needs == "any" else 1.0
-            best = sorted(inputs, key=lambda i: (sign * avail[i], i))[0]
-            if avail[best] <= avail[current] + 1e-12 and avail[best] < 1.0 - 1e-12:
-                step = best
-        if step is None and node.kind == "facility":
-            step = node.country
-        if step is None:
-            losses = [(s.share * (1.0 - avail[s.supplier]), s.supplier) for s in graph.supplies.get(current, ())]
-            losses = [(loss, sup) for loss, sup in losses if loss > 0]
-            if losses:
-                step = sorted(losses, key=lambda x: (-x[0], x[1]))[0][1]
-        if step is None or step in seen:
-            break
-        path.append(step)
-        seen.add(step)
-        current = step
-    return list(reversed(path))
+    """The chain of node ids that explains a node's loss, from the cut country to the node
+    (``avail``: availability by node id; see :meth:`ChainFinder.chain`)."""
+    compiled = compile_graph(graph)
+    finder = chain_finder(compiled)
+    index = compiled.index
+    rows = finder.chain(index[node_id], _ByRow(avail, compiled.ids), frozenset(index[k] for k in knockout))
+    return [compiled.ids[r] for r in rows]

@@ -18,10 +18,10 @@ import pandas as pd
 
 from ..engine import compile_graph, evaluate
 from ..errors import InputError
-from ..model import Graph, country_name, resolve_bloc, resolve_country
+from ..model import KINDS, Graph, country_name, resolve_bloc, resolve_country
 from ..model.graph import gc_paused
-from .evidence import bounds, grade, path_assumptions
-from .paths import loss_path
+from .evidence import bounds, chain_assumptions, grade
+from .paths import chain_finder
 
 PRODUCT_COLUMNS = ["id", "label", "availability", "availability_low", "availability_high", "loss", "loss_low",
                    "loss_high", "months_to_shortage", "path", "evidence", "assumptions"]
@@ -161,23 +161,31 @@ def _cutoff(graph: Graph, countries, blocs, spare_capacity) -> CutoffResult:
     spare = check_spare_capacity(spare_capacity)
     present = set(graph.countries)
     absent = tuple(c for c in codes if c not in present)
-    avail, months, low, high = _evaluate_one(graph, codes, spare)
-    rows = []
-    for product in graph.products:
-        a = avail[product]
-        path = tuple(loss_path(graph, avail, product)) if a < 1.0 - 1e-12 else ()
-        assumptions = tuple(path_assumptions(graph, path))
-        rows.append({"id": product, "label": graph.label(product), "availability": a,
-                     "availability_low": low[product], "availability_high": high[product], "loss": 1.0 - a,
-                     "loss_low": 1.0 - high[product], "loss_high": 1.0 - low[product],
-                     "months_to_shortage": months[product], "path": path, "evidence": grade(assumptions),
-                     "assumptions": assumptions})
-    products = pd.DataFrame(rows, columns=PRODUCT_COLUMNS)
+    compiled = compile_graph(graph)
+    avail, months, low, high = _evaluate_one(compiled, codes, spare)
+    ids = compiled.ids
+    finder = chain_finder(compiled)
+    by_row = avail.tolist()
+    paths, assumptions = [], []
+    rows = compiled.products.tolist()
+    for row in rows:
+        chain = finder.chain(row, by_row) if by_row[row] < 1.0 - 1e-12 else []
+        paths.append(tuple(ids[r] for r in chain))
+        assumptions.append(tuple(chain_assumptions(graph, compiled, chain)))
+    labels = graph.labels
+    point = avail[rows]
+    products = pd.DataFrame({
+        "id": [ids[r] for r in rows], "label": [labels[ids[r]] for r in rows], "availability": point,
+        "availability_low": low[rows], "availability_high": high[rows], "loss": 1.0 - point,
+        "loss_low": 1.0 - high[rows], "loss_high": 1.0 - low[rows], "months_to_shortage": months[rows],
+        "path": paths, "evidence": [grade(a) for a in assumptions], "assumptions": assumptions,
+    }, columns=PRODUCT_COLUMNS)
     products = products.sort_values(["loss", "id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
-    nodes = pd.DataFrame([{"id": n, "label": graph.label(n), "kind": graph.nodes[n].kind,
-                           "availability": avail[n], "availability_low": low[n], "availability_high": high[n],
-                           "months_to_shortage": months[n]} for n in graph.nodes],
-                         columns=NODE_COLUMNS)
+    kinds = np.asarray(KINDS, dtype=object)[compiled.kind]
+    nodes = pd.DataFrame({
+        "id": list(ids), "label": [labels[i] for i in ids], "kind": kinds, "availability": avail,
+        "availability_low": low, "availability_high": high, "months_to_shortage": months,
+    }, columns=NODE_COLUMNS)
     nodes = nodes.sort_values(["availability", "id"], kind="mergesort").reset_index(drop=True)
     hit = [p for p, loss in zip(products["id"], products["loss"]) if loss > 1e-12]
     bases = graph.bases(hit) if hit else {}
@@ -239,14 +247,12 @@ def _sweep_matrix(graph: Graph, combos, spare: float, progress=None):
                     progress=chunk_done if progress is not None else None)
 
 
-def _evaluate_one(graph: Graph, codes, spare: float):
+def _evaluate_one(compiled, codes, spare: float):
     """Availability, months to shortage (NaN: none), and the availability's low and high bounds of
-    every node, dicts by id, when ``codes`` are cut."""
-    compiled = compile_graph(graph)
+    every node (arrays by compiled row) when ``codes`` are cut."""
     avail, months = evaluate(compiled, [list(codes)], spare_capacity=spare, months=True)
     low, high = bounds(compiled, [list(codes)], spare_capacity=spare, point=avail)
-    return (compiled.to_dict(avail[:, 0]), compiled.to_dict(months[:, 0]), compiled.to_dict(low[:, 0]),
-            compiled.to_dict(high[:, 0]))
+    return avail[:, 0], months[:, 0], low[:, 0], high[:, 0]
 
 
 def sweep_matrix(frame: pd.DataFrame) -> pd.DataFrame:

@@ -32,7 +32,7 @@ def validate(
         return
     loaded = result.graph
     warn(loaded.warnings)
-    typer.echo(f"{loaded.origin}: valid: {len(loaded.nodes)} nodes, {len(loaded.document.edges)} edges, "
+    typer.echo(f"{loaded.origin}: valid: {loaded.n_nodes} nodes, {loaded.n_edges} edges, "
                f"{len(loaded.warnings)} warning{'s' if len(loaded.warnings) != 1 else ''}")
 
 
@@ -48,7 +48,7 @@ def show(
         return
     loaded = view.graph
     out = console()
-    out.print(f"{loaded.title} ({loaded.name}): {len(loaded.nodes)} nodes, {len(loaded.document.edges)} edges")
+    out.print(f"{loaded.title} ({loaded.name}): {loaded.n_nodes} nodes, {loaded.n_edges} edges")
     if loaded.document.description:
         out.print(loaded.document.description.strip())
     out.print(frame_table(view.nodes, "Nodes"))

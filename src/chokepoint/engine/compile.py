@@ -13,6 +13,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import repeat
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -64,6 +65,7 @@ class CompiledGraph:
     country_rows: np.ndarray    # int32 rows of those countries
     group_ptr: np.ndarray = field(repr=False)   # int64 boundaries of same-kind groups inside levels
     group_code: np.ndarray = field(repr=False)  # int8 base * 3 + inputs code of each group
+    sup_edge: np.ndarray = field(default=None, repr=False)  # int64 row of each supply slot in the graph's edge table
 
     @property
     def n_nodes(self) -> int:
@@ -137,40 +139,38 @@ def compile_graph(graph) -> CompiledGraph:
 
 
 def _compile_graph(graph) -> CompiledGraph:
-    nodes = graph.document.nodes
-    ids = [node.id for node in nodes]
-    index = {ident: i for i, ident in enumerate(ids)}
+    """From the graph's columns, with no loop over nodes or edges in Python.
+
+    Suppliers are put in the reference's order (:attr:`Graph.supplies`: by item, then share
+    descending, then supplier id), so that sums run in the same order and results are bit-identical
+    to the node-by-node reference."""
+    columns = graph.columns
+    nodes, edges = columns.nodes, columns.edges
+    ids = nodes["id"].tolist()
     n = len(ids)
-    kind = np.array([KIND_CODES[node.kind] for node in nodes], dtype=np.int8)
-    needs_any = np.array([node.needs == "any" for node in nodes], dtype=bool)
-    country = np.array([index.get(node.country, -1) if node.kind == "facility" else -1 for node in nodes],
-                       dtype=np.int64)
-    stockpile = np.array([node.stockpile_months or 0.0 for node in nodes], dtype=np.float64)
-    remainder = np.ones(n, dtype=np.float64)
-    # suppliers in the reference's order (graph.supplies), so that sums run in the same order
-    supplies = graph.supplies
-    items = list(supplies)
-    flat = [s for item in items for s in supplies[item]]
-    s_dst = np.repeat(np.array([index[item] for item in items], dtype=np.int64),
-                      [len(supplies[item]) for item in items])
-    if items:
-        remainder[[index[item] for item in items]] = [graph.unknown_share(item) for item in items]
-    inputs = graph.inputs
-    consumers = list(inputs)
-    i_src = [index[i] for c in consumers for i in inputs[c]]
-    i_dst = np.repeat(np.array([index[c] for c in consumers], dtype=np.int64), [len(inputs[c]) for c in consumers])
-    n_s, n_i = len(flat), len(i_src)
-    src = np.array([index[s.supplier] for s in flat] + i_src, dtype=np.int64)
-    dst = np.concatenate([s_dst, i_dst]).astype(np.int64)
-    etype = np.r_[np.full(n_s, SUPPLIES, dtype=np.int8), np.full(n_i, REQUIRES, dtype=np.int8)]
-    share = np.r_[np.array([s.share for s in flat], dtype=np.float64), np.zeros(n_i)]
-    low = np.r_[np.array([s.edge.share.low for s in flat], dtype=np.float64), np.zeros(n_i)]
-    high = np.r_[np.array([s.edge.share.high for s in flat], dtype=np.float64), np.zeros(n_i)]
-    products = np.array([index[p] for p in graph.products], dtype=np.int64)
+    index = dict(zip(ids, range(n)))
+    kind = np.fromiter(map(KIND_CODES.__getitem__, nodes["kind"].tolist()), dtype=np.int8, count=n)
+    needs_any = nodes["needs"].to_numpy(dtype=object) == "any"
+    country = np.full(n, -1, dtype=np.int64)
+    facility = np.flatnonzero(kind == FACILITY)
+    if len(facility):
+        located = nodes["country"].to_numpy(dtype=object)[facility].tolist()
+        country[facility] = np.fromiter(map(index.get, located, repeat(-1)), dtype=np.int64, count=len(facility))
+    stockpile = np.nan_to_num(nodes["stockpile_months"].to_numpy(dtype=np.float64), nan=0.0)
+    m = len(edges)
+    src = np.fromiter(map(index.__getitem__, edges["from"].tolist()), dtype=np.int64, count=m)
+    dst = np.fromiter(map(index.__getitem__, edges["to"].tolist()), dtype=np.int64, count=m)
+    etype = np.where(edges["type"].to_numpy(dtype=object) == "supplies", SUPPLIES, REQUIRES).astype(np.int8)
+    low = np.nan_to_num(edges["share_low"].to_numpy(dtype=np.float64), nan=0.0)
+    high = np.nan_to_num(edges["share_high"].to_numpy(dtype=np.float64), nan=0.0)
+    rank = np.empty(n, dtype=np.int64)  # each node's place in id order: ties between equal shares
+    rank[np.argsort(np.asarray(ids, dtype=object), kind="stable")] = np.arange(n)
+    supplies = etype == SUPPLIES
+    order = np.lexsort((rank[src], -np.where(supplies, (low + high) / 2, 0.0), dst, ~supplies))
     return compile_arrays(
-        ids=ids, kind=kind, edge_src=src, edge_dst=dst, edge_type=etype, share_low=low, share_high=high,
-        country=country, needs_any=needs_any, stockpile=stockpile, name=graph.name, products=products,
-        countries=graph.countries, supply_share=share, remainder=remainder,
+        ids=ids, kind=kind, edge_src=src[order], edge_dst=dst[order], edge_type=etype[order],
+        share_low=low[order], share_high=high[order], country=country, needs_any=needs_any, stockpile=stockpile,
+        name=graph.name, edge_rows=order,
     )
 
 
@@ -216,7 +216,7 @@ def compile_tables(nodes, edges, *, name: str = "") -> CompiledGraph:
 
 def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, share_low=None, share_high=None,
                    country=None, needs_any=None, stockpile=None, name: str = "", products=None, countries=None,
-                   supply_share=None, remainder=None) -> CompiledGraph:
+                   supply_share=None, remainder=None, edge_rows=None) -> CompiledGraph:
     """Compile from integer arrays: the fast path for generated and imported graphs.
 
     Parameters
@@ -237,8 +237,11 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
     products, countries
         Product positions and supplying country codes; derived when omitted.
     supply_share, remainder
-        Normalised point shares (per edge) and unknown remainder (per node) computed elsewhere
-        (the graph path passes the reference's own figures); derived when omitted.
+        Normalised point shares (per edge) and unknown remainder (per node) computed elsewhere;
+        derived when omitted.
+    edge_rows
+        Each given edge's row in the caller's own edge table (``sup_edge`` maps supply slots back
+        to it); the position in the given arrays when omitted.
     """
     n = len(ids)
     kind = np.asarray(kind, dtype=np.int8)
@@ -344,6 +347,7 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
         level=lv.astype(np.int32), level_ptr=level_ptr, cyclic_ptr=cyclic_ptr,
         products=products, country_codes=countries, country_rows=country_rows,
         group_ptr=group_ptr, group_code=group_code,
+        sup_edge=(s_idx if edge_rows is None else np.asarray(edge_rows, dtype=np.int64)[s_idx]),
     )
 
 

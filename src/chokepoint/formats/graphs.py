@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -15,11 +16,18 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError as PydanticError
 
+try:  # optional dependency (the "scale" extra): parses large JSON several times faster
+    import orjson
+except ImportError:  # pragma: no cover - exercised where orjson is not installed
+    orjson = None
+
 from ..errors import InputError, ValidationError
 from ..model import Graph, Node, Problems, parse_document, parse_includes, safe_json, safe_yaml
+from ..model.columnar import columns_from_data
 from ..model.graph import gc_paused
 from .exchange import is_node_link, node_link_to_data, read_graphml
 from .files import GENERATOR, OWNER_MARK, YAML_MARKER, atomic_write, check_output
+from .tables import TABLE_SUFFIXES, is_table_path, read_table_graph
 
 #: Files larger than this are refused unless the caller raises ``max_bytes`` (``--max-bytes``).
 #: Reading and validating takes about 25 bytes of memory per byte of JSON: 256 MiB stays near
@@ -30,8 +38,8 @@ DEFAULT_MAX_NODES = 2_000_000
 #: The bounds in force; the CLI's global options set them for the whole run.
 LIMITS = {"max_bytes": DEFAULT_MAX_BYTES, "max_nodes": DEFAULT_MAX_NODES}
 GRAPH_SUFFIXES = (".yaml", ".yml", ".json")
-#: What ``load_graph`` reads: graph files, and the exports that read back losslessly.
-READ_SUFFIXES = GRAPH_SUFFIXES + (".graphml",)
+#: What ``load_graph`` reads: graph files, the exports that read back losslessly, and table pairs.
+READ_SUFFIXES = GRAPH_SUFFIXES + (".graphml",) + TABLE_SUFFIXES
 
 
 def graphs_dir() -> Path:
@@ -64,12 +72,17 @@ def resolve_path(name_or_path: str | os.PathLike) -> Path:
                     warnings.warn(f"'{text}' is the bundled graph {text}; {local[0]} in this folder is not read "
                                   f"(give ./{local[0]} to read it)", stacklevel=2)
                 return candidate
-        if not path.is_file():
+        if not path.is_file() and not is_table_path(path):
             raise InputError(f"{text}: neither a file nor a bundled graph (bundled: {', '.join(bundled_names())})")
+    if is_table_path(path):
+        return path
+    if path.suffix.lower() in TABLE_SUFFIXES and not path.is_file():
+        raise InputError(f"{text}: no such table pair (expected {path.with_suffix('')}.nodes{path.suffix} and "
+                         f"{path.with_suffix('')}.edges{path.suffix})")
     if not path.exists():
         raise InputError(f"{text}: no such file")
     if not path.is_file():
-        raise InputError(f"{text}: not a file")
+        raise InputError(f"{text}: not a file (a folder is read as a graph when it holds nodes.csv and edges.csv)")
     if path.suffix and path.suffix.lower() not in READ_SUFFIXES:
         raise InputError(f"{text}: unsupported file type '{path.suffix}' (graphs are read from "
                          f"{', '.join(READ_SUFFIXES)})")
@@ -99,6 +112,9 @@ def read_data(path: Path, *, max_bytes: int | None = None, origin: str | None = 
     if not text.strip():
         raise InputError(f"{name}: empty file")
     if path.suffix.lower() == ".json":
+        fast = _fast_json(raw)
+        if fast is not None:
+            return fast
         try:
             return safe_json.loads(text)
         except (json.JSONDecodeError, safe_json.JSONError) as exc:
@@ -120,6 +136,58 @@ def read_data(path: Path, *, max_bytes: int | None = None, origin: str | None = 
         raise InputError(f"{name}: invalid YAML{where}: {problem}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{name}: invalid YAML: {str(exc).splitlines()[0]}") from None
+
+
+_KEY = re.compile(rb'"[ \t\n\r]*:')
+
+
+def _fast_json(raw: bytes):
+    """JSON parsed by orjson when it is installed and the text provably has no repeated key in
+    any object (orjson, like ``json``, would keep the last silently); else None, and
+    :func:`safe_json.loads` reads it (and says what is wrong).
+
+    Every key is followed by a colon, so when the keys parsed equal the colons in the text (or,
+    failing that, the quote-colon pairs), no key was dropped as a repeat.
+    """
+    if orjson is None or len(raw) < FAST_JSON_BYTES:
+        return None
+    try:
+        data = orjson.loads(raw)
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        return None
+    counted = _keys(data)
+    if counted is None:
+        return None
+    if raw.count(b":") == counted or len(_KEY.findall(raw)) == counted:
+        return data
+    return None
+
+
+def _keys(data) -> int | None:
+    """Keys in the document's objects; None for a shape the count does not cover."""
+    if not isinstance(data, dict):
+        return None
+    total = len(data)
+    for key, value in data.items():
+        if key in ("nodes", "edges") and isinstance(value, list):
+            if value and set(map(type, value)) != {dict}:
+                return None
+            total += sum(map(len, value))
+            continue
+        total += _nested_keys(value)
+    return total
+
+
+def _nested_keys(value) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_nested_keys(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_nested_keys(v) for v in value)
+    return 0
+
+
+#: JSON smaller than this is read by the standard library (orjson's gain is not worth a second path).
+FAST_JSON_BYTES = 1_000_000
 
 
 def load_graph(name_or_path, *, max_bytes: int | None = None, max_nodes: int | None = None) -> Graph:
@@ -160,6 +228,8 @@ def _load_path(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[
 
 
 def _load_path_unguarded(path: Path, origin: str, max_bytes: int, max_nodes, chain: tuple[str, ...]) -> Graph:
+    if is_table_path(path):
+        return read_table_graph(path, origin=origin, max_bytes=max_bytes, max_nodes=max_nodes)
     if path.suffix.lower() == ".graphml":
         data = read_graphml(path, max_bytes=max_bytes)
     else:
@@ -170,6 +240,10 @@ def _load_path_unguarded(path: Path, origin: str, max_bytes: int, max_nodes, cha
     if max_nodes is not None and isinstance(data, dict) and isinstance(data.get("nodes"), list):
         if len(data["nodes"]) > max_nodes:
             raise InputError(f"{origin}: {len(data['nodes']):,} nodes is over the limit of {max_nodes:,} (raise it with --max-nodes)")
+    fast = columns_from_data(data, origin)
+    if fast is not None:
+        columns, warnings = fast
+        return Graph(columns=columns, origin=origin, warnings=tuple(warnings))
     extra_nodes, extra_edges, extra_sources = _resolve_includes(data, origin, chain + (str(path),))
     document, warnings = parse_document(
         data, origin, extra_nodes=extra_nodes, extra_edges=extra_edges, extra_sources=extra_sources

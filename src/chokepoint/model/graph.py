@@ -1,7 +1,10 @@
 """A validated graph and the structure derived from it (suppliers, inputs, products).
 
-:class:`Graph` wraps a :class:`~chokepoint.model.Document`; it is never mutated. ``to_digraph``
-gives the networkx view (the model for small graphs and the reference for results).
+:class:`Graph` wraps a :class:`~chokepoint.model.Document` or, for large graphs, its
+:class:`~chokepoint.model.columnar.GraphColumns`; either is made from the other when asked for
+(the pydantic document of a million edges costs seconds: the engine and the scale paths read the
+columns). It is never mutated. ``to_digraph`` gives the networkx view (the model for small graphs
+and the reference for results).
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from functools import cached_property
 from typing import NamedTuple
 
 import networkx as nx
+import numpy as np
+import pandas as pd
 
+from .columnar import GraphColumns
 from .countries import country_name
 from .document import Document, Edge, Node
 from .schema import ITEM_KINDS
@@ -51,31 +57,62 @@ def _first_two(entry):
 class Graph:
     """A validated supply graph. Build it with :func:`chokepoint.load_graph` or ``Graph(document)``."""
 
-    def __init__(self, document: Document, *, origin: str | None = None, warnings: tuple[str, ...] = ()):
-        self.document = document
-        self.origin = origin or document.name
+    def __init__(self, document: Document | None = None, *, columns: GraphColumns | None = None,
+                 origin: str | None = None, warnings: tuple[str, ...] = ()):
+        if document is None and columns is None:
+            raise TypeError("a Graph needs a document or its columns")
+        if document is not None:
+            self.__dict__["document"] = document
+        if columns is not None:
+            self.__dict__["columns"] = columns
+        head = document if document is not None else columns
+        self.name, self.title = head.name, head.title
+        self.origin = origin or head.name
         self.warnings = tuple(warnings)
 
     def __repr__(self) -> str:
-        return f"<Graph {self.name!r}: {len(self.nodes)} nodes, {len(self.document.edges)} edges>"
+        return f"<Graph {self.name!r}: {self.n_nodes} nodes, {self.n_edges} edges>"
+
+    @cached_property
+    def document(self) -> Document:
+        """The pydantic document (made from the columns on first use when the graph was read as columns)."""
+        with gc_paused():
+            return self.columns.to_document()
+
+    @cached_property
+    def columns(self) -> GraphColumns:
+        """The nodes and edges as columns (made from the document on first use)."""
+        with gc_paused():
+            return GraphColumns.from_document(self.document)
 
     @property
-    def name(self) -> str:
-        return self.document.name
+    def n_nodes(self) -> int:
+        return len(self.document.nodes) if "document" in self.__dict__ else len(self.columns.nodes)
 
     @property
-    def title(self) -> str:
-        return self.document.title
+    def n_edges(self) -> int:
+        return len(self.document.edges) if "document" in self.__dict__ else len(self.columns.edges)
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """Every node's label: its own, a country's name, or its id."""
+        nodes = self.columns.nodes
+        given = nodes["label"].tolist()
+        return {ident: label if label else (country_name(ident) if kind == "country" else ident)
+                for ident, kind, label in zip(nodes["id"].tolist(), nodes["kind"].tolist(), given)}
+
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        """Every node's kind by id."""
+        nodes = self.columns.nodes
+        return dict(zip(nodes["id"].tolist(), nodes["kind"].tolist()))
 
     @cached_property
     def nodes(self) -> dict[str, Node]:
         return {node.id: node for node in self.document.nodes}
 
     def label(self, node_id: str) -> str:
-        node = self.nodes[node_id]
-        if node.label:
-            return node.label
-        return country_name(node_id) if node.kind == "country" else node_id
+        return self.labels[node_id]
 
     def country_of(self, node_id: str) -> str | None:
         """The country a supplier stands for: itself, or a facility's country."""
@@ -124,30 +161,37 @@ class Graph:
 
     @cached_property
     def items(self) -> tuple[str, ...]:
-        return tuple(n.id for n in self.document.nodes if n.kind in ITEM_KINDS)
+        nodes = self.columns.nodes
+        return tuple(nodes["id"][nodes["kind"].isin(ITEM_KINDS)].tolist())
 
     @cached_property
     def countries(self) -> tuple[str, ...]:
         """Countries that supply something, directly or through a facility, sorted."""
-        found = {s.country for supplies in self.supplies.values() for s in supplies}
-        found |= {n.country for n in self.document.nodes if n.kind == "facility"}
+        nodes, edges = self.columns.nodes, self.columns.edges
+        kind = nodes["kind"].to_numpy(dtype=object)
+        country = dict(zip(nodes["id"][kind == "country"].tolist(), nodes["id"][kind == "country"].tolist()))
+        facility = kind == "facility"
+        country.update(zip(nodes["id"][facility].tolist(), nodes["country"][facility].tolist()))
+        suppliers = set(edges["from"][edges["type"].to_numpy(dtype=object) == "supplies"].tolist())
+        found = {country.get(s) for s in suppliers} | set(nodes["country"][facility].tolist())
         return tuple(sorted(c for c in found if c))
 
     @cached_property
     def products(self) -> tuple[str, ...]:
         """Product nodes; in a graph without any (an imported data table), its end items."""
-        products = [n.id for n in self.document.nodes if n.kind == "product"]
+        nodes, edges = self.columns.nodes, self.columns.edges
+        products = nodes["id"][nodes["kind"].to_numpy(dtype=object) == "product"].tolist()
         if products:
             return tuple(products)
-        used = {e.from_ for e in self.document.edges if e.type == "requires"}
+        used = set(edges["from"][edges["type"].to_numpy(dtype=object) == "requires"].tolist())
         return tuple(i for i in self.items if i not in used)
 
     @cached_property
     def aggregates(self) -> tuple[str, ...]:
         """Products whose inputs are other products (an "any modality" roll-up): reported, but not
         counted again in averages over products."""
-        return tuple(p for p in self.products
-                     if any(self.nodes[i].kind == "product" for i in self.inputs.get(p, ())))
+        kinds = self.kinds
+        return tuple(p for p in self.products if any(kinds[i] == "product" for i in self.inputs.get(p, ())))
 
     @cached_property
     def evaluation_order(self) -> list[list[str]]:
@@ -176,34 +220,64 @@ class Graph:
                 result[edge.to].append(edge.from_)
             return {node: tuple(ids) for node, ids in result.items()}
 
+    @cached_property
+    def _reverse(self):
+        """(node ids, row of each id, CSR of every edge's ``from`` row by its ``to`` row, each node's
+        country row for facilities (-1 otherwise)) from the columns."""
+        nodes, edges = self.columns.nodes, self.columns.edges
+        ids = nodes["id"].tolist()
+        n = len(ids)
+        row = dict(zip(ids, range(n)))
+        src = np.fromiter(map(row.__getitem__, edges["from"].tolist()), dtype=np.int64, count=len(edges))
+        dst = np.fromiter(map(row.__getitem__, edges["to"].tolist()), dtype=np.int64, count=len(edges))
+        order = np.argsort(dst, kind="stable")
+        ptr = np.r_[0, np.cumsum(np.bincount(dst, minlength=n))]
+        country = np.full(n, -1, dtype=np.int64)
+        facility = np.flatnonzero(nodes["kind"].to_numpy(dtype=object) == "facility")
+        located = nodes["country"].to_numpy(dtype=object)[facility].tolist()
+        country[facility] = [row.get(c, -1) for c in located]
+        return ids, row, ptr, src[order], country, dst
+
+    def _upstream_rows(self, ids) -> np.ndarray:
+        """A mask over the nodes: the given ones and everything they draw on."""
+        names, row, ptr, src, country, _ = self._reverse
+        keep = np.zeros(len(names), dtype=bool)
+        frontier = np.unique(np.fromiter((row[i] for i in ids), dtype=np.int64))
+        keep[frontier] = True
+        while frontier.size:
+            counts = ptr[frontier + 1] - ptr[frontier]
+            total = int(counts.sum())
+            if not total:
+                break
+            offsets = np.repeat(ptr[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
+            found = np.unique(src[offsets])
+            frontier = found[~keep[found]]
+            keep[frontier] = True
+        located = country[keep & (country >= 0)]
+        keep[located] = True
+        return keep
+
     def upstream(self, ids) -> set[str]:
         """The given nodes and everything they draw on (suppliers, inputs, their suppliers...):
-        one reverse traversal from all of them at once."""
-        preds = self.predecessors
-        keep = set(ids)
-        stack = list(keep)
-        while stack:
-            for pred in preds.get(stack.pop(), ()):
-                if pred not in keep:
-                    keep.add(pred)
-                    stack.append(pred)
-        for ident in list(keep):
-            node = self.nodes[ident]
-            if node.kind == "facility" and node.country in self.nodes:
-                keep.add(node.country)
-        return keep
+        one reverse traversal from all of them at once, over arrays."""
+        names = self._reverse[0]
+        return {names[i] for i in np.flatnonzero(self._upstream_rows(ids)).tolist()}
 
     def bases(self, ids=None) -> dict[str, tuple[str, ...]]:
         """Bases of the shares feeding ``ids`` (and everything upstream; all items by default):
         basis -> the items whose shares are on it. More than one key means mixed bases."""
-        keep = self.upstream(ids) if ids is not None else set(self.nodes)
-        found: dict[str, set[str]] = defaultdict(set)
-        for item, supplies in self.supplies.items():
-            if item in keep:
-                for s in supplies:
-                    found[s.edge.basis or "basis not given"].add(item)
-        return {basis: tuple(sorted(items)) for basis, items in sorted(found.items())}
-
+        edges = self.columns.edges
+        supplies = edges["type"].to_numpy(dtype=object) == "supplies"
+        if ids is not None:
+            dst = self._reverse[5]
+            supplies &= self._upstream_rows(ids)[dst]
+        if not supplies.any():
+            return {}
+        basis = edges["basis"].to_numpy(dtype=object)[supplies]
+        basis[(basis == None) | (basis == "")] = "basis not given"  # noqa: E711
+        pairs = pd.DataFrame({"basis": basis, "item": edges["to"].to_numpy(dtype=object)[supplies]})
+        pairs = pairs.drop_duplicates().sort_values(["basis", "item"], kind="mergesort")
+        return {basis: tuple(group.tolist()) for basis, group in pairs.groupby("basis", sort=True)["item"]}
 
 
 def to_digraph(graph: Graph) -> nx.DiGraph:
