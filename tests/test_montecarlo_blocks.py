@@ -220,3 +220,18 @@ def test_blocks_follow_the_memory_budget(monkeypatch, generated):
     budget = rows * 30 * 8 * 10  # ten scenarios' draws
     monte_carlo_sweep(generated, samples=30, seed=0, memory=budget)
     assert max(sizes) <= budget and len(sizes) == -(-len(generated.countries) // 10)
+
+
+def test_only_what_the_products_depend_on_is_evaluated(generated):
+    """The generated graph has items no product needs: the draws are evaluated on the rest (with
+    every cycle), and the intervals are the whole graph's to the last bit."""
+    compiled = compile_graph(generated)
+    products = list(generated.products)
+    target = montecarlo._target(compiled, compiled.rows(products))
+    assert target.edges is not None and target.compiled.n_nodes < compiled.n_nodes
+    assert target.compiled.has_cycles
+    combos = scenario_combos(generated)
+    options = dict(samples=30, seed=4, rows=products, spare_capacity=0.2)
+    whole = sample_intervals(compiled, combos, restrict=False, **options)
+    part = sample_intervals(compiled, combos, restrict=True, **options)
+    assert all(np.array_equal(part[k], whole[k]) for k in whole)

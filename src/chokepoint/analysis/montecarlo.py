@@ -36,7 +36,9 @@ from scipy.sparse import csr_array
 from ..model import DEFAULT_THRESHOLD, Graph
 from ..errors import InputError
 from ..engine import exact_row_sums
-from ..engine import DEFAULT_MEMORY, compile_graph, default_chunk, evaluate, scenario_matrix
+from ..engine import (
+    DEFAULT_MEMORY, REQUIRES, SUPPLIES, compile_arrays, compile_graph, default_chunk, evaluate, scenario_matrix,
+)
 from .scenarios import check_spare_capacity, resolve_countries, scenario_combos, sweep_to_frame
 from .concentration import EPS, target
 from .evidence import bounds
@@ -151,10 +153,116 @@ def share_overrides(compiled, draws: np.ndarray, j: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# the rows an answer needs
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What the draws are evaluated on: the compiled graph, or the part of it that the rows kept
+    depend on (``edges``: each of its supply edges' position in the whole graph's draws)."""
+
+    compiled: object
+    rows: np.ndarray             # the rows kept, in ``compiled``
+    edges: np.ndarray | None     # None: the whole graph
+
+
+def _upstream(compiled, rows: np.ndarray) -> np.ndarray:
+    """Rows ``rows`` depend on (themselves included), and every cyclic row with what it depends on."""
+    n = compiled.n_nodes
+    need = np.zeros(n, dtype=bool)
+    need[rows] = True
+    for level in range(compiled.n_levels):
+        need[compiled.cyclic_ptr[level]:compiled.level_ptr[level + 1]] = True
+    frontier = np.flatnonzero(need)
+    while frontier.size:
+        found = [compiled.country[frontier][compiled.country[frontier] >= 0].astype(np.int64)]
+        for ptr, src in ((compiled.sup_ptr, compiled.sup_src), (compiled.in_ptr, compiled.in_src)):
+            found.append(src[_ranges(ptr, frontier)].astype(np.int64))
+        found = np.concatenate(found)
+        frontier = np.unique(found[~need[found]])
+        need[frontier] = True
+    return need
+
+
+def _ranges(ptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Positions ``ptr[r]:ptr[r + 1]`` of every row ``r`` of ``rows``, concatenated."""
+    counts = ptr[rows + 1] - ptr[rows]
+    total = int(counts.sum())
+    return np.repeat(ptr[rows] - np.cumsum(counts) + counts, counts) + np.arange(total, dtype=np.int64)
+
+
+def _target(compiled, row_idx: np.ndarray) -> _Target:
+    """The graph restricted to what ``row_idx`` depends on, when that leaves rows out.
+
+    Every row is computed from its suppliers, inputs and country only, and all of those are kept,
+    in the same order, with the same shares and remainders, so each kept row's value is the
+    whole graph's to the last bit. Cycles are kept whole (the engine iterates the cyclic rows of
+    a level as one block until all of them settle), and levels do not change (a kept row's
+    ancestors are all kept). The restricted graph's supply edges map back to the whole graph's
+    draws (``sup_edge``); where that or a check fails, the whole graph is used.
+    """
+    whole = _Target(compiled, row_idx, None)
+    need = _upstream(compiled, row_idx)
+    if need.all():
+        return whole
+    kept = np.flatnonzero(need)
+    new = np.full(compiled.n_nodes, -1, dtype=np.int64)
+    new[kept] = np.arange(len(kept))
+    s_edges = _ranges(compiled.sup_ptr, kept)
+    i_edges = _ranges(compiled.in_ptr, kept)
+    s_owner = np.repeat(kept, (compiled.sup_ptr[kept + 1] - compiled.sup_ptr[kept]))
+    i_owner = np.repeat(kept, (compiled.in_ptr[kept + 1] - compiled.in_ptr[kept]))
+    n_s, n_i = len(s_edges), len(i_edges)
+    country = compiled.country[kept].astype(np.int64)
+    country = np.where(country >= 0, new[np.maximum(country, 0)], -1)
+    codes = tuple(code for code, row in zip(compiled.country_codes, compiled.country_rows.tolist()) if need[row])
+    products = compiled.products[need[compiled.products]].astype(np.int64)
+    sub = compile_arrays(
+        ids=[compiled.ids[r] for r in kept.tolist()], kind=compiled.kind[kept],
+        edge_src=new[np.concatenate([compiled.sup_src[s_edges], compiled.in_src[i_edges]]).astype(np.int64)],
+        edge_dst=new[np.concatenate([s_owner, i_owner])],
+        edge_type=np.r_[np.full(n_s, SUPPLIES, dtype=np.int8), np.full(n_i, REQUIRES, dtype=np.int8)],
+        share_low=np.r_[compiled.sup_low[s_edges], np.zeros(n_i)],
+        share_high=np.r_[compiled.sup_high[s_edges], np.zeros(n_i)],
+        supply_share=np.r_[compiled.sup_share[s_edges], np.zeros(n_i)], remainder=compiled.remainder[kept],
+        country=country, needs_any=compiled.needs_any[kept], stockpile=compiled.stockpile[kept],
+        name=compiled.name, products=new[products], countries=codes,
+        edge_rows=np.r_[s_edges, np.full(n_i, -1, dtype=np.int64)],
+    )
+    edges = getattr(sub, "sup_edge", None)
+    sub_of = np.full(compiled.n_nodes, -1, dtype=np.int64)
+    sub_of[kept] = sub.rows([compiled.ids[r] for r in kept.tolist()])
+    if edges is None or len(edges) != n_s:
+        return whole
+    owner = np.repeat(np.arange(compiled.n_nodes), np.diff(compiled.sup_ptr))
+    sub_owner = np.repeat(np.arange(sub.n_nodes), np.diff(sub.sup_ptr))
+    at = sub_of[kept]
+    same = (np.array_equal(sub_of[compiled.sup_src[edges]], sub.sup_src)
+            and np.array_equal(sub_of[owner[edges]], sub_owner)
+            and np.array_equal(sub.level[at], compiled.level[kept])
+            and np.array_equal(_cyclic(sub)[at], _cyclic(compiled)[kept]))
+    return _Target(sub, sub_of[row_idx], edges) if same else whole
+
+
+def _cyclic(compiled) -> np.ndarray:
+    """Whether each row belongs to its level's cycle block."""
+    return np.arange(compiled.n_nodes) >= compiled.cyclic_ptr[compiled.level]
+
+
+# ---------------------------------------------------------------------------------------------
 # sampled availability, block by block
 
 
-def _values_by_draw(compiled, cuts, out, row_idx, *, seed, sample_start, spare, dtype, threads, progress):
+def _draws_for(compiled, target: _Target, seed: int):
+    """``draw(count, start)``: draws ``start ..`` as rows, over the target's supply edges."""
+    def draw(count, start):
+        rows = _draw_rows(compiled, count, seed, start)
+        return rows if target.edges is None else np.ascontiguousarray(rows[:, target.edges])
+
+    return draw
+
+
+def _values_by_draw(compiled, cuts, out, row_idx, *, draw, sample_start, spare, dtype, threads, progress):
     """Fill ``out`` (rows x scenarios x draws): one engine call per draw over all the scenarios."""
     n_scen, samples = len(cuts), out.shape[2]
     zeros = scenario_matrix(compiled, cuts)
@@ -164,7 +272,7 @@ def _values_by_draw(compiled, cuts, out, row_idx, *, seed, sample_start, spare, 
 
     def one(i, shares):
         def keep(start, stop, values):
-            buffer[i, :, start:stop] = values if row_idx is None else values[row_idx]
+            buffer[i, :, start:stop] = values[row_idx]
 
         evaluate(compiled, zeros, shares=shares, spare_capacity=spare, dtype=dtype, on_chunk=keep)
 
@@ -172,7 +280,7 @@ def _values_by_draw(compiled, cuts, out, row_idx, *, seed, sample_start, spare, 
     try:
         for d0 in range(0, samples, DRAW_CHUNK):
             count = min(DRAW_CHUNK, samples - d0)
-            draws = _draw_rows(compiled, count, seed, sample_start + d0)
+            draws = draw(count, sample_start + d0)
             if pool is None:
                 for i in range(count):
                     one(i, draws[i])
@@ -189,7 +297,7 @@ def _values_by_draw(compiled, cuts, out, row_idx, *, seed, sample_start, spare, 
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _values_by_column(compiled, cuts, out, row_idx, *, seed, sample_start, spare, dtype, chunk, progress):
+def _values_by_column(compiled, cuts, out, row_idx, *, draw, sample_start, spare, dtype, chunk, progress):
     """Fill ``out`` (rows x scenarios x draws): columns (draw, scenario), draw-major, chunk by chunk,
     each chunk with the draws it needs as a share matrix."""
     n_scen, samples = len(cuts), out.shape[2]
@@ -205,13 +313,13 @@ def _values_by_column(compiled, cuts, out, row_idx, *, seed, sample_start, spare
         first, last = start // n_scen, (stop - 1) // n_scen
         if (first, last) not in cache:
             cache.clear()
-            cache[(first, last)] = _draw_rows(compiled, last - first + 1, seed, sample_start + first)
+            cache[(first, last)] = draw(last - first + 1, sample_start + first)
         draws = cache[(first, last)]
         return np.ascontiguousarray(draws[np.arange(start, stop) // n_scen - first].T)
 
     def keep(start, stop, values):
         cols = np.arange(start, stop)
-        out[:, cols % n_scen, cols // n_scen] = values if row_idx is None else values[row_idx]
+        out[:, cols % n_scen, cols // n_scen] = values[row_idx]
 
     done = [0]
 
@@ -225,18 +333,20 @@ def _values_by_column(compiled, cuts, out, row_idx, *, seed, sample_start, spare
 
 
 def _block_values(compiled, cuts, row_idx, *, samples, seed, sample_start=0, spare=0.0, dtype=np.float64,
-                  threads=1, chunk=None, progress=None) -> np.ndarray:
-    """Availability of rows ``row_idx`` (all when None) under each cut for each draw:
-    (rows x scenarios x draws). ``progress`` is called with the scenario-draws done since its last call."""
-    n_rows = compiled.n_nodes if row_idx is None else len(row_idx)
-    out = np.empty((n_rows, len(cuts), samples), dtype=dtype)
+                  threads=1, chunk=None, progress=None, target: _Target | None = None) -> np.ndarray:
+    """Availability of rows ``row_idx`` under each cut for each draw: (rows x scenarios x draws).
+    ``target``: evaluate on it (the rows it needs, see :func:`_target`) instead of the whole
+    graph. ``progress`` is called with the scenario-draws done since its last call."""
+    target = target or _Target(compiled, np.asarray(row_idx), None)
+    out = np.empty((len(target.rows), len(cuts), samples), dtype=dtype)
     if not len(cuts) or not samples:
         return out
-    options = dict(seed=seed, sample_start=sample_start, spare=spare, dtype=dtype, progress=progress)
+    options = dict(draw=_draws_for(compiled, target, seed), sample_start=sample_start, spare=spare, dtype=dtype,
+                   progress=progress)
     if chunk is None and len(cuts) >= PER_DRAW:
-        _values_by_draw(compiled, cuts, out, row_idx, threads=threads, **options)
+        _values_by_draw(target.compiled, cuts, out, target.rows, threads=threads, **options)
     else:
-        _values_by_column(compiled, cuts, out, row_idx, chunk=chunk, **options)
+        _values_by_column(target.compiled, cuts, out, target.rows, chunk=chunk, **options)
     return out
 
 
@@ -251,7 +361,7 @@ def sample_availability(compiled, cuts, *, samples: int, seed: int, spare_capaci
     of scenario-draws done. ``memory`` is accepted for compatibility and unused.
     """
     cuts = [list(c) for c in cuts]
-    row_idx = None if rows is None else compiled.rows(rows)
+    row_idx = np.arange(compiled.n_nodes) if rows is None else compiled.rows(rows)
     return _block_values(compiled, cuts, row_idx, samples=samples, seed=seed, sample_start=sample_start,
                          spare=float(spare_capacity), dtype=dtype, threads=threads, chunk=chunk,
                          progress=_running(progress))
@@ -307,7 +417,8 @@ def _block_sizes(n_rows: int, n_scen: int, samples: int, itemsize: int, memory: 
 
 def sample_intervals(compiled, cuts, *, samples: int, seed: int, spare_capacity: float = 0.0, rows=None,
                      quantiles=QUANTILES, block: int | None = None, memory: int = MEMORY, threads: int | None = None,
-                     dtype=np.float64, row_mean: bool = False, progress=None, sample_start: int = 0) -> dict:
+                     dtype=np.float64, row_mean: bool = False, progress=None, sample_start: int = 0,
+                     restrict: bool = True) -> dict:
     """Quantiles and mean over the draws of each row's availability under each cut, block by block.
 
     Returns ``{"p5": ..., "p50": ..., "p95": ..., "mean": ...}``, each (rows x scenarios), and with
@@ -318,7 +429,8 @@ def sample_intervals(compiled, cuts, *, samples: int, seed: int, spare_capacity:
     values); only the reductions are kept. ``threads`` evaluate draws in parallel (default: the
     machine's cores, at most 4). ``dtype=np.float32`` halves the memory traffic of the engine
     (results within 1e-6 of float64; float64, the default, is exact to the last bit).
-    ``progress`` is called with the number of scenario-draws done.
+    ``progress`` is called with the number of scenario-draws done. ``restrict``: evaluate only the
+    part of the graph that the rows depend on (the same values to the last bit).
     """
     cuts = [list(c) for c in cuts]
     row_idx = np.arange(compiled.n_nodes) if rows is None else compiled.rows(rows)
@@ -337,11 +449,12 @@ def sample_intervals(compiled, cuts, *, samples: int, seed: int, spare_capacity:
     step = _running(progress)
     for r0 in range(0, n_rows, row_step):
         r1 = min(n_rows, r0 + row_step)
+        target = _target(compiled, row_idx[r0:r1]) if restrict and n_scen else None
         for s0 in range(0, n_scen, scen_step):
             s1 = min(n_scen, s0 + scen_step)
             values = _block_values(compiled, cuts[s0:s1], row_idx[r0:r1], samples=samples, seed=seed,
                                    sample_start=sample_start, spare=float(spare_capacity), dtype=dtype,
-                                   threads=threads, progress=step if r0 == 0 else None)
+                                   threads=threads, progress=step if r0 == 0 else None, target=target)
             _reduce(values, quantiles, stats, slice(r0, r1), slice(s0, s1), means)
             del values
     if row_mean:
