@@ -129,12 +129,16 @@ def _draw_rows(compiled, count: int, seed: int, start: int = 0) -> np.ndarray:
         noise = np.empty((count, len(ranged)))
         for j in range(count):
             noise[j] = np.random.default_rng([int(seed), int(start + j)]).random(len(ranged))
-        out[:, ranged] += noise * plan.width[ranged]
+        noise *= plan.width[ranged]
+        out[:, ranged] = plan.low[ranged] + noise  # low + u * width, as one draw at a time
     if len(plan.edges) and count:
         totals = exact_row_sums(np.ascontiguousarray(out[:, plan.edges].T), plan.first, plan.deg)
-        scale = np.where(totals > 1.0, 1.0 / np.where(totals > 0, totals, 1.0), 1.0)
-        if (scale != 1.0).any():
-            out[:, plan.edges] *= np.repeat(scale, plan.deg, axis=0).T
+        scaled = np.flatnonzero((totals > 1.0).any(axis=1))
+        if len(scaled):
+            total = totals[scaled]
+            scale = np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
+            edges = plan.edges[_ranges(np.r_[plan.first, len(plan.edges)], scaled)]
+            out[:, edges] *= np.repeat(scale, plan.deg[scaled], axis=0).T
     return out
 
 
@@ -577,7 +581,7 @@ def _top_shares(compiled, tested, samples: int, seed: int, quantiles, threshold:
                        shape=(len(pairs), len(keep)))
     item_of_pair = pairs // compiled.n_nodes
     per_item = max(1, int(memory // max(1, samples * 8 * 2)))
-    chunk = max(1, min(samples, int(DEFAULT_MEMORY // max(1, 8 * len(compiled.sup_src)))))
+    chunk = max(1, min(samples, 2 * DRAW_CHUNK, int(DEFAULT_MEMORY // max(1, 8 * len(compiled.sup_src)))))
     for i0 in range(0, n_items, per_item):
         i1 = min(n_items, i0 + per_item)
         p0, p1 = np.searchsorted(item_of_pair, [i0, i1])
