@@ -168,7 +168,7 @@ def test_target_equals_the_unblocked_computation(graph):
 
 
 def test_result_does_not_depend_on_block_size_threads_or_layout(generated):
-    """Blocks of 1 and 7 scenarios are evaluated as columns of draws, blocks of 32 or more draw by
+    """Blocks of 1 and 7 scenarios are evaluated as columns of draws, blocks of 16 or more draw by
     draw (one engine call per draw); two threads evaluate draws in parallel. All the same."""
     whole = monte_carlo_sweep(generated, samples=50, seed=8, block=None, threads=1)
     for block, threads in ((1, 1), (7, 1), (32, 1), (40, 2), (58, 2), (500, 1)):
