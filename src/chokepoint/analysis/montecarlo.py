@@ -393,23 +393,33 @@ def _running(progress):
     return step
 
 
-def _reduce(values: np.ndarray, quantiles, stats: dict, rows: slice, scenarios: slice, row_mean=None) -> None:
+def _reduce(values: np.ndarray, quantiles, stats: dict, rows: slice, scenarios: slice, row_mean=None,
+            threads: int = 1) -> None:
     """The quantiles and mean over the draws of (rows x scenarios x draws) ``values`` into ``stats``
-    at ``[rows, scenarios]``, a few rows at a time; with ``row_mean``, the mean over the rows of
-    each (scenario, draw) into ``row_mean[scenarios]``."""
+    at ``[rows, scenarios]``, a few rows at a time (on ``threads``: numpy's partition releases the
+    GIL); with ``row_mean``, the mean over the rows of each (scenario, draw) into ``row_mean[scenarios]``."""
     names = quantile_columns(quantiles)
     n_rows = values.shape[0]
-    step = max(1, REDUCE_BYTES // max(1, values[:1].size * 8))
+    step = max(1, REDUCE_BYTES // max(1, values[:1].size * 8 * threads))
     r0 = rows.start or 0
-    for a in range(0, n_rows, step):
+
+    def part(a):
         b = min(n_rows, a + step)
-        part = values[a:b]
-        if part.dtype != np.float64:
-            part = part.astype(np.float64)
-        qs = np.quantile(part, quantiles, axis=-1)
+        chunk = values[a:b]
+        if chunk.dtype != np.float64:
+            chunk = chunk.astype(np.float64)
+        qs = np.quantile(chunk, quantiles, axis=-1)
         for i, name in enumerate(names):
             stats[name][r0 + a:r0 + b, scenarios] = qs[i]
-        stats["mean"][r0 + a:r0 + b, scenarios] = part.mean(axis=-1)
+        stats["mean"][r0 + a:r0 + b, scenarios] = chunk.mean(axis=-1)
+
+    starts = range(0, n_rows, step)
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(part, starts))
+    else:
+        for a in starts:
+            part(a)
     if row_mean is not None:
         row_mean[scenarios] = values.mean(axis=0, dtype=np.float64)
 
@@ -466,7 +476,7 @@ def sample_intervals(compiled, cuts, *, samples: int, seed: int, spare_capacity:
             values = _block_values(compiled, cuts[s0:s1], row_idx[r0:r1], samples=samples, seed=seed,
                                    sample_start=sample_start, spare=float(spare_capacity), dtype=dtype,
                                    threads=threads, progress=step if r0 == 0 else None, target=target)
-            _reduce(values, quantiles, stats, slice(r0, r1), slice(s0, s1), means)
+            _reduce(values, quantiles, stats, slice(r0, r1), slice(s0, s1), means, threads)
             del values
     if row_mean:
         stats["row_mean"] = means
