@@ -78,7 +78,8 @@ def check_samples(samples: int, seed) -> tuple[int, int]:
 
 def default_threads() -> int:
     """Threads for local Monte Carlo: the machine's cores, at most 4 (numpy releases the GIL)."""
-    return max(1, min(4, os.cpu_count() or 1))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(4, cores))
 
 
 # ---------------------------------------------------------------------------------------------
