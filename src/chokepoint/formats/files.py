@@ -18,8 +18,9 @@ Ownership is a marker a user's file cannot carry by accident:
 - text formats (YAML, JSON, GraphML, GEXF) carry ``chokepoint-sha256:<hash>`` near the top: the
   SHA-256 of the whole file as written, with the hash itself zeroed. A file is ours only while
   the hash matches, so a file a user copied the marker into, or edited since, is theirs;
-- CSV tables carry nothing (they stay plain tables): their hashes are listed in the folder's
-  ``.chokepoint-files.json``, written with them;
+- CSV tables, Excel workbooks and Parquet tables carry nothing (they stay plain tables; nothing
+  in them is rewritten, not even a user's text that looks like the mark): their hashes are listed
+  in the folder's ``.chokepoint-files.json``, written with them;
 - figures carry ``chokepoint <version>`` in one specific metadata field: the PNG ``Software``
   text chunk, the SVG creator agent, the PDF ``/Creator`` and ``/Producer`` entries (never the
   word found anywhere in the file).
@@ -52,6 +53,8 @@ OWNER_MARK = OWNER_TAG + "0" * 64
 YAML_MARKER = f"# {MARKER} ({GENERATOR}; {OWNER_MARK})"
 #: Where the hash of the CSV tables of a folder are kept.
 MANIFEST = ".chokepoint-files.json"
+#: The files listed in the folder's manifest by hash instead of carrying a stamp.
+LISTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 #: The stamp is looked for in this many leading bytes.
 STAMP_WINDOW = 4096
@@ -115,9 +118,7 @@ def written_by_chokepoint(path) -> bool:
     if handle is None:
         return False
     with handle:
-        if suffix == ".csv":
-            return _sha256_file(handle) == _manifest(target.parent).get(target.name)
-        if suffix == ".xlsx":  # a zip: its hash is listed in the folder's manifest, as the CSV tables'
+        if suffix in LISTED_SUFFIXES:  # plain tables, zips, Parquet: the hash is in the folder's manifest
             return _sha256_file(handle) == _manifest(target.parent).get(target.name)
         if suffix in FIGURE_SUFFIXES:
             return _figure_is_ours(handle, suffix)
@@ -174,16 +175,16 @@ def _manifest(folder: Path) -> dict[str, str]:
 
 
 def _manifest_entry(targets_contents) -> tuple[Path, bytes] | None:
-    """The manifest of the folder of the CSV (and xlsx) files among ``targets_contents``, updated with
+    """The manifest of the folder of the CSV (xlsx, Parquet) files among ``targets_contents``, updated with
     their hashes: plain tables and zips carry no stamp of their own."""
-    csvs = [(t, c) for t, c in targets_contents if t.suffix.lower() in (".csv", ".xlsx")]
+    csvs = [(t, c) for t, c in targets_contents if t.suffix.lower() in LISTED_SUFFIXES]
     if not csvs:
         return None
     folder = csvs[0][0].parent
     files = _manifest(folder)
     for target, content in csvs:
         files[target.name] = hashlib.sha256(content).hexdigest()
-    text = json.dumps({"generator": GENERATOR, "about": "hashes of the CSV and xlsx files chokepoint wrote in this folder, "
+    text = json.dumps({"generator": GENERATOR, "about": "hashes of the CSV, xlsx and Parquet files chokepoint wrote in this folder, "
                        "so that it replaces them (and only them) without --force", "files": dict(sorted(files.items()))},
                       indent=2) + "\n"
     return folder / MANIFEST, text.encode()
@@ -294,8 +295,10 @@ def _write_temp(target: Path, data: bytes) -> str:
     return tmp
 
 
-def _encode(content) -> bytes:
-    return stamp(content.encode("utf-8") if isinstance(content, str) else bytes(content))
+def _encode(content, target: Path) -> bytes:
+    """The bytes to write: stamped, unless the file is one listed in the manifest (written as given)."""
+    data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    return data if target.suffix.lower() in LISTED_SUFFIXES else stamp(data)
 
 
 def atomic_write(path: str | os.PathLike, content: str | bytes, *, force: bool = True) -> Path:
@@ -312,7 +315,7 @@ def atomic_write_many(items, *, force: bool = True) -> list[Path]:
     only then are they renamed into place; if a rename fails the ones already renamed are put
     back. CSV files are recorded in their folder's manifest in the same step.
     """
-    pairs = [(Path(path), _encode(content)) for path, content in items]
+    pairs = [(Path(path), _encode(content, Path(path))) for path, content in items]
     check_distinct(*(p for p, _ in pairs))
     for target, _ in pairs:
         check_output(target, force=force)
