@@ -26,7 +26,8 @@ from .concentration import concentration
 from .evidence import bounds, is_estimate
 from ..model import Graph
 from ..model.graph import gc_paused
-from ..engine import compile_graph, evaluate, knockout_products
+from ..engine import compile_graph, evaluate
+from ..engine.knockout import knockout_batches
 
 COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low", "knockout_loss_high",
            "products_hit", "exposure", "exposure_low", "exposure_high", "worst_country",
@@ -149,12 +150,11 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
     # otherwise every candidate would be its own excluded product and score 0
     stand_in = not any(node.kind == "product" for node in graph.document.nodes)
     product_rows = compiled.rows(products)
-    knockout, hits, top_hits = knockout_losses(compiled, cand_rows, product_rows, count_self=stand_in)
-    # bounds: every share at its high end (the most a lost node can take) .. at its low end
-    knockout_high = knockout_losses(compiled, cand_rows, product_rows, count_self=stand_in,
-                                    shares=compiled.sup_high, top=0)[0]
-    knockout_low = knockout_losses(compiled, cand_rows, product_rows, count_self=stand_in,
-                                   shares=compiled.sup_low, top=0)[0]
+    # the point shares, and for the bounds every share at its high end (the most a lost node can
+    # take) .. at its low end: one propagation carries the three
+    (knockout, hits, top_hits), (knockout_high, _, _), (knockout_low, _, _) = knockout_losses_many(
+        compiled, cand_rows, product_rows, shares=(None, compiled.sup_high, compiled.sup_low), top=(3, 0, 0),
+        count_self=stand_in)
     conc = concentration(graph)
     conc = {ident: (top_country, top_share, hhi) for ident, top_country, top_share, hhi
             in zip(conc["id"], conc["top_country"], conc["top_share"], conc["hhi"])}
@@ -219,30 +219,64 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
     product, unless ``count_self``), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
     ``[(product position, loss)]`` ordered by loss, then product id.
 
-    Only what a knockout changes is evaluated (:func:`chokepoint.engine.knockout_products`: the
-    nodes downstream of it, as sparse pairs), and the losses are summed product by product in
+    Only what a knockout changes is evaluated (:func:`chokepoint.engine.knockout.knockout_batches`:
+    the nodes downstream of it, as sparse pairs), and the losses are summed product by product in
     order, so that every figure is the one a full scenario per knockout gives
     (:func:`knockout_losses_dense`), to the last bit.
     """
+    return knockout_losses_many(compiled, cand_rows, product_rows, shares=(shares,), top=top,
+                                count_self=count_self)[0]
+
+
+def knockout_losses_many(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, shares=(None,), top=3,
+                         count_self: bool = False) -> list:
+    """:func:`knockout_losses` under several share vectors (``None``: the point shares), from one
+    propagation that carries them together: one ``(knockout, hits, top_hits)`` per vector, each
+    bit-identical to its own :func:`knockout_losses` call. ``top``: one for all, or one per vector.
+
+    The pairs a knockout changes are reduced batch by batch (memory bounded by the batch, not by
+    knockouts x products).
+    """
+    shares = list(shares)
+    tops = [int(top)] * len(shares) if np.ndim(top) == 0 else [int(t) for t in top]
+    if len(tops) != len(shares):
+        raise ValueError(f"{len(tops)} top counts for {len(shares)} share vectors")
     k_total, n_products = len(cand_rows), len(product_rows)
-    knockout = np.zeros(k_total)
-    hits = np.zeros(k_total, dtype=np.int64)
-    top_hits: list = [[] for _ in range(k_total)]
+    results = [(np.zeros(k_total), np.zeros(k_total, dtype=np.int64), [[] for _ in range(k_total)])
+               for _ in shares]
     if not k_total or not n_products:
-        return knockout, hits, top_hits
+        return results
     cand_rows = np.asarray(cand_rows, dtype=np.int64)
     product_rows = np.asarray(product_rows, dtype=np.int64)
-    p, k, avail, base = knockout_products(compiled, cand_rows, product_rows, shares=shares)
-    base_loss = 1.0 - base
     position = np.full(compiled.n_nodes, -1, dtype=np.int64)
     position[product_rows] = np.arange(n_products)
     self_pos = position[cand_rows] if not count_self else np.full(k_total, -1, dtype=np.int64)
+    id_rank = None
+    if any(t > 0 for t in tops):
+        ids = compiled.ids
+        id_rank = np.argsort(np.argsort(np.array([ids[r] for r in product_rows], dtype=object), kind="stable"),
+                             kind="stable").astype(np.int64)
+    for b0, b1, p, k, values, changed, baseline in knockout_batches(compiled, cand_rows, product_rows,
+                                                                    shares=shares):
+        for v, result in enumerate(results):
+            sel = changed[:, v]
+            _reduce_batch(b0, b1, p[sel], k[sel] - b0, values[sel, v], baseline[:, v], self_pos[b0:b1], result,
+                          tops[v], id_rank)
+    return results
+
+
+def _reduce_batch(b0, b1, p, k, avail, base, self_pos, result, top, id_rank) -> None:
+    """One batch of knockouts (``k`` local to it, pairs sorted by knockout then product) into
+    ``result`` = (mean loss, products hit, top hits) at positions ``b0:b1``."""
+    knockout, hits, top_hits = result
+    width, n_products = b1 - b0, len(base)
+    base_loss = 1.0 - base
     # products a knockout does not change keep their baseline loss; where that is a hit
     # (rare: a product short with nothing knocked out) it is listed for every knockout
     short = np.flatnonzero(base_loss > 1e-12)
     if len(short):
-        extra_k = np.repeat(np.arange(k_total, dtype=np.int64), len(short))
-        extra_p = np.tile(short, k_total)
+        extra_k = np.repeat(np.arange(width, dtype=np.int64), len(short))
+        extra_p = np.tile(short, width)
         have = np.isin(extra_k * n_products + extra_p, k * n_products + p)
         p = np.concatenate([p, extra_p[~have]])
         k = np.concatenate([k, extra_k[~have]])
@@ -251,37 +285,21 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
         p, k, avail = p[order], k[order], avail[order]
     loss = 1.0 - avail
     loss[self_pos[k] == p] = 0.0
-    count = np.full(k_total, n_products, dtype=np.int64) - (self_pos >= 0)
-    # summed product by product, in order (as the reference's sum() does): a product's changed
-    # losses go to the knockouts that change it, its baseline loss (where not 0) to all others
-    by_product = np.argsort(p.astype(np.int16) if n_products < 32768 else p, kind="stable")
-    bounds_p = np.searchsorted(p[by_product], np.arange(n_products + 1))
-    self_of = {}
-    for kk in np.flatnonzero(self_pos >= 0).tolist():
-        self_of.setdefault(int(self_pos[kk]), []).append(kk)
-    total = np.zeros(k_total)
-    for pos in np.flatnonzero((np.diff(bounds_p) > 0) | (base_loss != 0.0)).tolist():
-        pick = by_product[bounds_p[pos]:bounds_p[pos + 1]]
-        if base_loss[pos] != 0.0:
-            term = np.full(k_total, base_loss[pos])
-            term[self_of.get(pos, [])] = 0.0
-            term[k[pick]] = loss[pick]
-            total += term
-        else:
-            total[k[pick]] += loss[pick]
-    knockout[:] = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    count = np.full(width, n_products, dtype=np.int64) - (self_pos >= 0)
+    if (base_loss != 0.0).any():
+        total = _sum_with_baseline(p, k, loss, base_loss, self_pos, width)
+    else:
+        total = _sum_in_order(k, loss, width)
+    knockout[b0:b1] = np.where(count > 0, total / np.maximum(count, 1), 0.0)
     hit = loss > 1e-12
-    hits[:] = np.bincount(k[hit], minlength=k_total)
+    hits[b0:b1] = np.bincount(k[hit], minlength=width)
     if top > 0 and hit.any():
-        ids = compiled.ids
-        id_rank = np.argsort(np.argsort(np.array([ids[r] for r in product_rows], dtype=object), kind="stable"),
-                             kind="stable")
         hp, hk, hl = p[hit], k[hit], loss[hit]
         # the top hits of each knockout (sorted by knockout): the largest loss, ties by product id,
         # picked one round at a time
         starts = np.flatnonzero(np.r_[True, hk[1:] != hk[:-1]])
         seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(hk)]))
-        rank = id_rank[hp].astype(np.int64)
+        rank = id_rank[hp]
         taken = np.zeros(len(hk), dtype=bool)
         for _ in range(top):
             value = np.where(taken, -np.inf, hl)
@@ -290,9 +308,49 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
             best_rank = np.minimum.reduceat(np.where(tie, rank, np.iinfo(np.int64).max), starts)
             chosen = np.flatnonzero(tie & (rank == best_rank[seg]))
             taken[chosen] = True
-            for kk, pp, ll in zip(hk[chosen].tolist(), hp[chosen].tolist(), hl[chosen].tolist()):
+            for kk, pp, ll in zip((hk[chosen] + b0).tolist(), hp[chosen].tolist(), hl[chosen].tolist()):
                 top_hits[kk].append((pp, ll))
-    return knockout, hits, top_hits
+
+
+def _sum_in_order(k, loss, width) -> np.ndarray:
+    """Each knockout's losses summed one after another in product order (pairs sorted by knockout,
+    then product), as the reference's ``sum()`` does: step ``j`` adds the j-th loss of every
+    knockout that has one, knockouts ordered by their number of losses so that a step is a prefix."""
+    starts = np.searchsorted(k, np.arange(width + 1))
+    lengths = np.diff(starts)
+    order = np.argsort(-lengths, kind="stable")
+    first, length = starts[:-1][order], lengths[order]
+    total = np.zeros(width)
+    neg = -length
+    for j in range(int(length[0]) if width else 0):
+        m = int(np.searchsorted(neg, -j, side="left"))
+        total[:m] += loss[first[:m] + j]
+    out = np.empty(width)
+    out[order] = total
+    return out
+
+
+def _sum_with_baseline(p, k, loss, base_loss, self_pos, width) -> np.ndarray:
+    """:func:`_sum_in_order` where some products have a loss with nothing knocked out: product by
+    product, a product's changed losses to the knockouts that change it, its baseline loss (where
+    not 0) to all others."""
+    n_products = len(base_loss)
+    by_product = np.argsort(p.astype(np.int16) if n_products < 32768 else p, kind="stable")
+    bounds_p = np.searchsorted(p[by_product], np.arange(n_products + 1))
+    self_of: dict = {}
+    for kk in np.flatnonzero(self_pos >= 0).tolist():
+        self_of.setdefault(int(self_pos[kk]), []).append(kk)
+    total = np.zeros(width)
+    for pos in np.flatnonzero((np.diff(bounds_p) > 0) | (base_loss != 0.0)).tolist():
+        pick = by_product[bounds_p[pos]:bounds_p[pos + 1]]
+        if base_loss[pos] != 0.0:
+            term = np.full(width, base_loss[pos])
+            term[self_of.get(pos, [])] = 0.0
+            term[k[pick]] = loss[pick]
+            total += term
+        else:
+            total[k[pick]] += loss[pick]
+    return total
 
 
 def knockout_losses_dense(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, top: int = 3,
