@@ -22,8 +22,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .concentration import concentration
-from .evidence import bounds, is_estimate
+from .concentration import concentration, supply_table
+from .evidence import bounds
 from ..model import Graph
 from ..model.graph import gc_paused
 from ..engine import compile_graph, evaluate
@@ -138,63 +138,96 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
 def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
     compiled = compile_graph(graph)
     products = graph.products
-    candidates = [n for n in graph.nodes if graph.nodes[n].kind != "country"]
+    nodes = graph.columns.nodes
+    kinds = nodes["kind"].to_numpy(dtype=object)
+    candidates = nodes["id"][kinds != "country"].tolist()
     cand_rows = compiled.rows(candidates)
     countries = graph.countries
-    by_country = evaluate(compiled, [[c] for c in countries], rows=cand_rows)
-    exposure, worst = country_exposure(by_country)
-    low, high = bounds(compiled, [[c] for c in countries], rows=cand_rows, point=by_country)
-    exposure_high = (1.0 - low).max(axis=1) if len(countries) else np.zeros(len(candidates))
-    exposure_low = (1.0 - high).max(axis=1) if len(countries) else np.zeros(len(candidates))
+    exposure, worst, exposure_low, exposure_high = exposures(compiled, countries, cand_rows)
     # where end items stand in for products (an imported data table), an item's own loss counts:
     # otherwise every candidate would be its own excluded product and score 0
-    stand_in = not any(node.kind == "product" for node in graph.document.nodes)
+    stand_in = not (kinds == "product").any()
     product_rows = compiled.rows(products)
     # the point shares, and for the bounds every share at its high end (the most a lost node can
     # take) .. at its low end: one propagation carries the three
     (knockout, hits, top_hits), (knockout_high, _, _), (knockout_low, _, _) = knockout_losses_many(
         compiled, cand_rows, product_rows, shares=(None, compiled.sup_high, compiled.sup_low), top=(3, 0, 0),
         count_self=stand_in)
-    conc = concentration(graph)
-    conc = {ident: (top_country, top_share, hhi) for ident, top_country, top_share, hhi
-            in zip(conc["id"], conc["top_country"], conc["top_share"], conc["hhi"])}
+    conc = concentration(graph).set_index("id").reindex(candidates)
+    has_conc = conc["top_country"].notna().to_numpy()
     dominated_by: dict[str, list[str]] = {}
     for product, doms in dominators(graph).items():
         for node in doms:
             dominated_by.setdefault(node, []).append(product)
     notes = []
-    if len(graph.nodes) <= BETWEENNESS_MAX_NODES:
+    if graph.n_nodes <= BETWEENNESS_MAX_NODES:
         between = nx.betweenness_centrality(graph.digraph)
     else:
         between = {}
         notes.append(f"betweenness not computed above {BETWEENNESS_MAX_NODES:,} nodes "
-                     f"(this graph has {len(graph.nodes):,})")
-    rows = []
-    for k, node_id in enumerate(candidates):
-        has_conc = node_id in conc
-        dominated = sorted(dominated_by.get(node_id, ()))
-        row = {
-            "id": node_id, "label": graph.label(node_id), "kind": graph.nodes[node_id].kind,
-            "score": float(knockout[k] * exposure[k]), "knockout_loss": float(knockout[k]),
-            "knockout_loss_low": float(min(knockout[k], knockout_low[k], knockout_high[k])),
-            "knockout_loss_high": float(max(knockout[k], knockout_low[k], knockout_high[k])),
-            "products_hit": int(hits[k]), "exposure": float(exposure[k]),
-            "exposure_low": float(min(exposure[k], exposure_low[k])), "exposure_high": float(max(exposure[k], exposure_high[k])),
-            "worst_country": countries[worst[k]] if worst[k] >= 0 else "",
-            "top_country": conc[node_id][0] if has_conc else "",
-            "top_share": float(conc[node_id][1]) if has_conc else float("nan"),
-            "hhi": float(conc[node_id][2]) if has_conc else float("nan"),
-            "dominates": ", ".join(dominated), "betweenness": between.get(node_id, float("nan")),
-        }
-        named = [(products[p], loss) for p, loss in top_hits[k]]
-        row["reason"] = _reason(graph, row, int(hits[k]), named)
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+                     f"(this graph has {graph.n_nodes:,})")
+    nan = float("nan")
+    country_names = np.array(list(countries) + [""], dtype=object)
+    frame = pd.DataFrame({
+        "id": candidates, "label": [graph.label(c) for c in candidates],
+        "kind": kinds[kinds != "country"].tolist(),
+        "score": knockout * exposure, "knockout_loss": knockout,
+        "knockout_loss_low": np.minimum(np.minimum(knockout, knockout_low), knockout_high),
+        "knockout_loss_high": np.maximum(np.maximum(knockout, knockout_low), knockout_high),
+        "products_hit": hits, "exposure": exposure,
+        "exposure_low": np.minimum(exposure, exposure_low), "exposure_high": np.maximum(exposure, exposure_high),
+        "worst_country": country_names[worst].tolist(),
+        "top_country": np.where(has_conc, conc["top_country"].to_numpy(dtype=object), "").tolist(),
+        "top_share": np.where(has_conc, conc["top_share"].to_numpy(dtype=np.float64), nan),
+        "hhi": np.where(has_conc, conc["hhi"].to_numpy(dtype=np.float64), nan),
+        "dominates": [", ".join(sorted(dominated_by[c])) if c in dominated_by else "" for c in candidates],
+        "betweenness": [between.get(c, nan) for c in candidates],
+    }, columns=COLUMNS[:-1])
     frame = frame.sort_values(["score", "knockout_loss", "id"], ascending=[False, False, True], kind="mergesort")
-    frame = frame.reset_index(drop=True)
     frame = frame.head(top) if top else frame
+    # the reasons, for the rows kept: in words, from the knockouts and the shares
+    words = _Words(graph)
+    frame["reason"] = [words.reason(row, [(products[p], loss) for p, loss in top_hits[k]])
+                       for k, row in zip(frame.index.tolist(), frame.to_dict("records"))]
+    frame = frame.reset_index(drop=True)
     frame.attrs["notes"] = notes
     return frame
+
+
+def exposures(compiled, countries, rows, *, memory: int = 64 << 20):
+    """Each row's exposure to single-country cutoffs (:func:`country_exposure`) and its bounds: for
+    the ``rows`` (compiled rows), ``(exposure, worst country or -1, exposure_low, exposure_high)``.
+
+    ``exposure_high`` is the most a cutoff takes with the shares at their low ends and the
+    unattributed remainder lost, ``exposure_low`` the least (the remainder survives), each at least
+    the point's (:func:`~.evidence.bounds`). The cutoffs run in chunks of countries and are reduced
+    chunk by chunk, so that memory is bounded by ``memory`` bytes a matrix, not rows x countries.
+    """
+    k = len(rows)
+    exposure = np.zeros(k)
+    worst = np.full(k, -1, dtype=np.int64)
+    exposure_low = np.full(k, -np.inf)
+    exposure_high = np.full(k, -np.inf)
+    if not len(countries):
+        return exposure, worst, np.zeros(k), np.zeros(k)
+    step = max(1, memory // max(1, 8 * k))
+    for c0 in range(0, len(countries), step):
+        cuts = [[c] for c in countries[c0:c0 + step]]
+        point = evaluate(compiled, cuts, rows=rows)
+        _fold_exposure(point, c0, exposure, worst)
+        low, high = bounds(compiled, cuts, rows=rows, point=point)
+        np.maximum(exposure_high, (1.0 - low).max(axis=1), out=exposure_high)
+        np.maximum(exposure_low, (1.0 - high).max(axis=1), out=exposure_low)
+    return exposure, worst, exposure_low, exposure_high
+
+
+def _fold_exposure(by_country, first, exposure, worst) -> None:
+    """:func:`country_exposure` continued over more countries (columns numbered from ``first``)."""
+    for c in range(by_country.shape[1]):
+        loss = 1.0 - by_country[:, c]
+        better = loss > exposure + 1e-12
+        exposure[better] = loss[better]
+        worst[better] = first + c
 
 
 def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -205,11 +238,7 @@ def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     k = by_country.shape[0]
     exposure = np.zeros(k)
     worst = np.full(k, -1, dtype=np.int64)
-    for c in range(by_country.shape[1]):
-        loss = 1.0 - by_country[:, c]
-        better = loss > exposure + 1e-12
-        exposure = np.where(better, loss, exposure)
-        worst = np.where(better, c, worst)
+    _fold_exposure(by_country, 0, exposure, worst)
     return exposure, worst
 
 
@@ -402,34 +431,56 @@ def knockout_losses_dense(compiled, cand_rows: np.ndarray, product_rows: np.ndar
     return knockout, hits, top_hits
 
 
-def _share_words(graph: Graph, item: str, country: str) -> str:
-    """A country's share of an item as the sources give it: ``90%``, or for an estimate
-    ``an estimated 70-95% (dominant)``."""
-    edges = [s.edge for s in graph.supplies.get(item, ()) if s.country == country]
-    low = min(1.0, sum(e.share.low for e in edges))
-    high = min(1.0, sum(e.share.high for e in edges))
-    if not any(is_estimate(e) for e in edges):
-        return f"{100 * low:.0f}%"
-    words = sorted({e.share.level for e in edges if e.share.level})
-    span = f"{100 * low:.0f}%" if abs(high - low) < 5e-3 else f"{100 * low:.0f}-{100 * high:.0f}%"
-    return f"an estimated {span}" + (f" ({', '.join(words)})" if words else "")
+class _Words:
+    """The reason for a chokepoint in words, read from the graph's columns and its supplies
+    (:func:`~.concentration.supply_table`)."""
 
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        nodes = graph.columns.nodes
+        self.kind = dict(zip(nodes["id"].tolist(), nodes["kind"].tolist()))
+        self.country = dict(zip(nodes["id"].tolist(), nodes["country"].tolist()))
+        self._ranges = None
 
-def _reason(graph: Graph, row: dict, hit_count: int, top_hits: list[tuple[str, float]]) -> str:
-    if not hit_count:
-        return "no product depends on it alone"
-    names = ", ".join(f"{graph.label(p)} -{100 * loss:.0f}%" for p, loss in top_hits[:3])
-    more = f" and {hit_count - 3} more" if hit_count > 3 else ""
-    text = f"losing it costs {names}{more}"
-    if row["exposure"] > 0:
-        text += f"; a {row['worst_country']} cutoff alone removes {100 * row['exposure']:.0f}% of it"
-        node = graph.nodes[row["id"]]
-        if node.kind == "facility" and node.country == row["worst_country"]:
-            text += f" (it sits in {node.country})"
-        elif row["top_country"] and row["top_country"] == row["worst_country"] and row["top_share"] == row["top_share"]:
-            text += f" ({row['worst_country']} supplies {_share_words(graph, row['id'], row['worst_country'])} directly)"
-        elif row["top_country"] != row["worst_country"]:
-            text += " through its inputs"
-    if row["dominates"]:
-        text += f"; every supply path to {row['dominates']} passes through it"
-    return text
+    def share(self, item: str, country: str) -> str:
+        """A country's share of an item as the sources give it: ``90%``, or for an estimate
+        ``an estimated 70-95% (dominant)``."""
+        table = supply_table(self.graph)
+        if self._ranges is None:
+            position = table.attrs["item_position"]
+            starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]]) if len(table) else np.zeros(0, int)
+            bounds_ = np.r_[starts, len(table)].tolist()
+            self._ranges = dict(zip(table["item"].to_numpy(dtype=object)[starts].tolist(),
+                                    zip(bounds_[:-1], bounds_[1:])))
+        e0, e1 = self._ranges.get(item, (0, 0))
+        part = table.iloc[e0:e1]
+        part = part[part["country"].to_numpy(dtype=object) == country]
+        lows, highs = part["low"].tolist(), part["high"].tolist()
+        low = min(1.0, sum(lows))
+        high = min(1.0, sum(highs))
+        if not part["estimated"].any():
+            return f"{100 * low:.0f}%"
+        words = sorted({w for w in part["level"].tolist() if isinstance(w, str) and w})
+        span = f"{100 * low:.0f}%" if abs(high - low) < 5e-3 else f"{100 * low:.0f}-{100 * high:.0f}%"
+        return f"an estimated {span}" + (f" ({', '.join(words)})" if words else "")
+
+    def reason(self, row: dict, top_hits: list[tuple[str, float]]) -> str:
+        hit_count = int(row["products_hit"])
+        if not hit_count:
+            return "no product depends on it alone"
+        label = self.graph.label
+        names = ", ".join(f"{label(p)} -{100 * loss:.0f}%" for p, loss in top_hits[:3])
+        more = f" and {hit_count - 3} more" if hit_count > 3 else ""
+        text = f"losing it costs {names}{more}"
+        if row["exposure"] > 0:
+            text += f"; a {row['worst_country']} cutoff alone removes {100 * row['exposure']:.0f}% of it"
+            ident = row["id"]
+            if self.kind[ident] == "facility" and self.country[ident] == row["worst_country"]:
+                text += f" (it sits in {self.country[ident]})"
+            elif row["top_country"] and row["top_country"] == row["worst_country"] and row["top_share"] == row["top_share"]:
+                text += f" ({row['worst_country']} supplies {self.share(ident, row['worst_country'])} directly)"
+            elif row["top_country"] != row["worst_country"]:
+                text += " through its inputs"
+        if row["dominates"]:
+            text += f"; every supply path to {row['dominates']} passes through it"
+        return text
