@@ -65,7 +65,7 @@ def main():
     load = time.perf_counter() - t
     print(f"load+validate {load:.2f} s, RSS {rss_mb('VmRSS'):.0f} MB")
     # what find_chokepoints calls
-    for name in ("compile_graph", "evaluate", "bounds", "knockout_losses", "knockout_losses_many", "concentration", "dominators",
+    for name in ("compile_graph", "evaluate", "bounds", "exposures", "exposure_bounds", "knockout_losses", "knockout_losses_many", "concentration", "dominators",
                  "_reason"):
         if hasattr(ch, name):
             timed(ch, name, "chokepoints." + name)

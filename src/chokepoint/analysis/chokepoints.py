@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from .concentration import concentration, supply_table
-from .evidence import bounds
 from ..model import Graph
 from ..model.graph import gc_paused
 from ..engine import compile_graph, evaluate
@@ -143,7 +142,7 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
     candidates = nodes["id"][kinds != "country"].tolist()
     cand_rows = compiled.rows(candidates)
     countries = graph.countries
-    exposure, worst, exposure_low, exposure_high = exposures(compiled, countries, cand_rows)
+    exposure, worst = exposures(compiled, countries, cand_rows)
     # where end items stand in for products (an imported data table), an item's own loss counts:
     # otherwise every candidate would be its own excluded product and score 0
     stand_in = not (kinds == "product").any()
@@ -175,50 +174,73 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
         "knockout_loss_low": np.minimum(np.minimum(knockout, knockout_low), knockout_high),
         "knockout_loss_high": np.maximum(np.maximum(knockout, knockout_low), knockout_high),
         "products_hit": hits, "exposure": exposure,
-        "exposure_low": np.minimum(exposure, exposure_low), "exposure_high": np.maximum(exposure, exposure_high),
         "worst_country": country_names[worst].tolist(),
         "top_country": np.where(has_conc, conc["top_country"].to_numpy(dtype=object), "").tolist(),
         "top_share": np.where(has_conc, conc["top_share"].to_numpy(dtype=np.float64), nan),
         "hhi": np.where(has_conc, conc["hhi"].to_numpy(dtype=np.float64), nan),
         "dominates": [", ".join(sorted(dominated_by[c])) if c in dominated_by else "" for c in candidates],
         "betweenness": [between.get(c, nan) for c in candidates],
-    }, columns=COLUMNS[:-1])
+    })
     frame = frame.sort_values(["score", "knockout_loss", "id"], ascending=[False, False, True], kind="mergesort")
     frame = frame.head(top) if top else frame
+    # the exposure's bounds, for the rows kept
+    kept = frame.index.to_numpy()
+    low, high = exposure_bounds(compiled, countries, cand_rows[kept])
+    frame["exposure_low"] = np.minimum(exposure[kept], low)
+    frame["exposure_high"] = np.maximum(exposure[kept], high)
     # the reasons, for the rows kept: in words, from the knockouts and the shares
     words = _Words(graph)
     frame["reason"] = [words.reason(row, [(products[p], loss) for p, loss in top_hits[k]])
                        for k, row in zip(frame.index.tolist(), frame.to_dict("records"))]
-    frame = frame.reset_index(drop=True)
+    frame = frame[COLUMNS].reset_index(drop=True)
     frame.attrs["notes"] = notes
     return frame
 
 
 def exposures(compiled, countries, rows, *, memory: int = 64 << 20):
-    """Each row's exposure to single-country cutoffs (:func:`country_exposure`) and its bounds: for
-    the ``rows`` (compiled rows), ``(exposure, worst country or -1, exposure_low, exposure_high)``.
-
-    ``exposure_high`` is the most a cutoff takes with the shares at their low ends and the
-    unattributed remainder lost, ``exposure_low`` the least (the remainder survives), each at least
-    the point's (:func:`~.evidence.bounds`). The cutoffs run in chunks of countries and are reduced
-    chunk by chunk, so that memory is bounded by ``memory`` bytes a matrix, not rows x countries.
-    """
+    """Each row's exposure to single-country cutoffs (:func:`country_exposure`): for the ``rows``
+    (compiled rows), ``(exposure, worst country or -1)``. The cutoffs run in chunks of countries,
+    reduced chunk by chunk, so that memory is bounded by ``memory`` bytes, not rows x countries."""
     k = len(rows)
     exposure = np.zeros(k)
     worst = np.full(k, -1, dtype=np.int64)
-    exposure_low = np.full(k, -np.inf)
-    exposure_high = np.full(k, -np.inf)
-    if not len(countries):
-        return exposure, worst, np.zeros(k), np.zeros(k)
     step = max(1, memory // max(1, 8 * k))
     for c0 in range(0, len(countries), step):
-        cuts = [[c] for c in countries[c0:c0 + step]]
-        point = evaluate(compiled, cuts, rows=rows)
+        point = evaluate(compiled, [[c] for c in countries[c0:c0 + step]], rows=rows)
         _fold_exposure(point, c0, exposure, worst)
-        low, high = bounds(compiled, cuts, rows=rows, point=point)
-        np.maximum(exposure_high, (1.0 - low).max(axis=1), out=exposure_high)
-        np.maximum(exposure_low, (1.0 - high).max(axis=1), out=exposure_low)
-    return exposure, worst, exposure_low, exposure_high
+    return exposure, worst
+
+
+def exposure_bounds(compiled, countries, rows):
+    """The bounds of each row's exposure to single-country cutoffs: ``(low, high)``, the most any
+    one cutoff takes with the shares at their low ends and the unattributed remainder surviving
+    (low) or lost (high), each cutoff's value held on the far side of its point value
+    (:func:`~.evidence.bounds`).
+
+    The cutoffs run as knockouts of the countries' rows (:func:`~chokepoint.engine.knockout.knockout_batches`:
+    only what a cutoff changes, and only upstream of ``rows``), the point, low and high together;
+    a row a cutoff leaves unchanged keeps its value with nothing cut. Bit for bit the maxima of
+    :func:`~.evidence.bounds`' matrices.
+    """
+    k = len(rows)
+    if not len(countries) or not k:
+        return np.zeros(k), np.zeros(k)
+    country_rows = compiled.rows(countries)
+    low, high = np.full(k, -np.inf), np.full(k, -np.inf)
+    reached = np.zeros(k, dtype=np.int64)
+    baseline = None
+    for _, _, p, _, v, _, baseline in knockout_batches(
+            compiled, country_rows, rows, shares=(None, compiled.sup_low, compiled.sup_low),
+            remainder_lost=(False, False, True)):
+        np.maximum.at(low, p, 1.0 - np.maximum(v[:, 1], v[:, 0]))
+        np.maximum.at(high, p, 1.0 - np.minimum(v[:, 2], v[:, 0]))
+        reached += np.bincount(p, minlength=k)
+    missing = reached < len(country_rows)
+    if missing.any():
+        b = baseline[missing]
+        low[missing] = np.maximum(low[missing], 1.0 - np.maximum(b[:, 1], b[:, 0]))
+        high[missing] = np.maximum(high[missing], 1.0 - np.minimum(b[:, 2], b[:, 0]))
+    return low, high
 
 
 def _fold_exposure(by_country, first, exposure, worst) -> None:

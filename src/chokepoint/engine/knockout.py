@@ -33,6 +33,8 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import breadth_first_order
 
 from .compile import _BASE_COUNTRY, _BASE_FACILITY, _BASE_SUPPLIED, _IN_ALL, _IN_ANY, CompiledGraph
 from .evaluate import evaluate
@@ -45,10 +47,8 @@ _COUNTRY_SLOT = -1
 _FORCED_SLOT = -2
 
 
-def _children(cg: CompiledGraph):
-    """CSR of the readers of each row, with the term each reads it into: a supply edge's
-    position in ``sup_src``, ``n_sup +`` a requires edge's position in ``in_src``, or
-    :data:`_COUNTRY_SLOT` for a facility reading its country."""
+def _dependencies(cg: CompiledGraph):
+    """Every (source row, reader row, slot) a reader reads: its suppliers, inputs and country."""
     n = cg.n_nodes
     n_sup = len(cg.sup_src)
     own_s = np.repeat(np.arange(n, dtype=np.int64), np.diff(cg.sup_ptr))
@@ -58,6 +58,32 @@ def _children(cg: CompiledGraph):
     dst = np.concatenate([own_s, own_i, fac])
     slot = np.concatenate([np.arange(n_sup, dtype=np.int64), n_sup + np.arange(len(cg.in_src), dtype=np.int64),
                            np.full(len(fac), _COUNTRY_SLOT, dtype=np.int64)])
+    return src, dst, slot
+
+
+def _upstream(cg: CompiledGraph, rows) -> np.ndarray:
+    """Mask of the rows some of ``rows`` read, directly or not (and ``rows`` themselves): the only
+    rows whose values can change theirs."""
+    n = cg.n_nodes
+    src, dst, _ = _dependencies(cg)
+    reverse = csr_array((np.ones(len(src) + len(rows), dtype=np.int8),
+                         (np.r_[dst, np.full(len(rows), n)], np.r_[src, rows])), shape=(n + 1, n + 1))
+    found = breadth_first_order(reverse, n, directed=True, return_predecessors=False)
+    mask = np.zeros(n + 1, dtype=bool)
+    mask[found] = True
+    return mask[:n]
+
+
+def _children(cg: CompiledGraph, useful=None):
+    """CSR of the readers of each row, with the term each reads it into: a supply edge's
+    position in ``sup_src``, ``n_sup +`` a requires edge's position in ``in_src``, or
+    :data:`_COUNTRY_SLOT` for a facility reading its country. ``useful``: a mask of the readers
+    kept (the others are not sent anything)."""
+    n = cg.n_nodes
+    src, dst, slot = _dependencies(cg)
+    if useful is not None:
+        keep = useful[dst]
+        src, dst, slot = src[keep], dst[keep], slot[keep]
     order = np.argsort(src, kind="stable")
     ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n))].astype(np.int64)
     return ptr, dst[order].astype(np.int32), slot[order].astype(np.int32)
@@ -243,7 +269,40 @@ class _Parts:
 def _pair_values(cg, rows, pair, slot, value, base_all, sup_data, remainder, n_sup, parts) -> np.ndarray:
     """Each (row, column) pair's value, as the kernels compute it, with the pushed changes
     (``pair`` position, ``slot``, ``value``; sorted by pair) in place of the baseline: pairs x
-    share vectors (see the module docstring)."""
+    share vectors (see the module docstring).
+
+    Most pairs are reached only through inputs of ``needs: all`` rows, by values below their
+    baseline: such a pair's value is ``min(its baseline, the pushed values)`` (the min is exact,
+    and the inputs replaced were at least their pushed values). The others (a supplier, a
+    country, a knockout itself, a ``needs: any`` row, a pushed value above its baseline) are
+    computed part by part (:func:`_pair_parts`).
+    """
+    n_pairs, n_rec = len(rows), len(slot)
+    is_input = slot >= n_sup
+    src = rows[pair]
+    src[is_input] = cg.in_src[slot[is_input] - n_sup]
+    above = (value > np.take(base_all, src, axis=0)).any(axis=1)
+    slow = np.zeros(n_pairs, dtype=bool)
+    slow[pair[~is_input | above | parts.any_row[rows[pair]]]] = True
+    base = np.take(base_all, rows, axis=0)
+    if n_rec == n_pairs:  # one record per pair, in pair order
+        out = np.minimum(base, value, out=base)
+    else:
+        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+        out = np.minimum(base, np.minimum.reduceat(value, starts, axis=0), out=base)
+    if slow.any():
+        redo = np.flatnonzero(slow)
+        local = np.full(n_pairs, -1, dtype=np.int64)
+        local[redo] = np.arange(len(redo))
+        rec = np.flatnonzero(slow[pair])
+        out[redo] = _pair_parts(cg, rows[redo], local[pair[rec]], slot[rec], np.take(value, rec, axis=0), base_all,
+                                sup_data, remainder, n_sup, parts)
+    return out
+
+
+def _pair_parts(cg, rows, pair, slot, value, base_all, sup_data, remainder, n_sup, parts) -> np.ndarray:
+    """:func:`_pair_values` part by part: the own part and the inputs combined, from the
+    baseline's with the pushed changes in place."""
     own = np.take(parts.own, rows, axis=0)
     comb = np.take(parts.comb, rows, axis=0)
     is_c = slot == _COUNTRY_SLOT
@@ -337,10 +396,12 @@ def _cycle_values(cg, block, cols, forced_rows, forced_cols, changed: _Changed, 
     return out
 
 
-def _share_columns(cg: CompiledGraph, shares):
+def _share_columns(cg: CompiledGraph, shares, remainder_lost):
     """Baseline availability, share and remainder columns, one per share vector (``None``: the
-    point shares)."""
+    point shares), with every supplied item's remainder lost where ``remainder_lost`` says so
+    (as :func:`~chokepoint.engine.evaluate`'s option)."""
     n, n_sup, V = cg.n_nodes, len(cg.sup_src), len(shares)
+    supplied = np.diff(cg.sup_ptr) > 0
     base_all = np.empty((n, V))
     sup_data = np.empty((n_sup, V))
     remainder = np.empty((n, V))
@@ -349,15 +410,18 @@ def _share_columns(cg: CompiledGraph, shares):
             sh = np.asarray(sh, dtype=np.float64)
             if sh.shape != (n_sup,):
                 raise ValueError(f"shares of shape {sh.shape}, expected ({n_sup},)")
-        base_all[:, v] = evaluate(cg, count=1, shares=sh)[:, 0]
+        base_all[:, v] = evaluate(cg, count=1, shares=sh, remainder_lost=remainder_lost[v])[:, 0]
         if sh is None:
             sup_data[:, v], remainder[:, v] = cg.sup_share, cg.remainder
         else:
             sup_data[:, v], remainder[:, v] = sh, _remainder(cg, sh[:, None])[:, 0]
+        if remainder_lost[v]:  # as the kernels: no unattributed supply survives
+            remainder[:, v] = np.where(supplied, 0.0, remainder[:, v])
     return base_all, sup_data, remainder
 
 
-def knockout_batches(cg: CompiledGraph, knock_rows, product_rows, *, shares=(None,), batch: int = BATCH):
+def knockout_batches(cg: CompiledGraph, knock_rows, product_rows, *, shares=(None,), remainder_lost=None,
+                     batch: int = BATCH):
     """Each node of ``knock_rows`` knocked out in turn, under several share vectors at once: the
     (product, knockout) pairs whose availability differs from the baseline, batch by batch.
 
@@ -366,6 +430,11 @@ def knockout_batches(cg: CompiledGraph, knock_rows, product_rows, *, shares=(Non
     baseline under any of them, and its values under each are what a propagation under that
     vector alone gives (a value pushed unchanged reproduces the baseline exactly, the arithmetic
     being the kernels'; the tests hold the merged propagation to separate ones, bit for bit).
+    ``remainder_lost``: one flag per vector, :func:`~chokepoint.engine.evaluate`'s option (the
+    pessimistic bound). Knocking out a country's row is cutting that country off.
+
+    ``product_rows`` are the rows reported (products, or any rows): only rows they read, directly
+    or not, are propagated.
 
     Yields ``(start, stop, product_pos, knockout_pos, values, changed, baseline)`` per batch of
     knockouts ``knock_rows[start:stop]``: positions into ``product_rows`` and ``knock_rows``
@@ -376,16 +445,20 @@ def knockout_batches(cg: CompiledGraph, knock_rows, product_rows, *, shares=(Non
     knock_rows = np.asarray(knock_rows, dtype=np.int64)
     product_rows = np.asarray(product_rows, dtype=np.int64)
     shares = list(shares)
+    remainder_lost = [False] * len(shares) if remainder_lost is None else [bool(x) for x in remainder_lost]
+    if len(remainder_lost) != len(shares):
+        raise ValueError(f"{len(remainder_lost)} remainder_lost flags for {len(shares)} share vectors")
     n = cg.n_nodes
     n_sup = len(cg.sup_src)
-    base_all, sup_data, remainder = _share_columns(cg, shares)
+    base_all, sup_data, remainder = _share_columns(cg, shares, remainder_lost)
     V = len(shares)
     baseline = base_all[product_rows]
     if not len(knock_rows):
         return
     plan = _plan(cg)
     codes = np.repeat(cg.group_code.astype(np.int64), np.diff(cg.group_ptr))
-    ptr, targets, slots = _children(cg)
+    useful = _upstream(cg, product_rows)
+    ptr, targets, slots = _children(cg, useful)
     parts = _Parts(cg, codes, base_all, sup_data, remainder)
     product_pos = np.full(n, -1, dtype=np.int64)
     product_pos[product_rows] = np.arange(len(product_rows))
@@ -405,9 +478,12 @@ def knockout_batches(cg: CompiledGraph, knock_rows, product_rows, *, shares=(Non
         pending = [[] for _ in range(cg.n_levels)]
         kcols = np.arange(width, dtype=np.int32)
         found_p, found_k, found_v = [], [], []
-        # a knockout itself: a record with no term that forces the pair to zero
-        _bucket(pending, level_of[rows_b], rows_b.astype(np.int32), kcols, np.zeros((width, V)),
-                np.full(width, _FORCED_SLOT, dtype=np.int32))
+        # a knockout itself: a record with no term that forces the pair to zero (a node no
+        # reported row reads changes nothing reported)
+        live = np.flatnonzero(useful[rows_b])
+        if len(live):
+            _bucket(pending, level_of[rows_b[live]], rows_b[live].astype(np.int32), kcols[live],
+                    np.zeros((len(live), V)), np.full(len(live), _FORCED_SLOT, dtype=np.int32))
         for lv, level in enumerate(plan.levels):
             if not pending[lv]:
                 continue
