@@ -26,7 +26,7 @@ from .concentration import concentration, supply_table
 from ..model import Graph
 from ..model.graph import gc_paused
 from ..engine import compile_graph, evaluate
-from ..engine.knockout import knockout_batches
+from ..engine.knockout import BATCH, knockout_batches
 
 COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low", "knockout_loss_high",
            "products_hit", "exposure", "exposure_low", "exposure_high", "worst_country",
@@ -166,9 +166,10 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
         notes.append(f"betweenness not computed above {BETWEENNESS_MAX_NODES:,} nodes "
                      f"(this graph has {graph.n_nodes:,})")
     nan = float("nan")
+    labels = graph.labels
     country_names = np.array(list(countries) + [""], dtype=object)
     frame = pd.DataFrame({
-        "id": candidates, "label": [graph.label(c) for c in candidates],
+        "id": candidates, "label": [labels[c] for c in candidates],
         "kind": kinds[kinds != "country"].tolist(),
         "score": knockout * exposure, "knockout_loss": knockout,
         "knockout_loss_low": np.minimum(np.minimum(knockout, knockout_low), knockout_high),
@@ -197,17 +198,16 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
     return frame
 
 
-def exposures(compiled, countries, rows, *, memory: int = 64 << 20):
+def exposures(compiled, countries, rows):
     """Each row's exposure to single-country cutoffs (:func:`country_exposure`): for the ``rows``
-    (compiled rows), ``(exposure, worst country or -1)``. The cutoffs run in chunks of countries,
-    reduced chunk by chunk, so that memory is bounded by ``memory`` bytes, not rows x countries."""
+    (compiled rows), ``(exposure, worst country or -1)``. The cutoffs are reduced chunk by chunk
+    as the engine gives them, so that memory is bounded by a chunk, not rows x countries."""
     k = len(rows)
     exposure = np.zeros(k)
     worst = np.full(k, -1, dtype=np.int64)
-    step = max(1, memory // max(1, 8 * k))
-    for c0 in range(0, len(countries), step):
-        point = evaluate(compiled, [[c] for c in countries[c0:c0 + step]], rows=rows)
-        _fold_exposure(point, c0, exposure, worst)
+    if len(countries):
+        evaluate(compiled, [[c] for c in countries], rows=np.asarray(rows, dtype=np.int64),
+                 on_chunk=lambda start, stop, point: _fold_exposure(point, start, exposure, worst))
     return exposure, worst
 
 
@@ -307,13 +307,33 @@ def knockout_losses_many(compiled, cand_rows: np.ndarray, product_rows: np.ndarr
         ids = compiled.ids
         id_rank = np.argsort(np.argsort(np.array([ids[r] for r in product_rows], dtype=object), kind="stable"),
                              kind="stable").astype(np.int64)
-    for b0, b1, p, k, values, changed, baseline in knockout_batches(compiled, cand_rows, product_rows,
-                                                                    shares=shares):
-        for v, result in enumerate(results):
+    # the knockouts in an order that spreads the shallow ones (the largest downstream regions)
+    # over the batches, so that no batch holds most of the work and its memory; results go back
+    # to the candidates' order at the end
+    order = spread(compiled.level[cand_rows], BATCH)
+    held = [(np.zeros(k_total), np.zeros(k_total, dtype=np.int64), [[] for _ in range(k_total)]) for _ in shares]
+    self_held = self_pos[order]
+    for b0, b1, p, k, values, changed, baseline in knockout_batches(compiled, cand_rows[order], product_rows,
+                                                                    shares=shares, batch=BATCH):
+        for v, result in enumerate(held):
             sel = changed[:, v]
-            _reduce_batch(b0, b1, p[sel], k[sel] - b0, values[sel, v], baseline[:, v], self_pos[b0:b1], result,
+            _reduce_batch(b0, b1, p[sel], k[sel] - b0, values[sel, v], baseline[:, v], self_held[b0:b1], result,
                           tops[v], id_rank)
+    for (knockout, hits, top_hits), (knockout_h, hits_h, top_h) in zip(results, held):
+        knockout[order] = knockout_h
+        hits[order] = hits_h
+        for j, at in enumerate(order.tolist()):
+            top_hits[at] = top_h[j]
     return results
+
+
+def spread(level: np.ndarray, batch: int) -> np.ndarray:
+    """An order of positions that deals them, sorted by ``level``, round-robin into consecutive
+    batches of ``batch``: each batch gets its share of every level."""
+    n = len(level)
+    n_batches = max(1, -(-n // batch))
+    by_level = np.argsort(level, kind="stable")
+    return np.concatenate([by_level[b::n_batches] for b in range(n_batches)]) if n else by_level
 
 
 def _reduce_batch(b0, b1, p, k, avail, base, self_pos, result, top, id_rank) -> None:
@@ -469,20 +489,16 @@ class _Words:
         ``an estimated 70-95% (dominant)``."""
         table = supply_table(self.graph)
         if self._ranges is None:
-            position = table.attrs["item_position"]
-            starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]]) if len(table) else np.zeros(0, int)
-            bounds_ = np.r_[starts, len(table)].tolist()
-            self._ranges = dict(zip(table["item"].to_numpy(dtype=object)[starts].tolist(),
-                                    zip(bounds_[:-1], bounds_[1:])))
+            bounds_ = table.starts.tolist()
+            self._ranges = dict(zip(table.items.tolist(), zip(bounds_[:-1], bounds_[1:])))
         e0, e1 = self._ranges.get(item, (0, 0))
-        part = table.iloc[e0:e1]
-        part = part[part["country"].to_numpy(dtype=object) == country]
-        lows, highs = part["low"].tolist(), part["high"].tolist()
+        mine = [e for e in range(e0, e1) if table.country[e] == country]
+        lows, highs = table.low[mine].tolist(), table.high[mine].tolist()
         low = min(1.0, sum(lows))
         high = min(1.0, sum(highs))
-        if not part["estimated"].any():
+        if not table.estimated[mine].any():
             return f"{100 * low:.0f}%"
-        words = sorted({w for w in part["level"].tolist() if isinstance(w, str) and w})
+        words = sorted({w for w in table.level[mine].tolist() if w})
         span = f"{100 * low:.0f}%" if abs(high - low) < 5e-3 else f"{100 * low:.0f}-{100 * high:.0f}%"
         return f"an estimated {span}" + (f" ({', '.join(words)})" if words else "")
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import DEFAULT_THRESHOLD, Graph
+from ..model.schema import ITEM_KINDS
 from ..model.graph import gc_paused
 from ..errors import InputError
 
@@ -59,117 +60,165 @@ def unknown_max(graph: Graph, item: str) -> float:
     return remainder if bound is None else min(remainder, bound)
 
 
-SUPPLY_COLUMNS = ["item", "supplier", "country", "point", "low", "high", "level", "basis", "fact", "estimated"]
+@dataclass(frozen=True, eq=False)
+class SupplyTable:
+    """Every supplies edge of a graph as arrays, in the order of ``graph.supplies``: items in
+    document order, each item's suppliers by share (descending), then supplier id.
+
+    ``item``/``supplier``/``country`` are ids (``country``: the supplier's country, itself or a
+    facility's); ``position`` the item's position among the graph's nodes; ``point``/``low``/
+    ``high`` the share as written (not normalised); ``level``, ``basis``, ``fact`` as written
+    (None where not given); ``estimated`` whether the share is an estimate
+    (:func:`~.evidence.is_estimate`). ``starts`` are the first edge of each item, with the total at
+    the end."""
+
+    item: np.ndarray
+    supplier: np.ndarray
+    country: np.ndarray
+    position: np.ndarray
+    point: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    level: np.ndarray
+    basis: np.ndarray
+    fact: np.ndarray
+    estimated: np.ndarray
+    starts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.item)
+
+    @property
+    def items(self) -> np.ndarray:
+        """The items with suppliers, in document order."""
+        return self.item[self.starts[:-1]]
+
 
 _TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def supply_table(graph: Graph) -> pd.DataFrame:
-    """Every supplies edge as a row (``SUPPLY_COLUMNS``), in the order of ``graph.supplies``: items in
-    document order, each item's suppliers by share (descending), then supplier id. ``country`` is
-    the supplier's country (itself, or a facility's); ``point``/``low``/``high`` the share as written
-    (not normalised); ``estimated`` whether the share is an estimate (:func:`~.evidence.is_estimate`).
-    Read from the graph's columns, once per graph (do not modify it)."""
+def supply_table(graph: Graph) -> SupplyTable:
+    """The graph's supplies edges as arrays (:class:`SupplyTable`), read from its columns once per
+    graph (do not modify them)."""
     table = _TABLES.get(graph)
     if table is None:
-        table = _TABLES[graph] = _supply_table(graph)
+        with gc_paused():
+            table = _TABLES[graph] = _supply_table(graph)
     return table
 
 
-def _supply_table(graph: Graph) -> pd.DataFrame:
+def _objects(column) -> np.ndarray:
+    """A text column as an object array, None where missing."""
+    values = column.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    return values
+
+
+def _supply_table(graph: Graph) -> SupplyTable:
     nodes, edges = graph.columns.nodes, graph.columns.edges
-    ids = nodes["id"].to_numpy(dtype=object)
+    ids = nodes["id"].tolist()
+    at = {ident: i for i, ident in enumerate(ids)}
+    ids_a = np.array(ids, dtype=object)
     kind = nodes["kind"].to_numpy(dtype=object)
-    country = np.where(kind == "country", ids, np.where(kind == "facility", nodes["country"].to_numpy(dtype=object),
-                                                        None))
+    country = np.where(kind == "country", ids_a, np.where(kind == "facility", _objects(nodes["country"]), None))
     e = edges[edges["type"].to_numpy(dtype=object) == "supplies"]
-    index = pd.Index(ids)
-    item = index.get_indexer(e["to"])
-    supplier = index.get_indexer(e["from"])
+    item = np.fromiter((at[x] for x in e["to"].tolist()), dtype=np.int64, count=len(e))
+    supplier = np.fromiter((at[x] for x in e["from"].tolist()), dtype=np.int64, count=len(e))
     low = e["share_low"].to_numpy(dtype=np.float64)
     high = e["share_high"].to_numpy(dtype=np.float64)
     point = (low + high) / 2
     id_rank = np.empty(len(ids), dtype=np.int64)
-    id_rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+    id_rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
     order = np.lexsort((id_rank[supplier], -point, item))
-    level = e["share_level"].to_numpy(dtype=object)
-    estimated = e["estimated"].to_numpy(dtype=bool) | pd.notna(level) | (low != high)
-    table = pd.DataFrame({
-        "item": ids[item], "supplier": ids[supplier], "country": country[supplier], "point": point, "low": low,
-        "high": high, "level": level, "basis": e["basis"].to_numpy(dtype=object),
-        "fact": e["fact"].to_numpy(dtype=object), "estimated": estimated,
-    }, columns=SUPPLY_COLUMNS).iloc[order].reset_index(drop=True)
-    table.attrs["item_position"] = item[order]
-    return table
+    level = _objects(e["share_level"])
+    estimated = e["estimated"].to_numpy(dtype=bool) | (level != None) | (low != high)  # noqa: E711
+    position = item[order]
+    starts = np.r_[np.flatnonzero(np.r_[True, position[1:] != position[:-1]]) if len(order) else [], len(order)]
+    return SupplyTable(ids_a[position], ids_a[supplier[order]], country[supplier[order]], position, point[order],
+                       low[order], high[order], level[order], _objects(e["basis"])[order], _objects(e["fact"])[order],
+                       estimated[order], starts.astype(np.int64))
 
 
-def _exact_sums(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """``math.fsum`` of each run ``values[start:start + size]``: a run of one or two is its sum as
-    is (one rounding), a longer one is summed by ``math.fsum``."""
-    sums = np.add.reduceat(values, starts) if len(starts) else np.zeros(0)
-    for g in np.flatnonzero(sizes > 2).tolist():
-        sums[g] = math.fsum(values[starts[g]:starts[g] + sizes[g]].tolist())
+def _exact_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``math.fsum`` of each run ``values[starts[i]:starts[i + 1]]`` (``starts`` ends with the
+    total; no run is empty): a run of one or two is its sum as is (one rounding), a longer one is
+    summed by ``math.fsum``."""
+    sums = np.add.reduceat(values, starts[:-1]) if len(starts) > 1 else np.zeros(0)
+    long = np.flatnonzero(np.diff(starts) > 2)
+    if len(long):
+        listed = values.tolist()
+        bounds = starts.tolist()
+        sums[long] = [math.fsum(listed[bounds[g]:bounds[g + 1]]) for g in long.tolist()]
     return sums
 
 
 @dataclass
 class _Groups:
-    """The supplies of each item by country, from :func:`supply_table`: per item (in document
-    order) its edges ``table[edge_ptr[i]:edge_ptr[i + 1]]`` and its countries, ranked by point share
-    (descending) then country, ``countries[country_ptr[i]:country_ptr[i + 1]]`` with their
-    (point, low, high) shares, each ``min(1, exact sum)``."""
+    """The supplies of each item by country (:func:`supply_table`'s items, in order): the item's
+    countries ranked by point share (descending) then country, ``countries[ptr[i]:ptr[i + 1]]``,
+    with their (point, low, high) shares, each ``min(1, exact sum)``; ``edge_group`` is each edge's
+    group (position in that ranked order)."""
 
-    items: list
-    edge_ptr: list
-    country_ptr: list
-    countries: list
-    point: list
-    low: list
-    high: list
+    ptr: np.ndarray
+    countries: np.ndarray
+    point: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    edge_group: np.ndarray
 
 
-def _groups(graph: Graph) -> _Groups:
-    table = supply_table(graph)
-    position = table.attrs["item_position"]
+def _groups(table: SupplyTable) -> _Groups:
     n = len(table)
-    codes, names = pd.factorize(table["country"].to_numpy(dtype=object), sort=True)
-    order = np.lexsort((codes, position))
-    gi, gc = position[order], codes[order]
+    codes, names = pd.factorize(table.country, sort=True)
+    order = np.lexsort((codes, table.position))
+    gi, gc = table.position[order], codes[order]
     new = np.r_[True, (gi[1:] != gi[:-1]) | (gc[1:] != gc[:-1])] if n else np.zeros(0, dtype=bool)
-    starts = np.flatnonzero(new)
-    sizes = np.diff(np.r_[starts, n])
-    sums = [np.minimum(1.0, _exact_sums(table[c].to_numpy(dtype=np.float64)[order], starts, sizes))
-            for c in ("point", "low", "high")]
-    g_item, g_country = gi[starts], gc[starts]
+    starts = np.r_[np.flatnonzero(new), n].astype(np.int64)
+    sums = [np.minimum(1.0, _exact_sums(x[order], starts)) for x in (table.point, table.low, table.high)]
+    g_item, g_country = gi[starts[:-1]], gc[starts[:-1]]
     rank = np.lexsort((g_country, -sums[0], g_item))
-    item_starts = np.flatnonzero(np.r_[True, position[1:] != position[:-1]]) if n else np.zeros(0, dtype=np.int64)
-    items = table["item"].to_numpy(dtype=object)[item_starts].tolist()
-    g_ranked = g_item[rank]
-    country_ptr = np.searchsorted(g_ranked, position[item_starts]).tolist() + [len(rank)]
+    ranked_item = g_item[rank]
+    ptr = np.searchsorted(ranked_item, table.position[table.starts[:-1]]).tolist() + [len(rank)]
+    group_of = np.empty(n, dtype=np.int64)  # each edge's group, in the ranked order
+    where = np.empty(len(rank), dtype=np.int64)
+    where[rank] = np.arange(len(rank))
+    group_of[order] = np.repeat(where, np.diff(starts))
     names = np.asarray(names, dtype=object)
-    return _Groups(items, item_starts.tolist() + [n], country_ptr, names[g_country[rank]].tolist(),
-                   sums[0][rank].tolist(), sums[1][rank].tolist(), sums[2][rank].tolist())
+    return _Groups(np.asarray(ptr, dtype=np.int64), names[g_country[rank]], sums[0][rank], sums[1][rank],
+                   sums[2][rank], group_of)
 
 
-def _concentration_rows(graph: Graph, g: _Groups) -> list[tuple]:
-    """One tuple per item with suppliers (``_ROW`` fields), in document order."""
-    table = supply_table(graph)
-    points = table["point"].tolist()
-    basis = table["basis"].tolist()
-    rows = []
-    for i, item in enumerate(g.items):
-        c0, c1 = g.country_ptr[i], g.country_ptr[i + 1]
-        e0, e1 = g.edge_ptr[i], g.edge_ptr[i + 1]
-        ranked = g.point[c0:c1]
-        published = math.fsum(points[e0:e1])
-        rows.append((item, g.countries[c0], ranked[0], g.low[c0], g.high[c0], math.fsum(ranked[:3]),
-                     math.fsum((100.0 * v) ** 2 for v in ranked), max(0.0, 1.0 - published), published, e1 - e0,
-                     "; ".join(sorted({b for b in basis[e0:e1] if b}))))
-    return rows
-
-
-_ROW = ["id", "top_country", "top_share", "top_share_low", "top_share_high", "top3_share", "hhi", "share_unknown",
-        "shares_sum", "suppliers", "bases"]
+def _concentration_columns(table: SupplyTable, g: _Groups) -> dict:
+    """The concentration of each item with suppliers (:func:`supply_table`'s items, in order)."""
+    first = g.ptr[:-1]
+    count = np.diff(g.ptr)
+    # the first three countries of each item (fewer where it has fewer)
+    k3 = np.minimum(count, 3)
+    take3 = np.repeat(first, k3) + np.arange(int(k3.sum())) - np.repeat(np.cumsum(k3) - k3, k3)
+    runs3 = np.r_[0, np.cumsum(k3)].astype(np.int64)
+    squares = np.array([(100.0 * v) ** 2 for v in g.point.tolist()], dtype=np.float64)
+    published = _exact_sums(table.point, table.starts)
+    bases = [""] * len(first)
+    given = np.flatnonzero(table.basis != None)  # noqa: E711
+    if len(given):
+        found: dict = {}
+        item_of = np.repeat(np.arange(len(first)), np.diff(table.starts))
+        for i, b in zip(item_of[given].tolist(), table.basis[given].tolist()):
+            if b:
+                found.setdefault(i, set()).add(b)
+        for i, names in found.items():
+            bases[i] = "; ".join(sorted(names))
+    return {
+        "id": table.items.tolist(), "top_country": g.countries[first].tolist(), "top_share": g.point[first],
+        "top_share_low": g.low[first], "top_share_high": g.high[first],
+        "top3_share": _exact_sums(g.point[take3], runs3) if len(first) else np.zeros(0),
+        "hhi": _exact_sums(squares, g.ptr) if len(first) else np.zeros(0),
+        "share_unknown": np.maximum(0.0, 1.0 - published), "shares_sum": published,
+        "suppliers": np.diff(table.starts), "bases": bases, "_countries": count,
+    }
 
 
 def concentration(graph: Graph) -> pd.DataFrame:
@@ -179,15 +228,17 @@ def concentration(graph: Graph) -> pd.DataFrame:
 
 
 def _concentration(graph: Graph) -> pd.DataFrame:
-    frame = pd.DataFrame(_concentration_rows(graph, _groups(graph)), columns=_ROW)
-    nodes = graph.columns.nodes.set_index("id")
-    ids = frame["id"]
-    info = nodes.loc[ids] if len(frame) else nodes.iloc[:0]
-    frame.insert(1, "label", [graph.label(i) for i in ids.tolist()])
-    frame.insert(2, "kind", info["kind"].tolist())
-    frame.insert(3, "stage", [s if isinstance(s, str) and s else "" for s in info["stage"].tolist()])
-    frame.insert(4, "critical_mineral", info["critical_mineral"].to_numpy(dtype=bool))
-    frame = frame[CONCENTRATION_COLUMNS]
+    table = supply_table(graph)
+    columns = _concentration_columns(table, _groups(table))
+    del columns["_countries"]
+    nodes = graph.columns.nodes
+    at = table.position[table.starts[:-1]]
+    labels = graph.labels
+    columns["label"] = [labels[i] for i in columns["id"]]
+    columns["kind"] = nodes["kind"].to_numpy(dtype=object)[at].tolist()
+    columns["stage"] = [s if isinstance(s, str) and s else "" for s in _objects(nodes["stage"])[at].tolist()]
+    columns["critical_mineral"] = nodes["critical_mineral"].to_numpy(dtype=bool)[at]
+    frame = pd.DataFrame(columns, columns=CONCENTRATION_COLUMNS)
     return frame.sort_values(["hhi", "id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
 
 
@@ -212,60 +263,79 @@ def target(graph: Graph, *, threshold: float = DEFAULT_THRESHOLD, all_items: boo
 
 def _target(graph: Graph, threshold: float, all_items: bool) -> pd.DataFrame:
     table = supply_table(graph)
-    g = _groups(graph)
-    at = {item: i for i, item in enumerate(g.items)}
-    conc = _concentration_rows(graph, g)
-    lows, facts = table["low"].tolist(), table["fact"].tolist()
-    countries, estimated = table["country"].tolist(), table["estimated"].tolist()
+    g = _groups(table)
+    conc = _concentration_columns(table, g)
+    n_items = len(conc["id"])
+    line = threshold + EPS
+    # every country's range counts: a runner-up whose range reaches past the line leaves the
+    # result open even when the top country (by midpoint) is below it
+    firsts = g.ptr[:-1]
+    max_low = np.maximum.reduceat(g.low, firsts) if n_items else np.zeros(0)
+    max_high = np.maximum.reduceat(g.high, firsts) if n_items else np.zeros(0)
+    remainder = np.maximum(0.0, 1.0 - _exact_sums(table.low, table.starts))
+    # a fail rests on the failing country's own shares; a pass or an open result on all of them
+    failing = g.low > line
+    item_of = np.repeat(np.arange(n_items), np.diff(table.starts))
+    any_failing = max_low > line
+    counts = table.estimated & (~any_failing[item_of] | failing[g.edge_group])
+    estimated = np.bincount(item_of[counts], minlength=n_items) > 0
+    facts = [""] * n_items
+    given = np.flatnonzero(table.fact != None)  # noqa: E711
+    if len(given):
+        found: dict = {}
+        for i, f in zip(item_of[given].tolist(), table.fact[given].tolist()):
+            if f:
+                found.setdefault(i, set()).add(f)
+        for i, names in found.items():
+            facts[i] = ", ".join(sorted(names))
     nodes = graph.columns.nodes
-    bound = dict(zip(nodes["id"].tolist(), nodes["unknown_max_share"].tolist()))
-    kind = dict(zip(nodes["id"].tolist(), nodes["kind"].tolist()))
-    stage = dict(zip(nodes["id"].tolist(), nodes["stage"].tolist()))
-    critical = set(nodes["id"][nodes["critical_mineral"].to_numpy(dtype=bool)].tolist())
+    ids = nodes["id"].tolist()
+    kind = nodes["kind"].tolist()
+    stage = _objects(nodes["stage"]).tolist()
+    bound = nodes["unknown_max_share"].tolist()
+    critical = nodes["critical_mineral"].tolist()
+    at = dict(zip(table.items.tolist(), range(n_items)))
+    labels = graph.labels
+    values = {name: (col.tolist() if isinstance(col, np.ndarray) else col) for name, col in conc.items()}
+    max_low, max_high, remainder = max_low.tolist(), max_high.tolist(), remainder.tolist()
+    estimated = estimated.tolist()
     rows = []
-    for item in graph.items:
-        if not all_items and item not in critical:
+    for position, item in enumerate(ids):
+        if kind[position] not in ITEM_KINDS or (not all_items and not critical[position]):
             continue
         i = at.get(item)
         if i is None:
-            if all_items and kind[item] != "material":
+            if all_items and kind[position] != "material":
                 continue
-            rows.append({"id": item, "label": graph.label(item), "stage": stage[item] or "", "status": "no data",
+            rows.append({"id": item, "label": labels[item], "stage": stage[position] or "", "status": "no data",
                          "facts": ""})
             continue
-        _, top_country, top, low, high, _, hhi, share_unknown, total, _, bases = conc[i]
-        # every country's range counts: a runner-up whose range reaches past the line leaves the
-        # result open even when the top country (by midpoint) is below it
-        c0, c1 = g.country_ptr[i], g.country_ptr[i + 1]
-        e0, e1 = g.edge_ptr[i], g.edge_ptr[i + 1]
-        remainder = max(0.0, 1.0 - math.fsum(lows[e0:e1]))
-        limit = bound[item]
-        unnamed = remainder if limit is None or limit != limit else min(remainder, limit)
+        top = values["top_share"][i]
+        limit = bound[position]
+        unnamed = remainder[i] if limit is None or limit != limit else min(remainder[i], limit)
         why = ""
-        if max(g.low[c0:c1]) > threshold + EPS:
+        if max_low[i] > line:
             status = "fail"
-        elif max(g.high[c0:c1]) > threshold + EPS:
+        elif max_high[i] > line:
             status, why = "undetermined", "a range straddles the threshold"
-        elif unnamed > threshold + EPS:
+        elif unnamed > line:
             status, why = "undetermined", f"{100 * unnamed:.0f}% unattributed could be one country's"
         else:
             status = "pass"
+        total = values["shares_sum"][i]
         if total > 1.0 + 1e-9:
             why = "; ".join(filter(None, [why, f"shares sum to {100 * total:.1f}% as published (rescaled only "
                                                "in propagation)"]))
-        fact_ids = sorted({f for f in facts[e0:e1] if f})
-        # a fail rests on the failing country's own shares; a pass or an open result on all of them
-        failing = {g.countries[j] for j in range(c0, c1) if g.low[j] > threshold + EPS}
-        rested = any(estimated[e] for e in range(e0, e1) if not failing or countries[e] in failing)
         rows.append({
-            "id": item, "label": graph.label(item), "stage": stage[item] or "", "top_country": top_country,
-            "top_share": top, "top_share_low": low, "top_share_high": high, "hhi": hhi,
+            "id": item, "label": labels[item], "stage": stage[position] or "", "top_country": values["top_country"][i],
+            "top_share": top, "top_share_low": values["top_share_low"][i],
+            "top_share_high": values["top_share_high"][i], "hhi": values["hhi"][i],
             "status": status, "margin": threshold - top,
             # an open result whose point passes needs data, not capacity: no figure rather than a 0
-            "capacity_needed": (max(0.0, top / threshold - 1.0) if top > threshold + EPS else
+            "capacity_needed": (max(0.0, top / threshold - 1.0) if top > line else
                                 float("nan") if status == "undetermined" else 0.0),
-            "share_unknown": share_unknown, "unknown_max": unnamed, "why": why, "bases": bases,
-            "facts": ", ".join(fact_ids), "evidence": "estimated" if rested else "reported",
+            "share_unknown": values["share_unknown"][i], "unknown_max": unnamed, "why": why,
+            "bases": values["bases"][i], "facts": facts[i], "evidence": "estimated" if estimated[i] else "reported",
         })
     frame = pd.DataFrame(rows, columns=TARGET_COLUMNS)
     order = {"fail": 0, "undetermined": 1, "pass": 2, "no data": 3}

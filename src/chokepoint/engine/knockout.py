@@ -505,18 +505,19 @@ def knockout_batches(cg: CompiledGraph, knock_rows, product_rows, *, shares=(Non
             if level.block is None:
                 v_all = _pair_values(cg, urows, pair, slot, vals, base_all, sup_data, remainder, n_sup, parts)
                 k_all = ukey
+            elif urows[-1] < level.cyclic:  # nothing reaches the level's cycle block
+                v_all = _pair_values(cg, urows, pair, slot, vals, base_all, sup_data, remainder, n_sup, parts)
+                k_all = ukey
             else:
-                acyc = urows < level.cyclic
+                acyc = urows < level.cyclic  # sorted: the acyclic rows come first
+                n_acyc = int(np.count_nonzero(acyc))
+                n_rec = int(np.searchsorted(pair, n_acyc))
                 out_keys, out_vals = [], []
-                if acyc.any():
-                    ia = np.flatnonzero(acyc)
-                    rec = acyc[pair]
-                    local = np.full(len(ukey), -1, dtype=np.int64)
-                    local[ia] = np.arange(len(ia))
-                    out_vals.append(_pair_values(cg, urows[ia], local[pair[rec]], slot[rec], vals[rec], base_all,
-                                                 sup_data, remainder, n_sup, parts))
-                    out_keys.append(ukey[ia])
-                if not acyc.all():
+                if n_acyc:
+                    out_vals.append(_pair_values(cg, urows[:n_acyc], pair[:n_rec], slot[:n_rec], vals[:n_rec],
+                                                 base_all, sup_data, remainder, n_sup, parts))
+                    out_keys.append(ukey[:n_acyc])
+                if n_acyc < len(ukey):
                     block = level.block
                     ks = np.unique(ukey[~acyc] & mask)
                     fsel = (rows_b >= block.start) & (rows_b < block.stop) & np.isin(kcols, ks)
