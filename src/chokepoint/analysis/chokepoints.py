@@ -21,6 +21,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import depth_first_order
 
 from .concentration import concentration, supply_table
 from ..model import Graph
@@ -64,68 +66,108 @@ def immediate_dominators(compiled) -> list[int]:
     """Each row's immediate dominator (a row), from a virtual root feeding the roots of supply;
     ``-1`` for a root's (the virtual root) and for rows the root does not reach.
 
-    Edges are the document's (supplies and requires: a facility's country is not an edge).
+    Edges are the document's (supplies and requires: a facility's country is not an edge). Cooper,
+    Harvey and Kennedy's iterative algorithm (the one networkx uses), over a depth-first postorder
+    of the whole graph, run level by level of the compiled graph: the rows of a level outside its
+    cycle block read only lower levels, whose dominators are final, so they are intersected all at
+    once as arrays (one pass); a cycle block is iterated node by node, in reverse postorder, until
+    nothing changes.
     """
     n = compiled.n_nodes
-    own_s = np.repeat(np.arange(n), np.diff(compiled.sup_ptr))
-    own_i = np.repeat(np.arange(n), np.diff(compiled.in_ptr))
-    src = np.concatenate([compiled.sup_src, compiled.in_src]).astype(np.int64)
-    dst = np.concatenate([own_s, own_i]).astype(np.int64)
     root = n
+    own_s = np.repeat(np.arange(n, dtype=np.int64), np.diff(compiled.sup_ptr))
+    own_i = np.repeat(np.arange(n, dtype=np.int64), np.diff(compiled.in_ptr))
+    src = np.concatenate([compiled.sup_src, compiled.in_src]).astype(np.int64)
+    dst = np.concatenate([own_s, own_i])
     indeg = np.bincount(dst, minlength=n)
     supplied = np.diff(compiled.sup_ptr) > 0
     starts = np.flatnonzero((indeg == 0) | (supplied & (compiled.remainder > 1e-12)))
     src = np.concatenate([src, np.full(len(starts), root)])
     dst = np.concatenate([dst, starts])
-    order = np.argsort(src, kind="stable")
-    succ_ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n + 1))].tolist()
-    succ = dst[order].tolist()
+    # a depth-first postorder from the root: post = pre - depth + subtree size - 1
+    succ = csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n + 1, n + 1))
+    pre_order, parent = depth_first_order(succ, root, directed=True, return_predecessors=True)
+    pre_order = pre_order.astype(np.int64)
+    parent = parent.astype(np.int64)
+    depth = [0] * (n + 1)
+    size = [1] * (n + 1)
+    parent_l = parent.tolist()
+    visited = pre_order.tolist()
+    for node in visited[1:]:  # parents come first in preorder
+        depth[node] = depth[parent_l[node]] + 1
+    for node in visited[:0:-1]:  # children before parents
+        size[parent_l[node]] += size[node]
+    depth, size = np.asarray(depth, dtype=np.int64), np.asarray(size, dtype=np.int64)
+    post = np.full(n + 1, -1, dtype=np.int64)
+    post[pre_order] = np.arange(len(pre_order)) - depth[pre_order] + size[pre_order] - 1
+    # predecessors by reader
     order = np.argsort(dst, kind="stable")
-    pred_ptr = np.r_[0, np.cumsum(np.bincount(dst, minlength=n + 1))].tolist()
-    pred = src[order].tolist()
-    # postorder by an iterative depth-first search from the root
-    post = [-1] * (n + 1)
-    seen = bytearray(n + 1)
-    seen[root] = 1
-    stack = [(root, succ_ptr[root])]
-    rpo = []
-    while stack:
-        node, at = stack[-1]
-        if at < succ_ptr[node + 1]:
-            stack[-1] = (node, at + 1)
-            nxt = succ[at]
-            if not seen[nxt]:
-                seen[nxt] = 1
-                stack.append((nxt, succ_ptr[nxt]))
-        else:
-            stack.pop()
-            post[node] = len(rpo)
-            rpo.append(node)
-    rpo.reverse()
-    idom = [-1] * (n + 1)
+    pred_ptr = np.r_[0, np.cumsum(np.bincount(dst, minlength=n + 1))].astype(np.int64)
+    pred = src[order]
+    idom = np.full(n + 1, -1, dtype=np.int64)
     idom[root] = root
-    changed = True
-    while changed:
-        changed = False
-        for node in rpo[1:]:
-            new = -1
-            for p in pred[pred_ptr[node]:pred_ptr[node + 1]]:
-                if idom[p] < 0:
-                    continue
-                if new < 0:
-                    new = p
-                    continue
-                a, b = p, new
-                while a != b:
-                    while post[a] < post[b]:
-                        a = idom[a]
-                    while post[b] < post[a]:
-                        b = idom[b]
-                new = a
-            if idom[node] != new:
-                idom[node] = new
-                changed = True
-    return [-1 if (d == root or d < 0) else d for d in idom[:n]]
+
+    def intersect(a, b):
+        a, b = a.copy(), b.copy()
+        while True:
+            differ = np.flatnonzero(a != b)
+            if not len(differ):
+                return a
+            x, y = a[differ], b[differ]
+            up_a = post[x] < post[y]
+            a[differ[up_a]] = idom[x[up_a]]
+            up_b = post[y] < post[x]
+            b[differ[up_b]] = idom[y[up_b]]
+
+    post_l = pred_l = ptr_l = None
+    for lv in range(compiled.n_levels):
+        r0, r1, r2 = int(compiled.level_ptr[lv]), int(compiled.cyclic_ptr[lv]), int(compiled.level_ptr[lv + 1])
+        if r1 > r0:
+            rows = np.arange(r0, r1)
+            first, deg = pred_ptr[rows], pred_ptr[rows + 1] - pred_ptr[rows]
+            by_deg = np.argsort(-deg, kind="stable")
+            rows, first, deg = rows[by_deg], first[by_deg], deg[by_deg]
+            acc = np.full(len(rows), -1, dtype=np.int64)
+            for k in range(int(deg[0]) if len(deg) else 0):
+                m = int(np.count_nonzero(deg > k))
+                p = pred[first[:m] + k]
+                valid = idom[p] >= 0
+                take = valid & (acc[:m] < 0)
+                acc[:m][take] = p[take]
+                both = np.flatnonzero(valid & ~take)
+                if len(both):
+                    acc[both] = intersect(acc[both], p[both])
+            idom[rows] = acc
+        if r2 > r1:
+            block = np.arange(r1, r2)
+            block = block[post[block] >= 0]
+            block = block[np.argsort(-post[block], kind="stable")].tolist()  # reverse postorder
+            if post_l is None:
+                post_l, pred_l, ptr_l = post.tolist(), pred.tolist(), pred_ptr.tolist()
+            idom_l = idom.tolist()
+            changed = True
+            while changed:
+                changed = False
+                for node in block:
+                    new = -1
+                    for p in pred_l[ptr_l[node]:ptr_l[node + 1]]:
+                        if idom_l[p] < 0:
+                            continue
+                        if new < 0:
+                            new = p
+                            continue
+                        a, b = p, new
+                        while a != b:
+                            while post_l[a] < post_l[b]:
+                                a = idom_l[a]
+                            while post_l[b] < post_l[a]:
+                                b = idom_l[b]
+                        new = a
+                    if idom_l[node] != new:
+                        idom_l[node] = new
+                        changed = True
+            idom[block] = np.asarray(idom_l, dtype=np.int64)[block]
+    return [-1 if (d == root or d < 0) else d for d in idom[:n].tolist()]
 
 
 def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:

@@ -45,6 +45,9 @@ BATCH = 16384
 #: Slot of a facility's country (the one term of a facility's base); a knockout's own record.
 _COUNTRY_SLOT = -1
 _FORCED_SLOT = -2
+#: Compute every pair part by part and every combination of inputs term by term (no shortcut):
+#: the tests set it to hold the shortcuts to the folds.
+FOLD_ALL = False
 
 
 def _dependencies(cg: CompiledGraph):
@@ -282,7 +285,7 @@ def _pair_values(cg, rows, pair, slot, value, base_all, sup_data, remainder, n_s
     src = rows[pair]
     src[is_input] = cg.in_src[slot[is_input] - n_sup]
     above = (value > np.take(base_all, src, axis=0)).any(axis=1)
-    slow = np.zeros(n_pairs, dtype=bool)
+    slow = np.full(n_pairs, FOLD_ALL)
     slow[pair[~is_input | above | parts.any_row[rows[pair]]]] = True
     base = np.take(base_all, rows, axis=0)
     if n_rec == n_pairs:  # one record per pair, in pair order
@@ -328,7 +331,7 @@ def _pair_parts(cg, rows, pair, slot, value, base_all, sup_data, remainder, n_su
         src = cg.in_src[edge]
         pushed = np.take(value, rec, axis=0)
         src_base = np.take(base_all, src, axis=0)
-        fold = np.logical_or.reduceat(pushed > src_base, starts, axis=0).any(axis=1)
+        fold = np.logical_or.reduceat(pushed > src_base, starts, axis=0).any(axis=1) | FOLD_ALL
         any_ = parts.any_row[rows[who]]
         low = np.minimum.reduceat(pushed, starts, axis=0)
         all_ = ~any_
