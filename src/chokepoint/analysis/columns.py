@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..formats.export import python_round
 from ..model import Graph
 from .chokepoints import find_chokepoints
 from .concentration import concentration, target
@@ -38,8 +39,7 @@ def node_columns(g: Graph, *, with_cutoff=(), blocs=(), analysis: bool = True) -
 
 def _num(values) -> np.ndarray:
     """``round(float(v), 6) + 0.0`` of each value (Python's correctly rounded ``round``, not numpy's)."""
-    return np.fromiter((round(v, 6) + 0.0 for v in np.asarray(values, dtype=np.float64).tolist()),
-                       dtype=np.float64, count=len(values))
+    return python_round(values, 6)
 
 
 def _texts(series: pd.Series) -> list:

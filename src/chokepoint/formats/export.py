@@ -184,11 +184,12 @@ def _check_reserved(scope: str, name: str, kind: str, values) -> None:
         raise ValueError(f"{scope} attribute '{name}' is a Gephi visual property; its values do not fit it")
 
 
-def _xml_strings(values: list) -> list:
+def _xml_strings(values: list, text: bool = False) -> list:
     """XML scalars from plain ones (:func:`_scalar` with ``xml``): in text, characters XML forbids
     are dropped, text left empty is omitted and ``null`` becomes ``(null)``. One regex over the
-    whole block; value by value only when something must change."""
-    texts = [v for v in values if type(v) is str]
+    whole block; value by value only when something must change. ``text``: the values are all
+    text or None."""
+    texts = [v for v in values if type(v) is str] if text is False else [v for v in values if v is not None]
     if not texts:
         return values
     if _ILLEGAL_XML.search("\n".join(texts)) is None and "null" not in texts:
@@ -199,8 +200,7 @@ def _xml_strings(values: list) -> list:
 def _escape_list(texts: list, attr: bool) -> list:
     """:func:`_esc` (or the inside of :func:`_attr`) of every text (None kept); one regex over the block."""
     pattern = _ATTR_ESCAPES if attr else _TEXT_ESCAPES
-    present = [t for t in texts if t is not None]
-    if not present or pattern.search("\x00".join(present)) is None:
+    if pattern.search("\x00".join(filter(None, texts))) is None:
         return texts
     escape = _attr_inner if attr else _esc
     return [None if t is None else escape(t) for t in texts]
@@ -413,7 +413,7 @@ def _xml_kind(column: Column, checked: bool) -> tuple[str, list | None] | None:
     column.text = types == {str}
     values = [v for v in data if v is not None]
     if str in types:
-        cleaned = _xml_strings(values)
+        cleaned = _xml_strings(values, column.text)
         column.clean = cleaned is values
         values = [v for v in cleaned if v is not None]
         if not values:
@@ -447,9 +447,25 @@ def _text_list(values: list) -> list:
     return values
 
 
-def _python_round(values: np.ndarray, digits: int) -> np.ndarray:
-    """Python's ``round(v, digits) + 0.0`` of each value (correctly rounded, as numpy's is not)."""
-    return np.fromiter((round(v, digits) + 0.0 for v in values.tolist()), dtype=np.float64, count=len(values))
+def python_round(values, digits: int) -> np.ndarray:
+    """``round(v, digits) + 0.0`` of each value, exactly as Python's ``round`` gives it.
+
+    Python rounds the exact binary value to the nearest decimal (no exact ties exist at these
+    digits: a tie would be a fraction with a factor 5 in its denominator); numpy's ``np.round``
+    rounds ``v * 10**digits`` first, which can land on the other side of a half. So numpy's result
+    is kept where ``v * 10**digits`` is clearly away from a half, and Python's ``round`` is used on
+    the few values within a few units in the last place of one."""
+    values = np.asarray(values, dtype=np.float64)
+    scale = 10.0 ** digits
+    scaled = values * scale
+    result = np.rint(scaled) / scale
+    with np.errstate(invalid="ignore"):
+        near = np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) <= 4 * np.spacing(np.abs(scaled))
+        near |= np.abs(scaled) >= 2.0 ** 52  # no fraction left to round, or past exact integers
+    near &= np.isfinite(values)
+    if near.any():
+        result[near] = [round(v, digits) for v in values[near].tolist()]
+    return result + 0.0
 
 
 def graph_meta(g: Graph, scenario=None) -> dict:
@@ -560,8 +576,8 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
     size = np.asarray(scores, dtype=np.float64)
     node_cols += [
         Column("x", (layout.column * 250).astype(np.float64)),
-        Column("y", _python_round((0.5 - layout.position) * layout.height * 60.0, 3)),
-        Column("size", _python_round(8.0 + 32.0 * size / top, 3)),
+        Column("y", python_round((0.5 - layout.position) * layout.height * 60.0, 3)),
+        Column("size", python_round(8.0 + 32.0 * size / top, 3)),
         Column("color", [KIND_COLORS[k] for k in kinds]),
     ]
 
@@ -641,18 +657,43 @@ def _attr_columns(rows: list[dict]) -> list[Column]:
 
 # --- GraphML ----------------------------------------------------------------------------------
 
+def _array_pieces(column: Column, start: int, stop: int, pre: str, post: str) -> list[str]:
+    """``pre + text + post`` for each row of an array column with a value in ``start:stop``, ``""``
+    for the others; the text (``repr`` of a float, ``str`` of an integer, ``true``/``false``) is made
+    once per distinct value."""
+    chunk = column.data[start:stop]
+    ok = column.present()[start:stop] if column.mask is not None or chunk.dtype.kind == "f" else None
+    if not len(chunk):
+        return []
+    unique, inverse = np.unique(chunk, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if chunk.dtype.kind == "b":
+        texts = [pre + ("true" if u else "false") + post for u in unique.tolist()]
+    elif chunk.dtype.kind == "f":
+        texts = [pre + repr(u) + post for u in unique.tolist()]
+        zero = chunk == 0
+        if zero.any():  # one value to np.unique, two texts to repr
+            negative = zero & np.signbit(chunk)
+            inverse[zero & ~negative] = len(texts)
+            inverse[negative] = len(texts) + 1
+            texts += [pre + "0.0" + post, pre + "-0.0" + post]
+    else:
+        texts = [pre + str(u) + post for u in unique.tolist()]
+    if ok is not None:
+        inverse[~ok] = len(texts)
+        texts.append("")
+    return np.array(texts, dtype=object)[inverse].tolist()
+
+
 def _xml_pieces(column: Column, kind: str, start: int, stop: int, pre: str, post: str, attr: bool) -> list[str]:
     """``pre + text + post`` for each row with an XML value in ``start:stop``, ``""`` for the others."""
+    if isinstance(column.data, np.ndarray):
+        return _array_pieces(column, start, stop, pre, post)
     values = column.values(start, stop)
-    array = isinstance(column.data, np.ndarray)
-    if not array and not column.clean:
-        values = _xml_strings(values)
+    if not column.clean:
+        values = _xml_strings(values, column.text)
     if kind == "double":
-        if column.is_float_array:
-            return [pre + repr(v) + post if v is not None else "" for v in values]
         return [pre + repr(float(v)) + post if v is not None else "" for v in values]
-    if kind in ("int", "long") and array:
-        return [pre + str(v) + post if v is not None else "" for v in values]
     if kind == "boolean":
         return [(pre + "true" + post if v else pre + "false" + post) if v is not None else "" for v in values]
     if not column.text:
@@ -780,12 +821,9 @@ def _attvalues(columns, start: int, stop: int) -> list[str]:
 def _csv_cells(column: Column, start: int, stop: int) -> list:
     """A column's cells: numbers as numbers (the csv module writes their ``str``), booleans as
     ``true``/``false``, text made spreadsheet-safe, ``""`` for no value."""
+    if isinstance(column.data, np.ndarray):
+        return _array_pieces(column, start, stop, "", "")
     values = column.values(start, stop)
-    data = column.data
-    if isinstance(data, np.ndarray):
-        if data.dtype.kind == "b":
-            return ["" if v is None else "true" if v else "false" for v in values]
-        return ["" if v is None else v for v in values]
     types = set(map(type, values))
     if types <= {str, _NONE}:
         return ["" if v is None else v for v in _spreadsheet_safe_list(values)]
@@ -821,14 +859,9 @@ _ENCODE = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) 
 
 
 def _json_pieces(column: Column, start: int, stop: int, pre: str) -> list[str]:
+    if isinstance(column.data, np.ndarray):
+        return _array_pieces(column, start, stop, pre, "")
     values = column.values(start, stop)
-    data = column.data
-    if isinstance(data, np.ndarray):
-        if data.dtype.kind == "f":
-            return [pre + repr(v) if v is not None else "" for v in values]
-        if data.dtype.kind == "b":
-            return [(pre + "true" if v else pre + "false") if v is not None else "" for v in values]
-        return [pre + str(v) if v is not None else "" for v in values]
     if set(map(type, values)) <= {str, _NONE}:
         return [pre + _ENCODE(v) if v is not None else "" for v in values]
     return [pre + json.dumps(v, ensure_ascii=False, allow_nan=False) if v is not None else "" for v in values]
