@@ -68,13 +68,42 @@ def naive_answer(graph: Path, out: Path) -> dict:
     return measured([sys.executable, str(HERE / "naive_cutoff.py"), str(graph), COUNTRY, str(out)])
 
 
+#: The commands measured: name -> (input format, arguments after the graph, output to a file or stdout).
+#: ``{out}`` is a file in the work folder; "stdout" captures the standard output to ``{out}``.
+COMMANDS = {
+    "cutoff": ("json", ["--country", COUNTRY, "--json"], "stdout"),
+    "cutoff-csv": ("csv", ["--country", COUNTRY, "--json"], "stdout"),
+    "cutoff-parquet": ("parquet", ["--country", COUNTRY, "--json"], "stdout"),
+    "validate": ("json", [], "stdout"),
+    "validate-parquet": ("parquet", [], "stdout"),
+    "sweep": ("json", ["--json"], "stdout"),
+    "sweep-parquet": ("parquet", ["-o", "{out}.parquet", "--force"], "file"),
+    "analyse": ("json", ["--json"], "stdout"),
+    "analyse-parquet": ("parquet", ["--json"], "stdout"),
+    "export": ("json", ["--format", "graphml", "--no-analysis", "-o", "{out}.graphml", "--force"], "file"),
+    "export-analysis": ("json", ["--format", "graphml", "-o", "{out}.graphml", "--force"], "file"),
+}
+FORMAT_SUFFIX = {"json": ".json", "csv": ".csv", "parquet": ".parquet"}
+
+
 def chokepoint_answer(command: str, graph: Path, out: Path) -> dict:
-    argv = [sys.executable, "-m", "chokepoint", command, str(graph)]
-    if command == "cutoff":
-        argv += ["--country", COUNTRY]
-    argv.append("--json")
+    verb = command.split("-")[0]
+    _, tail, kind = COMMANDS[command]
+    argv = [sys.executable, "-m", "chokepoint", verb, str(graph)] + [a.replace("{out}", str(out)) for a in tail]
+    if kind == "file":
+        return measured(argv)
     with open(out, "w", encoding="utf-8") as f:
         return measured(argv, stdout=f)
+
+
+def help_time(repeats: int = 5) -> dict:
+    """``chokepoint --help``: the best of ``repeats`` runs, and the heavy modules it imported."""
+    best = min(measured([sys.executable, "-m", "chokepoint", "--help"])["seconds"] for _ in range(repeats))
+    probe = subprocess.run([sys.executable, "-X", "importtime", "-m", "chokepoint", "--help"], env=_env(),
+                           capture_output=True, text=True)
+    heavy = sorted({m for m in ("pandas", "networkx", "numpy", "scipy", "matplotlib", "pydantic")
+                    if re.search(rf"\|\s+{m}$", probe.stderr, re.MULTILINE)})
+    return {"seconds": best, "heavy": heavy}
 
 
 def compare(naive_out: Path, cutoff_out: Path) -> float:
@@ -92,43 +121,46 @@ def run(sizes, commands, seed: int, repeats: int, workdir: Path, log=print) -> l
     for edges in sizes:
         graph = workdir / f"g{edges}.json"
         generate(edges, graph, seed)
+        inputs = {"json": graph}
+        for fmt in {COMMANDS[c][0] for c in commands} - {"json"}:
+            inputs[fmt] = workdir / f"g{edges}{FORMAT_SUFFIX[fmt]}"
+            generate(edges, inputs[fmt], seed)
         size_mb = graph.stat().st_size / 1e6
         best: dict = {}
         for _ in range(repeats):  # interleaved, so that load on the machine hits both alike
             for name in ["naive", *commands]:
                 out = workdir / f"{name}-{edges}.json"
-                m = naive_answer(graph, out) if name == "naive" else chokepoint_answer(name, graph, out)
+                m = naive_answer(graph, out) if name == "naive" else \
+                    chokepoint_answer(name, inputs[COMMANDS[name][0]], out)
                 if name not in best or m["seconds"] < best[name]["seconds"]:
                     best[name] = m
-                log(f"{edges:>10,} edges  {name:<8} {m['seconds']:8.2f} s  {m['rss_mb']:8.0f} MB")
-        diff = compare(workdir / f"naive-{edges}.json", workdir / f"cutoff-{edges}.json") if "cutoff" in commands \
-            else float("nan")
-        rows.append({"edges": edges, "nodes": edges // 5, "file_mb": size_mb, "best": best, "max_diff": diff})
+                log(f"{edges:>10,} edges  {name:<16} {m['seconds']:8.2f} s  {m['rss_mb']:8.0f} MB")
+        diffs = {c: compare(workdir / f"naive-{edges}.json", workdir / f"{c}-{edges}.json")
+                 for c in commands if c.startswith("cutoff")}
+        rows.append({"edges": edges, "nodes": edges // 5, "file_mb": size_mb, "best": best, "max_diff": diffs})
     return rows
 
 
 def table(rows, commands) -> str:
-    head = ["edges", "file MB", "naive s", "naive MB"]
-    for c in commands:
-        head += [f"{c} s", f"{c} MB", f"{c} / naive"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+    lines = ["| edges | JSON MB | command | seconds | peak MB | / naive |", "|---:|---:|---|---:|---:|---:|"]
     for row in rows:
         b = row["best"]
-        cells = [f"{row['edges']:,}", f"{row['file_mb']:.0f}", f"{b['naive']['seconds']:.2f}",
-                 f"{b['naive']['rss_mb']:.0f}"]
-        for c in commands:
-            cells += [f"{b[c]['seconds']:.2f}", f"{b[c]['rss_mb']:.0f}", f"{b[c]['seconds'] / b['naive']['seconds']:.2f}x"]
-        lines.append("| " + " | ".join(cells) + " |")
-    diffs = ", ".join(f"{r['edges']:,}: {r['max_diff']:.1e}" for r in rows if r["max_diff"] == r["max_diff"])
+        naive = b["naive"]["seconds"]
+        for name in ["naive", *commands]:
+            lines.append(f"| {row['edges']:,} | {row['file_mb']:.0f} | {name} | {b[name]['seconds']:.2f} | "
+                         f"{b[name]['rss_mb']:.0f} | {b[name]['seconds'] / naive:.2f}x |")
+    diffs = "; ".join(f"{r['edges']:,} edges: " + ", ".join(f"{c} {d:.1e}" for c, d in r["max_diff"].items())
+                      for r in rows if r["max_diff"])
     if diffs:
-        lines += ["", f"Largest difference between the naive availabilities and `cutoff --json`: {diffs}."]
+        lines += ["", f"Largest difference between the naive availabilities and each cutoff's: {diffs}."]
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="edge counts")
-    parser.add_argument("--commands", nargs="+", default=["cutoff"], choices=["cutoff", "analyse", "sweep"])
+    parser.add_argument("--commands", nargs="+", default=["cutoff"], choices=list(COMMANDS))
+    parser.add_argument("--help-time", action="store_true", help="also time `chokepoint --help`")
     parser.add_argument("--repeats", type=int, default=1, help="runs of each (the fastest is kept)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=None, help="keep the graphs and answers here")
@@ -145,6 +177,10 @@ def main(argv=None) -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         rows = run(args.sizes, commands, args.seed, args.repeats, workdir, log=lambda s: print(s, flush=True))
     text = table(rows, commands)
+    if args.help_time:
+        start = help_time()
+        text += (f"\n\n`chokepoint --help`: {start['seconds']:.3f} s (best of 5), heavy modules imported: "
+                 f"{', '.join(start['heavy']) or 'none'}.")
     print()
     print(text)
     if args.write:

@@ -23,9 +23,14 @@ def _load(name):
 
 def test_file_to_answer_matches_the_naive_script(tmp_path):
     bench = _load("file_to_answer")
-    rows = bench.run([1000], ["cutoff"], seed=3, repeats=1, workdir=tmp_path, log=lambda s: None)
+    commands = ["cutoff", "cutoff-csv", "cutoff-parquet"]
+    rows = bench.run([1000], commands, seed=3, repeats=1, workdir=tmp_path, log=lambda s: None)
     (row,) = rows
-    assert row["max_diff"] <= 1e-9
+    assert set(row["max_diff"]) == set(commands) and max(row["max_diff"].values()) <= 1e-9
+    # the JSON, CSV and Parquet paths give the same answer, to the bit
+    answers = [json.loads((tmp_path / f"{c}-1000.json").read_text()) for c in commands]
+    for other in answers[1:]:
+        assert other["products"] == answers[0]["products"] and other["nodes"] == answers[0]["nodes"]
     naive = json.loads((tmp_path / "naive-1000.json").read_text())
     ours = json.loads((tmp_path / "cutoff-1000.json").read_text())
     assert len(naive) == len(ours["products"]) > 0
@@ -34,7 +39,7 @@ def test_file_to_answer_matches_the_naive_script(tmp_path):
     for product in ours["products"]:
         assert product["availability"] == pytest.approx(naive[product["id"]], abs=1e-9)
     assert row["best"]["cutoff"]["seconds"] > 0 and row["best"]["naive"]["seconds"] > 0
-    assert "| 1,000 |" in bench.table(rows, ["cutoff"])
+    assert "| 1,000 | 0 | cutoff-parquet |" in bench.table(rows, commands)
 
 
 def test_naive_script_reads_level_words_and_ranges(tmp_path):

@@ -36,20 +36,21 @@ def _answers(graph, country: str) -> dict:
 
 
 def _export_tables(graph, folder, suffix: str):
-    """Write the graph's nodes and edges as a table pair the way an analyst's tool would."""
+    """Write the graph's nodes and edges as a table pair the way an analyst's tool would: CSV as
+    text, Parquet with typed columns (floats with gaps, booleans)."""
     columns = graph.columns
+    folder.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        columns.nodes.to_parquet(folder / "nodes.parquet")
+        columns.edges.to_parquet(folder / "edges.parquet")
+        return folder
     nodes = columns.nodes.copy()
     edges = columns.edges.copy()
     nodes["critical_mineral"] = nodes["critical_mineral"].map(lambda v: "true" if v else "")
     edges["estimated"] = edges["estimated"].map(lambda v: "true" if v else "")
     edges["year"] = edges["year"].map(lambda v: "" if v != v else str(int(v)))
-    folder.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        nodes.to_csv(folder / "nodes.csv", index=False)
-        edges.to_csv(folder / "edges.csv", index=False)
-    else:
-        nodes.astype(object).where(nodes.notna(), None).astype(str).replace("None", "").to_parquet(folder / "nodes.parquet")
-        edges.to_parquet(folder / "edges.parquet")
+    nodes.to_csv(folder / "nodes.csv", index=False)
+    edges.to_csv(folder / "edges.csv", index=False)
     return folder
 
 
@@ -328,6 +329,20 @@ def test_bad_tables_are_one_line_errors(edit, expected, tmp_path, cli):
     assert result.code == 1 and expected in result.err, result.err
     assert len(result.err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_generate_writes_the_same_graph_in_every_format(tmp_path, cli):
+    for suffix in (".json", ".csv", ".parquet"):
+        assert cli("generate", "--nodes", "600", "--edges", "3000", "--seed", "5", "-o", tmp_path / f"g{suffix}").code == 0
+    graphs = [api.load_graph(str(tmp_path / f"g{suffix}")) for suffix in (".json", ".csv", ".parquet")]
+    assert all("document" not in g.__dict__ for g in graphs[1:])
+    for other in graphs[1:]:
+        assert other.document.nodes == graphs[0].document.nodes and other.document.edges == graphs[0].document.edges
+    again = cli("generate", "--nodes", "600", "--edges", "3000", "--seed", "6", "-o", tmp_path / "g.csv")
+    assert again.code == 0  # its own pair: replaced without --force
+    (tmp_path / "mine.nodes.csv").write_text("id,kind\n")
+    refused = cli("generate", "--nodes", "600", "--edges", "3000", "-o", tmp_path / "mine.csv")
+    assert refused.code == 1 and "mine.nodes.csv" in refused.err and not (tmp_path / "mine.edges.csv").exists()
 
 
 def test_a_parquet_pair_needs_no_csv(tmp_path):

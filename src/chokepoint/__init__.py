@@ -6,14 +6,23 @@ propagation) -> :mod:`chokepoint.analysis` -> :mod:`chokepoint.api` (the facade,
 here) -> :mod:`chokepoint.plot` -> :mod:`chokepoint.cli`.
 """
 
+from importlib import import_module
+
 from .version import __version__
 from .errors import ChokepointError, InputError, UnknownCountryError, ValidationError
-from .model import LEVELS, Document, Edge, Graph, Node, Share, Source, to_digraph
-from .formats.graphs import bundled_names, load_graph, save_graph
-from .api import (
-    analyse, concentration, cutoff, edges_table, explain, export_graph, find_chokepoints, list_graphs,
-    monte_carlo_cutoff, monte_carlo_target, nodes_table, plan, sensitivity, show, sweep, target, timeline, validate,
-)
+
+#: The public names that load the library (pydantic, pandas, networkx: half a second), by the module that
+#: holds them; they are imported on first use (PEP 562), so that `chokepoint --help` and `import chokepoint`
+#: stay fast. tests/test_startup.py checks that each resolves.
+_LAZY = {
+    **dict.fromkeys(["LEVELS", "Document", "Edge", "Graph", "Node", "Share", "Source", "to_digraph"], "model"),
+    **dict.fromkeys(["bundled_names", "load_graph", "save_graph"], "formats.graphs"),
+    **dict.fromkeys([
+        "analyse", "concentration", "cutoff", "edges_table", "explain", "export_graph", "find_chokepoints",
+        "list_graphs", "monte_carlo_cutoff", "monte_carlo_target", "nodes_table", "plan", "sensitivity", "show",
+        "sweep", "target", "timeline", "validate", "write_table",
+    ], "api"),
+}
 
 __all__ = [
     "__version__", "ChokepointError", "InputError", "UnknownCountryError", "ValidationError",
@@ -21,5 +30,18 @@ __all__ = [
     "LEVELS", "Document", "Edge", "Node", "Share", "Source",
     "analyse", "concentration", "cutoff", "edges_table", "export_graph", "find_chokepoints", "list_graphs",
     "nodes_table", "show", "sweep", "target", "validate", "monte_carlo_cutoff", "monte_carlo_target",
-    "explain", "sensitivity", "timeline", "plan",
+    "explain", "sensitivity", "timeline", "plan", "write_table",
 ]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chokepoint' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

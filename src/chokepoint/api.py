@@ -30,6 +30,7 @@ from .errors import InputError, ValidationError
 from .formats.facts import load_facts
 from .formats.exchange import export_format, export_table, export_targets, to_export_digraph, write_export
 from .formats.graphs import bundled_names, dump_document, load_graph
+from .formats.results import check_table_output, write_table
 from .generate import generate as _generate
 from .importers import ImportResult, import_table, import_usgs
 from .model import DEFAULT_THRESHOLD, Graph
@@ -43,6 +44,7 @@ __all__ = [
     "import_table", "import_usgs", "list_graphs", "load_graph", "nodes_table", "records", "show", "sweep",
     "target", "validate", "monte_carlo_cutoff", "monte_carlo_target",
     "Explanation", "Sensitivity", "explain", "sensitivity",
+    "cutoff_table", "iter_records", "write_table",
 ]
 
 
@@ -56,7 +58,7 @@ def list_graphs() -> pd.DataFrame:
     for name in bundled_names():
         loaded = load_graph(name)
         rows.append({"name": name, "title": loaded.title, "nodes": len(loaded.nodes),
-                     "edges": len(loaded.document.edges), "products": len(loaded.products)})
+                     "edges": loaded.n_edges, "products": len(loaded.products)})
     return pd.DataFrame(rows, columns=["name", "title", "nodes", "edges", "products"])
 
 
@@ -73,8 +75,8 @@ class Validation:
         return self.graph.warnings
 
     def to_dict(self) -> dict:
-        return {"graph": self.graph.origin, "valid": True, "nodes": len(self.graph.nodes),
-                "edges": len(self.graph.document.edges), "warnings": list(self.warnings)}
+        return {"graph": self.graph.origin, "valid": True, "nodes": self.graph.n_nodes,
+                "edges": self.graph.n_edges, "warnings": list(self.warnings)}
 
 
 def validate(graph, *, strict: bool = False) -> Validation:
@@ -165,20 +167,44 @@ def concentration(graph) -> pd.DataFrame:
 # --- cutoffs and sweeps ------------------------------------------------------------------------------
 
 def cutoff(graph, *, countries=(), blocs=(), spare_capacity: float = 0.0, samples: int = 0,
-           seed: int = 0) -> CutoffResult:
+           seed: int = 0, output=None, force: bool = False) -> CutoffResult:
     """Cut off countries and/or blocs (see :func:`chokepoint.analysis.scenarios.cutoff`).
 
     With ``samples``, each product also gets the 5th/50th/95th percentile of its availability over
-    that many seeded draws of the ranged shares (same seed, same result).
+    that many seeded draws of the ranged shares (same seed, same result). With ``output`` (a
+    ``.parquet`` or ``.csv`` path, checked before the work), :func:`cutoff_table` is written there.
     """
+    if output is not None:
+        check_table_output(output, force=force)
     g = _graph(graph)
     cut = resolve_cut(countries, blocs)
     result = _cutoff(g, countries=cut, spare_capacity=spare_capacity)
-    if not samples:
-        return result
-    intervals = _montecarlo.monte_carlo_cutoff(g, countries=cut.codes, spare_capacity=spare_capacity,
-                                               samples=samples, seed=seed).set_index("id")
-    return replace(result, intervals=intervals, samples=samples, seed=seed)
+    if samples:
+        intervals = _montecarlo.monte_carlo_cutoff(g, countries=cut.codes, spare_capacity=spare_capacity,
+                                                   samples=samples, seed=seed).set_index("id")
+        result = replace(result, intervals=intervals, samples=samples, seed=seed)
+    if output is not None:
+        write_table(cutoff_table(result), output, force=force)
+    return result
+
+
+#: The columns of :func:`cutoff_table` that only products have.
+PRODUCT_COLUMNS = ["loss", "loss_low", "loss_high", "path", "evidence", "assumptions"]
+
+
+def cutoff_table(result: CutoffResult) -> pd.DataFrame:
+    """A cutoff as one table, one row per node (what ``cutoff -o`` writes): ``id``, ``label``,
+    ``kind``, ``availability`` with ``availability_low``/``availability_high``, ``months_to_shortage``;
+    then, on product rows only, ``loss`` (with its bounds), ``path`` (the chain that explains the
+    loss, as ``A -> B -> C``), ``evidence``, ``assumptions`` (JSON text) and with draws ``p5``,
+    ``p50``, ``p95``. Rows in the order of ``result.nodes``."""
+    products = result.products[["id", *PRODUCT_COLUMNS]].copy()
+    products["path"] = [" -> ".join(map(str, p)) for p in products["path"]]
+    products["assumptions"] = [list(a) for a in products["assumptions"]]
+    if result.intervals is not None:
+        draws = result.intervals[["p5", "p50", "p95"]]
+        products = products.join(draws, on="id")
+    return result.nodes.merge(products, on="id", how="left", validate="one_to_one")
 
 
 @dataclass(frozen=True)
@@ -190,6 +216,8 @@ class SweepResult:
     frame: pd.DataFrame = field(repr=False)
     samples: int = 0
     seed: int = 0
+    written: Path | None = None
+    """Where the frame was written (``output``), if it was."""
 
     @cached_property
     def ranking(self) -> pd.Series:
@@ -210,16 +238,21 @@ class SweepResult:
     def to_records(self) -> list[dict]:
         return records(self.frame)
 
+    def iter_records(self, size: int = 10_000):
+        """:meth:`to_records` in lists of at most ``size`` rows (for output that streams)."""
+        return iter_records(self.frame, size)
+
 
 def sweep(graph, *, pairs: bool = False, countries=None, spare_capacity: float = 0.0, samples: int = 0,
           seed: int = 0, workers: int | None = None, scheduler: str | None = None, block: int | None = None,
-          progress=None) -> SweepResult:
+          progress=None, output=None, force: bool = False) -> SweepResult:
     """Each country (with ``pairs`` every pair too) cut off in turn.
 
     ``samples`` adds Monte Carlo intervals; ``workers`` (a local Dask cluster) or ``scheduler``
     (an existing one) spread the work, with ``block`` scenarios (draws) per task. ``progress`` is
     called with the number of scenarios (scenario-draws) done; when it has a ``total`` attribute
-    (a progress bar), that is set first to the number there will be.
+    (a progress bar), that is set first to the number there will be. With ``output`` (a ``.parquet``
+    or ``.csv`` path, checked before the work) the long frame is written there.
     """
     if samples < 0:
         raise InputError(f"--samples {samples} must be 0 (no Monte Carlo) or more")
@@ -232,6 +265,8 @@ def sweep(graph, *, pairs: bool = False, countries=None, spare_capacity: float =
     if workers is not None and scheduler:
         raise InputError("give --workers (a local cluster) or --scheduler (an existing one), not both")
     check_spare_capacity(spare_capacity)
+    if output is not None:
+        check_table_output(output, force=force)
     g = _graph(graph)
     if hasattr(progress, "total"):
         n = len(g.countries)
@@ -244,7 +279,8 @@ def sweep(graph, *, pairs: bool = False, countries=None, spare_capacity: float =
                                               samples=samples, seed=seed, progress=progress)
     else:
         frame = _sweep(g, pairs=pairs, countries=countries, spare_capacity=spare_capacity, progress=progress)
-    return SweepResult(g, frame, samples, seed)
+    written = write_table(frame, output, force=force) if output is not None else None
+    return SweepResult(g, frame, samples, seed, written)
 
 
 def monte_carlo_cutoff(graph, *, countries=(), blocs=(), spare_capacity: float = 0.0, samples: int = 1000,
@@ -280,6 +316,10 @@ class Analysis:
     exposure: pd.DataFrame = field(repr=False)
     bases: dict = field(default_factory=dict, repr=False)
     aggregates: tuple[str, ...] = ()
+    scored: int = 0
+    """How many nodes were scored (``chokepoints`` holds the top ones)."""
+    written: Path | None = None
+    """Where every scored node's row was written (``output``), if it was."""
 
     def costliest(self) -> pd.DataFrame:
         """One row per country shown: its mean product loss, the hardest-hit product and its availability."""
@@ -301,15 +341,25 @@ class Analysis:
         }
 
 
-def analyse(graph, *, top: int = 10, threshold: float = DEFAULT_THRESHOLD, countries: int = 5) -> Analysis:
-    """Top chokepoints with why, target results (all tested items) and the costliest country cutoffs."""
+def analyse(graph, *, top: int = 10, threshold: float = DEFAULT_THRESHOLD, countries: int = 5, output=None,
+            force: bool = False) -> Analysis:
+    """Top chokepoints with why, target results (all tested items) and the costliest country cutoffs.
+
+    With ``output`` (a ``.parquet`` or ``.csv`` path, checked before the work) the chokepoint table of
+    every scored node, not only the ``top``, is written there.
+    """
+    if output is not None:
+        check_table_output(output, force=force)
     g = _graph(graph)
-    choke = _find_chokepoints(g, top=top)
+    everything = _find_chokepoints(g, top=None)  # every node is scored whatever the top
+    written = write_table(everything, output, force=force) if output is not None else None
+    choke = everything.head(top) if top else everything
+    choke.attrs["notes"] = list(everything.attrs.get("notes", ()))
     tgt = _target(g, threshold=threshold)
     if tgt.empty:
         tgt = _target(g, threshold=threshold, all_items=True)
     exp = _exposure(g, _sweep(g), top=countries)
-    return Analysis(g.name, g.title, choke, tgt, exp, g.bases(), g.aggregates)
+    return Analysis(g.name, g.title, choke, tgt, exp, g.bases(), g.aggregates, len(everything), written)
 
 
 # --- remedies --------------------------------------------------------------------------------------------
@@ -408,23 +458,42 @@ def generate(nodes: int, edges: int, *, seed: int = 0, countries: int = 200, cyc
     return GeneratedFile(path, made.name, made.n_nodes, made.n_edges, seed)
 
 
+def iter_records(frame: pd.DataFrame, size: int = 10_000):
+    """:func:`records` in lists of at most ``size`` rows, read column by column (a large frame's
+    rows are made a block at a time, not all at once)."""
+    columns = [str(c) for c in frame.columns]
+    for start in range(0, len(frame), size):
+        block = frame.iloc[start:start + size]
+        values = [_json_column(block[c]) for c in frame.columns]
+        yield [dict(zip(columns, row)) for row in zip(*values)]
+
+
+def _json_column(column: pd.Series) -> list:
+    """A column as JSON-safe Python values, as :func:`records` makes them (NaN and NA -> None)."""
+    kind = column.dtype
+    if pd.api.types.is_float_dtype(kind) and kind != object:
+        return [None if v != v else v for v in column.tolist()]
+    if (pd.api.types.is_bool_dtype(kind) or pd.api.types.is_integer_dtype(kind)) and not column.hasnans:
+        return column.tolist()
+    return [_json_value(v) for v in column.tolist()]
+
+
+def _json_value(value):
+    """One cell as :func:`records` makes it."""
+    if hasattr(value, "item") and not isinstance(value, (list, tuple, str)):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if value is pd.NA:
+        return None
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 def records(frame: pd.DataFrame) -> list[dict]:
     """DataFrame rows as JSON-safe dicts: NaN becomes None, numpy scalars become Python ones."""
-    out = []
-    for row in frame.to_dict(orient="records"):
-        clean = {}
-        for key, value in row.items():
-            if hasattr(value, "item") and not isinstance(value, (list, tuple, str)):
-                value = value.item()
-            if isinstance(value, float) and value != value:
-                value = None
-            if value is pd.NA:
-                value = None
-            if isinstance(value, tuple):
-                value = list(value)
-            clean[key] = value
-        out.append(clean)
-    return out
+    return [{key: _json_value(value) for key, value in row.items()} for row in frame.to_dict(orient="records")]
 
 
 # --- evidence: what a node rests on, and which estimate matters ----------------------------------------

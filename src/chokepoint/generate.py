@@ -32,6 +32,7 @@ import pycountry
 from .engine import COMPONENT, COUNTRY, FACILITY, MATERIAL, PRODUCT, REQUIRES, SUPPLIES, compile_arrays
 from .errors import InputError
 from .formats.files import GENERATOR, OWNER_MARK, YAML_MARKER, atomic_writer
+from .formats.tables import TABLE_SUFFIXES, write_table_pair
 from .model import KINDS, LEVELS
 
 #: Large producers first (they get the heaviest weights); the rest follow in code order.
@@ -113,6 +114,43 @@ class GeneratedGraph:
                              "type": np.where(self.etype == SUPPLIES, "supplies", "requires"),
                              "share_low": self.low, "share_high": self.high})
 
+    def table_frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The graph as its nodes and edges tables (the columns of a table pair), made from the
+        arrays: the same graph as :meth:`to_document`."""
+        n = self.n_nodes
+        ids = np.array(self.ids, dtype=object)
+        kind = self.kind
+        tier = np.clip(self.tier, 0, len(TIERS) - 1)
+        items = kind >= MATERIAL
+        labels = np.array([spec[3] for spec in TIERS], dtype=object)[tier]
+        label = np.full(n, None, dtype=object)
+        facility = kind == FACILITY
+        label[facility] = "plant " + ids[facility]
+        label[items] = labels[items] + " " + ids[items]
+        stages = np.array([spec[1] for spec in TIERS], dtype=object)[tier]
+        stage = np.where(items, stages, None)
+        country = np.full(n, None, dtype=object)
+        country[facility] = ids[self.country[facility]]
+        nodes = pd.DataFrame({
+            "id": ids, "kind": np.array(KIND_NAMES, dtype=object)[kind], "label": label, "stage": stage,
+            "country": country, "needs": np.where(self.needs_any, "any", None),
+            "critical_mineral": np.where(items & self.critical, "true", None),
+            "stockpile_months": np.where(items, self.stockpile, np.nan),
+        })
+        supplies = self.etype == SUPPLIES
+        worded = supplies & (self.level > 0)
+        words = np.array([None, *LEVEL_WORDS], dtype=object)
+        edges = pd.DataFrame({
+            "from": ids[self.src], "to": ids[self.dst], "type": np.where(supplies, "supplies", "requires"),
+            "share_low": np.where(supplies & ~worded, self.low, np.nan),
+            "share_high": np.where(supplies & ~worded, self.high, np.nan),
+            "share_level": words[np.where(worded, self.level, 0)],
+            "source": np.where(supplies & ~worded, SOURCE, None),
+            "estimated": np.where(worded, "true", None),
+            "note": np.where(worded, "synthetic: a level word", None),
+        })
+        return nodes, edges
+
     def _node_entries(self):
         labels = {t: spec[3] for t, spec in enumerate(TIERS)}
         stages = {t: spec[1] for t, spec in enumerate(TIERS)}
@@ -167,8 +205,12 @@ class GeneratedGraph:
         """
         path = Path(path)
         suffix = path.suffix.lower()
+        if suffix in TABLE_SUFFIXES:
+            write_table_pair(*self.table_frames(), path, force=force)
+            return path
         if suffix not in (".json", ".yaml", ".yml"):
-            raise InputError(f"{path}: the file must end in .json, .yaml or .yml")
+            raise InputError(f"{path}: the file must end in .json, .yaml or .yml (or .csv or .parquet for a "
+                             "table pair)")
         dumps = json.dumps
         with atomic_writer(path, force=force) as out:
             if suffix == ".json":

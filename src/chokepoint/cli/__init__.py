@@ -19,10 +19,8 @@ import sys  # noqa: E402
 import warnings  # noqa: E402
 
 from ..errors import ChokepointError, ValidationError  # noqa: E402
-from ..formats.files import remove_temporaries  # noqa: E402
-from ..formats.graphs import LIMITS  # noqa: E402
 from . import analysis, evidence, exchange, graphs, imports, remedies, scale  # noqa: E402,F401 - each registers its commands on app
-from .app import app  # noqa: E402
+from .app import DEFAULT_MAX_BYTES, DEFAULT_MAX_NODES, app  # noqa: E402
 
 __all__ = ["app", "main"]
 
@@ -72,6 +70,21 @@ def _silence_stdout() -> None:
         pass
 
 
+def _limits():
+    """The library's size limits (``formats.graphs.LIMITS``) when the library is loaded, else None: --help and
+    --version do not load it, and a run sets the limits (see ``cli.app._root``) only once it is loaded."""
+    graphs = sys.modules.get("chokepoint.formats.graphs")
+    return None if graphs is None else graphs.LIMITS
+
+
+def _remove_temporaries() -> None:
+    """The temporary files of a write cut short; only a run that loaded the file writers can have made any
+    (``formats.files`` pulls in tempfile, zipfile and hashlib: a third of --help's start-up)."""
+    files = sys.modules.get("chokepoint.formats.files")
+    if files is not None:
+        files.remove_temporaries()
+
+
 def main() -> None:
     """Entry point: one line on stderr and exit 1 for user errors (usage errors too), never a traceback.
 
@@ -87,7 +100,8 @@ def main() -> None:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread
         previous = None
-    saved = dict(LIMITS)
+    loaded = _limits()
+    saved = dict(loaded) if loaded is not None else {"max_bytes": DEFAULT_MAX_BYTES, "max_nodes": DEFAULT_MAX_NODES}
     code = 0
     try:
         result = app(standalone_mode=False)
@@ -104,8 +118,10 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         code = _handle(exc)
     finally:
-        LIMITS.update(saved)
-        remove_temporaries()
+        loaded = _limits()
+        if loaded is not None:
+            loaded.update(saved)
+        _remove_temporaries()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     sys.exit(code)

@@ -6,11 +6,11 @@ from typing import List, Optional
 
 import typer
 
-from .. import api
-from ..model import DEFAULT_THRESHOLD
-from .app import BLOC_HELP, COUNTRY_HELP, GRAPH_HELP, SAMPLES_OPTION, SEED_OPTION, app, echo_json
-
-from .render import console, frame_table, pct
+from .app import (
+    BLOC_HELP, COUNTRY_HELP, DEFAULT_THRESHOLD, FORCE_OPTION, GRAPH_HELP, SAMPLES_OPTION, SEED_OPTION, TABLE_FILE, app,
+    echo_json, wrote,
+)
+from .render import TABLE_ROWS, console, frame_table, more_rows, pct
 
 ESTIMATE_LEGEND = ("~ estimated: the result rests on a level word, a range or a share marked estimated "
                    "(explain GRAPH NODE shows them); [low-high]: the remainder lost with the cut countries and "
@@ -34,12 +34,20 @@ def analyse(
     graph: str = typer.Argument(..., help=GRAPH_HELP),
     top: int = typer.Option(10, "--top", min=1, help="How many chokepoints to show."),
     threshold: float = typer.Option(DEFAULT_THRESHOLD, "--threshold", help="Target: the most one country may supply."),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", help="Also write the chokepoint table of every scored node (not only the --top: "
+                                     "scores, knockout loss and exposure with their bounds, why) to a "
+                                     f"{TABLE_FILE}."),
+    force: bool = FORCE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """One screen: top chokepoints with why, target results, costliest country cutoffs."""
-    result = api.analyse(graph, top=top, threshold=threshold)
+    from .. import api  # start-up: loaded when a command runs, not for --help
+    result = api.analyse(graph, top=top, threshold=threshold, output=output, force=force)
     if as_json:
         echo_json(result.to_dict())
+        if result.written is not None:
+            wrote(result.written, result.scored, as_json=True)
         return
     out = console()
     out.print(f"{result.title} ({result.graph})")
@@ -50,13 +58,16 @@ def analyse(
     choke.insert(0, "#", range(1, len(choke) + 1))
     out.print(frame_table(choke, f"Top {len(choke)} chokepoints (score = knockout loss x single-country exposure)",
                           formats={"knockout_loss": pct, "exposure": pct, "score": lambda v: f"{v:.3f}"}))
+    if result.scored > len(choke):
+        out.print(more_rows(len(choke), result.scored, "scored nodes", written=result.written))
     for note in result.chokepoints.attrs.get("notes", ()):
         out.print(f"note: {note}")
     out.print("Why:")
     for rank, row in enumerate(result.chokepoints.itertuples(), start=1):
         out.print(f" {rank:>2}. {row.id}: {row.reason}", overflow="ignore", crop=False)
     out.print()
-    print_target(out, result.target, title=f"Target: no more than {100 * threshold:g}% from one country")
+    print_target(out, result.target, title=f"Target: no more than {100 * threshold:g}% from one country",
+                 limit=TABLE_ROWS)
     costliest = result.costliest()
     table = costliest[["country", "mean_loss", "product"]].copy()
     table["availability"] = [bounded(r.availability, getattr(r, "availability_low", r.availability),
@@ -65,10 +76,13 @@ def analyse(
     note = f"; mean loss leaves out {', '.join(result.aggregates)}" if result.aggregates else ""
     out.print(frame_table(table, (f"Costliest single-country cutoffs [low-high]{note}"),
                           formats={"mean product loss": pct}))
+    if result.written is not None:
+        wrote(result.written, result.scored, as_json=False)
 
 
-def print_target(out, frame, title):
-    """The target table: one row per tested item and stage, and what the capacity column means."""
+def print_target(out, frame, title, limit: int | None = None):
+    """The target table: one row per tested item and stage (the first ``limit``), and what the capacity
+    column means."""
     def share(row):
         if row.top_share != row.top_share:
             return ""
@@ -85,6 +99,8 @@ def print_target(out, frame, title):
         ids = [f for f in str(text or "").split(", ") if f]
         return ", ".join(ids[:3]) + (f" +{len(ids) - 3} more" if len(ids) > 3 else "")
 
+    total = len(frame)
+    frame = frame.head(limit) if limit else frame
     show = frame.copy()
     show["top share"] = [share(r) for r in frame.itertuples()]
     show["facts"] = show["facts"].map(facts)
@@ -99,6 +115,8 @@ def print_target(out, frame, title):
     show.columns = names
     out.print(frame_table(show, title, formats={"new capacity": pct, "unknown": pct, "pass rate": pct,
                                                 "HHI": lambda v: "" if v != v else f"{v:,.0f}"}))
+    if total > len(frame):
+        out.print(more_rows(len(frame), total, "tested items", how="chokepoint target GRAPH --json"))
     out.print("new capacity: capacity needed outside the top country to comply, as a share of today's total "
               "(top / threshold - 1); shares as the sources state them; ~ a share that is an estimate")
 
@@ -113,6 +131,7 @@ def target(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Test each material and stage against 'no more than 65% from any single country'."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     frame = api.target(graph, threshold=threshold, all_items=all_items, samples=samples, seed=seed)
     if as_json:
         cols = TARGET_JSON + (["top_share_p5", "top_share_p95", "pass_rate"] if samples else [])
@@ -136,13 +155,23 @@ def cutoff(
     show_nodes: bool = typer.Option(False, "--nodes", help="Also list every node's availability."),
     samples: int = SAMPLES_OPTION,
     seed: int = SEED_OPTION,
+    top: int = typer.Option(TABLE_ROWS, "--top", min=1, help="Rows shown in each table (products by loss, nodes)."),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", help="Also write one row per node (availability and its bounds, months to shortage; "
+                                     "for products also the loss, the chain as A -> B -> C, the evidence and "
+                                     f"assumptions) to a {TABLE_FILE}."),
+    force: bool = FORCE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Cut off countries and/or blocs: which products lose how much, after how long, and why."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     result = api.cutoff(graph, countries=country or (), blocs=bloc or (), spare_capacity=spare_capacity,
-                        samples=samples, seed=seed)
+                        samples=samples, seed=seed, output=output, force=force)
+    written = output
     if as_json:
         echo_json(result.to_dict())
+        if written is not None:
+            wrote(written, len(result.nodes), as_json=True)
         return
     out = console()
     who = ", ".join(result.countries)
@@ -153,10 +182,10 @@ def cutoff(
         out.print(result.note)
     if result.bases_note:
         out.print(f"note: {result.bases_note}")
-    products = result.products.copy()
+    products = result.products.head(top).copy()
     products["months_to_shortage"] = products["months_to_shortage"].map(lambda m: "" if m != m or m is None else f"{m:g}")
     products["availability"] = [bounded(r.availability, r.availability_low, r.availability_high,
-                                        r.evidence == "estimated") for r in result.products.itertuples()]
+                                        r.evidence == "estimated") for r in products.itertuples()]
     columns = ["id", "availability", "loss", "months_to_shortage", "path"]
     title = "Products"
     intervals = result.intervals
@@ -165,9 +194,15 @@ def cutoff(
         columns.insert(2, "5th-95th")
         title += f" (availability: point value, and its 5th-95th percentile over {samples} draws, seed {seed})"
     out.print(frame_table(products[columns], title, formats={"loss": pct}))
+    if len(result.products) > len(products):
+        out.print(more_rows(len(products), len(result.products), "products (most loss first)", written=written))
     out.print(ESTIMATE_LEGEND)
     if show_nodes:
-        nodes = result.nodes.copy()
+        nodes = result.nodes.head(top).copy()
         nodes["availability"] = [bounded(r.availability, r.availability_low, r.availability_high)
-                                 for r in result.nodes.itertuples()]
+                                 for r in nodes.itertuples()]
         out.print(frame_table(nodes[["id", "label", "kind", "availability", "months_to_shortage"]], "Nodes"))
+        if len(result.nodes) > len(nodes):
+            out.print(more_rows(len(nodes), len(result.nodes), "nodes", written=written))
+    if written is not None:
+        wrote(written, len(result.nodes), as_json=False)

@@ -7,8 +7,14 @@ import sys
 
 import typer
 
-from ..formats.graphs import DEFAULT_MAX_BYTES, DEFAULT_MAX_NODES, LIMITS
 from ..version import __version__
+
+# The library's defaults that --help shows, written out here so that --help does not import the library
+# (pydantic, pandas, networkx: half a second); tests/test_startup.py holds them equal to the library's
+# (chokepoint.formats.graphs.DEFAULT_MAX_BYTES and DEFAULT_MAX_NODES, chokepoint.model.DEFAULT_THRESHOLD).
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_NODES = 2_000_000
+DEFAULT_THRESHOLD = 0.65
 
 app = typer.Typer(
     name="chokepoint",
@@ -31,6 +37,18 @@ SAMPLES_OPTION = typer.Option(0, "--samples", min=0, max=MAX_SAMPLES,
                               help="Monte Carlo draws of the ranged shares: 5th-95th percentile intervals "
                                    f"(at most {MAX_SAMPLES:,}).")
 SEED_OPTION = typer.Option(0, "--seed", min=0, help="Seed of the Monte Carlo draws (same seed, same result).")
+FORCE_OPTION = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write.")
+#: What -o takes: the suffix picks the format.
+TABLE_FILE = ".parquet (needs pyarrow: pip install 'chokepoint[scale]') or .csv file"
+
+
+def wrote(path, rows: int, *, as_json: bool) -> None:
+    """Say where a table went: after the table, or on stderr when stdout holds JSON."""
+    line = f"wrote {path} ({rows:,} row{'s' if rows != 1 else ''})"
+    if as_json:
+        sys.stderr.write(line + "\n")
+    else:
+        typer.echo(line)
 
 
 def stdout_is_ascii() -> bool:
@@ -49,12 +67,69 @@ def stdout_is_ascii() -> bool:
 COMPACT_PAST = 1 << 20
 
 
+def _orjson():
+    """orjson when installed (the ``scale`` extra: 5-10x faster than json), else None."""
+    try:
+        import orjson  # optional: the scale extra; json does the same, slower
+    except ImportError:
+        return None
+    return orjson
+
+
+def json_bytes(data, *, indent: bool) -> bytes | None:
+    """``data`` as JSON by orjson (None when orjson is missing, stdout takes only ASCII, or orjson
+    cannot encode it: :func:`echo_json` then uses json). Same keys and numbers as json's; NaN -> null."""
+    orjson = _orjson()
+    if orjson is None or stdout_is_ascii():
+        return None
+    try:
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 if indent else 0)
+    except TypeError:  # orjson.JSONEncodeError: a type or a number orjson does not take (an int past 64 bits)
+        return None
+
+
+def _json_text(data, *, indent: bool) -> str:
+    fast = json_bytes(data, indent=indent)
+    if fast is not None:
+        return fast.decode("utf-8")
+    if indent:
+        return json.dumps(data, indent=2, ensure_ascii=stdout_is_ascii(), allow_nan=False)
+    return json.dumps(data, ensure_ascii=stdout_is_ascii(), allow_nan=False, separators=(",", ":"))
+
+
 def echo_json(data) -> None:
-    ascii_only = stdout_is_ascii()
-    text = json.dumps(data, ensure_ascii=ascii_only, allow_nan=False, separators=(",", ":"))
+    """``data`` as JSON on stdout: indented, or compact when that is over :data:`COMPACT_PAST`."""
+    text = _json_text(data, indent=False)
     if len(text) <= COMPACT_PAST:
-        text = json.dumps(data, indent=2, ensure_ascii=ascii_only, allow_nan=False)
+        text = _json_text(data, indent=True)
     sys.stdout.write(text + "\n")
+
+
+def echo_json_rows(blocks) -> None:
+    """A JSON array made of lists of rows (``blocks``), written as it is made: what :func:`echo_json`
+    writes for the whole list (indented when the compact text is at most :data:`COMPACT_PAST`,
+    else compact), without holding the whole text, or all the rows, past that size."""
+    held, parts, size = [], [], 1  # the rows and their compact text until the output is known to be large
+    blocks = iter(blocks)
+    for block in blocks:
+        if not block:
+            continue
+        text = _json_text(block, indent=False)[1:-1]
+        held.extend(block)
+        parts.append(text)
+        size += len(text) + 1
+        if size > COMPACT_PAST:
+            break
+    else:
+        echo_json(held)
+        return
+    write = sys.stdout.write
+    write("[" + ",".join(parts))
+    del held, parts
+    for block in blocks:
+        if block:
+            write("," + _json_text(block, indent=False)[1:-1])
+    write("]\n")
 
 
 def echo_json_text(text: str) -> None:
@@ -83,4 +158,8 @@ def _root(
     max_nodes: int = typer.Option(DEFAULT_MAX_NODES, "--max-nodes", min=1, help="Refuse graphs with more nodes than this."),
 ) -> None:
     """Question the supply-chain graphs built from technology dependency reports."""
-    LIMITS.update(max_bytes=max_bytes, max_nodes=max_nodes)
+    # This runs before `CMD --help` too: the library is imported only when a limit differs from its
+    # default or the library is loaded already (main() restores the limits after each run).
+    if (max_bytes, max_nodes) != (DEFAULT_MAX_BYTES, DEFAULT_MAX_NODES) or "chokepoint.formats.graphs" in sys.modules:
+        from ..formats.graphs import LIMITS  # start-up: pydantic and networkx, not needed by --help
+        LIMITS.update(max_bytes=max_bytes, max_nodes=max_nodes)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-import pandas as pd
 import typer
 
-from .. import api
 from .app import BLOC_HELP, COUNTRY_HELP, GRAPH_HELP, app, echo_json
 from .render import console, frame_table, pct
 
@@ -26,6 +24,8 @@ def explain(
 ) -> None:
     """The figures behind a node (share, evidence, source, fact, seed line), the notes behind its inputs,
     and with --country/--bloc the chain that explains its loss and the assumptions on it."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
+    import pandas as pd  # start-up: loaded when a command runs, not for --help
     result = api.explain(graph, node, countries=tuple(country or ()), blocs=tuple(bloc or ()))
     if as_json:
         echo_json(result.to_dict())
@@ -116,6 +116,8 @@ def sensitivity(
 ) -> None:
     """Under a cutoff, set each estimated share to each end of its range, one at a time, and rank the
     products' availability swings."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
+    import pandas as pd  # start-up: loaded when a command runs, not for --help
     result = api.sensitivity(graph, countries=tuple(country or ()), blocs=tuple(bloc or ()),
                              products=tuple(product or ()), top=top)
     if as_json:

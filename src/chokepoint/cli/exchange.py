@@ -6,12 +6,8 @@ from typing import List, Optional
 
 import typer
 
-from .. import api
-from ..model import DEFAULT_THRESHOLD
 from ..errors import InputError
-from ..plot import plot_to_file
-from ..report import write_report, write_workbook
-from .app import BLOC_HELP, GRAPH_HELP, app
+from .app import BLOC_HELP, DEFAULT_THRESHOLD, GRAPH_HELP, app
 
 CUTOFF_HELP = "Add availability and loss per node with this country cut off (ISO code or name); repeat for several."
 
@@ -29,6 +25,8 @@ def export(
     force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
 ) -> None:
     """Write the graph for Gephi (GraphML, GEXF), spreadsheets (CSV) or scripts (node-link JSON)."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
+    from ..report import write_workbook  # start-up: loaded when a command runs, not for --help
     if (format or "").lower() == "xlsx" or (format is None and output.lower().endswith(".xlsx")):
         if bloc or not analysis:
             raise InputError("--bloc and --no-analysis do not apply to xlsx (each --with-cutoff country gets a sheet)")
@@ -55,6 +53,7 @@ def plot(
     force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
 ) -> None:
     """Draw the network (layered), country exposure, the sweep matrix or the 65% target test."""
+    from ..plot import plot_to_file  # start-up: loaded when a command runs, not for --help
     path = plot_to_file(graph, output, kind=kind, with_cutoff=tuple(with_cutoff or ()), blocs=tuple(bloc or ()),
                         threshold=threshold, all_items=all_items or None, duration=duration, force=force)
     typer.echo(f"wrote {path}")
@@ -70,4 +69,5 @@ def report(
 ) -> None:
     """An interactive single-file HTML report: the graph in stage columns with sources on click,
     every single-country cutoff, the chokepoint and 65% tables, and the figures."""
+    from ..report import write_report  # start-up: loaded when a command runs, not for --help
     typer.echo(f"wrote {write_report(graph, output, countries=tuple(country or ()), force=force)}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from .. import api
 from .app import GRAPH_HELP, app, echo_json, echo_json_text, warn
 from .render import console, frame_table
 
@@ -12,6 +11,7 @@ from .render import console, frame_table
 @app.command("list")
 def list_graphs(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """The bundled graphs, with title and node and edge counts."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     frame = api.list_graphs()
     if as_json:
         echo_json(frame.to_dict(orient="records"))
@@ -26,13 +26,14 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Check a graph file; report errors and warnings (sums normalised, cycles, estimates)."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     result = api.validate(graph, strict=strict)
     if as_json:
         echo_json(result.to_dict())
         return
     loaded = result.graph
     warn(loaded.warnings)
-    typer.echo(f"{loaded.origin}: valid: {len(loaded.nodes)} nodes, {len(loaded.document.edges)} edges, "
+    typer.echo(f"{loaded.origin}: valid: {loaded.n_nodes} nodes, {loaded.n_edges} edges, "
                f"{len(loaded.warnings)} warning{'s' if len(loaded.warnings) != 1 else ''}")
 
 
@@ -42,13 +43,14 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="The whole document as JSON, with the file's field names."),
 ) -> None:
     """The validated graph: nodes, and edges with shares and citations."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     view = api.show(graph)
     if as_json:
         echo_json_text(view.json_text())
         return
     loaded = view.graph
     out = console()
-    out.print(f"{loaded.title} ({loaded.name}): {len(loaded.nodes)} nodes, {len(loaded.document.edges)} edges")
+    out.print(f"{loaded.title} ({loaded.name}): {loaded.n_nodes} nodes, {loaded.n_edges} edges")
     if loaded.document.description:
         out.print(loaded.document.description.strip())
     out.print(frame_table(view.nodes, "Nodes"))

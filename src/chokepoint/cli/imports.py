@@ -8,7 +8,6 @@ from typing import Optional
 
 import typer
 
-from .. import api
 from ..errors import InputError
 from .app import app
 
@@ -49,6 +48,7 @@ def import_usgs_cmd(
     force: bool = typer.Option(False, "--force", help="Overwrite an output file chokepoint did not write."),
 ) -> None:
     """USGS Mineral Commodity Summaries world production -> one material per commodity and stage."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     if denominator not in ("world", "sum"):
         raise InputError(f"--denominator must be 'world' or 'sum', not '{denominator}'")
     result = api.import_usgs(path, denominator=denominator, year=year, critical_only=critical_only)
@@ -71,6 +71,7 @@ def import_table_cmd(
     force: bool = typer.Option(False, "--force", help="Overwrite an output file chokepoint did not write."),
 ) -> None:
     """Any production-by-country table -> a graph: shares per item and stage, HHI-ready."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     result = api.import_table(path, shares=shares, item=item, stage=stage, country=country, value=value,
                           requires=requires, name=name, title=title)
     _report(result.write(output, force=force, skipped_report=skipped_report))

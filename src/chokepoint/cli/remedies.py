@@ -7,7 +7,6 @@ from typing import List, Optional
 
 import typer
 
-from .. import api
 from ..errors import InputError
 from .app import BLOC_HELP, COUNTRY_HELP, GRAPH_HELP, app, echo_json
 from .render import console, frame_table, pct
@@ -45,6 +44,7 @@ def timeline(
 ) -> None:
     """A cutoff over time: when each product runs short, for how long, the unmet demand and the
     stockpile that would have prevented it."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     result = api.timeline(graph, countries=country or (), blocs=bloc or (), duration=duration,
                           stockpile=_stockpiles(stockpile), ramp=ramp, ramp_share=ramp_share,
                           spare_capacity=spare_capacity)
@@ -87,6 +87,7 @@ def plan(
 ) -> None:
     """The cheapest new capacity and stockpiles that meet the 65% target and/or keep every product
     available through the cutoffs: a linear programme solved with HiGHS."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     againsts = []
     for entry in against or ["single"]:
         againsts.append(entry if entry == "single" or "+" not in entry else entry.split("+"))

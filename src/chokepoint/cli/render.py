@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import os
 import sys
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from rich.console import Console
-from rich import box
-from rich.table import Table
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
 
 
 #: Columns that hold identifiers: never broken across lines.
@@ -29,6 +30,7 @@ def terminal_width(default: int = 200) -> int:
 def console(stderr: bool = False) -> Console:
     """A console that prints text literally: labels, titles and notes come from graph files, so
     ``[/]``, ``[est.]`` or ``[link=...]`` in them are text, never rich markup (``markup=False``)."""
+    from rich.console import Console  # start-up: loaded when a table is drawn, not for --help
     stream = sys.stderr if stderr else sys.stdout
     try:
         tty = stream.isatty()
@@ -39,7 +41,7 @@ def console(stderr: bool = False) -> Console:
 
 
 def fmt(value) -> str:
-    if value is None or value is pd.NA:
+    if value is None or type(value).__name__ == "NAType":  # pandas.NA
         return ""
     if isinstance(value, bool):
         return "yes" if value else ""
@@ -54,6 +56,9 @@ def fmt(value) -> str:
 
 def frame_table(frame: pd.DataFrame, title: str | None = None, *, index: bool = False, formats=None) -> Table:
     """A rich table of a DataFrame; ``formats`` maps column -> callable(value) -> str."""
+    import pandas as pd  # start-up: loaded when a table is drawn, not for --help
+    from rich import box  # start-up: loaded when a table is drawn, not for --help
+    from rich.table import Table  # start-up: loaded when a table is drawn, not for --help
     formats = formats or {}
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     data = frame.reset_index() if index else frame
@@ -64,6 +69,18 @@ def frame_table(frame: pd.DataFrame, title: str | None = None, *, index: bool = 
     for row in data.itertuples(index=False):
         table.add_row(*[formats.get(col, fmt)(val) for col, val in zip(data.columns, row)])
     return table
+
+
+#: Rows a long table shows (cutoff's products and nodes, analyse's target table) unless --top says.
+TABLE_ROWS = 50
+
+
+def more_rows(shown: int, total: int, what: str, *, written=None,
+              how: str = "--top N, -o FILE.parquet|.csv or --json") -> str:
+    """The line under a table cut to its first rows: how many there are, and where they all are
+    (the file written with -o) or how to get them."""
+    where = f"all of them are in {written}" if written is not None else f"all of them: {how}"
+    return f"{shown:,} of {total:,} {what} shown; {where}"
 
 
 def pct(value) -> str:

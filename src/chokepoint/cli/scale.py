@@ -5,15 +5,10 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .. import api
 from ..errors import InputError
-from ..formats.graphs import LIMITS
-from .app import GRAPH_HELP, MAX_SAMPLES, app, echo_json
+from .app import FORCE_OPTION, GRAPH_HELP, MAX_SAMPLES, TABLE_FILE, app, echo_json, echo_json_rows, wrote
 from .render import console, frame_table, pct
 
 
@@ -30,27 +25,45 @@ def sweep(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on the Dask cluster at ADDRESS (tcp://host:8786)."),
     block: Optional[int] = typer.Option(None, "--block", help="Scenarios (draws with --samples) per Dask task."),
     top: int = typer.Option(20, "--top", min=1, help="Scenarios shown in the table (most costly first)."),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", help="Also write the whole long table (one row per scenario and product: countries, "
+                                     "product, availability and its bounds, with --samples the percentiles) to a "
+                                     f"{TABLE_FILE}."),
+    force: bool = FORCE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Cut off each country in turn (and every pair): a products x countries availability matrix."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
     label = "sweep" if not samples else f"sweep x {samples} draws"
     with _progress(label) as progress:
         result = api.sweep(graph, pairs=pairs, spare_capacity=spare_capacity, samples=samples, seed=seed,
-                           workers=workers, scheduler=scheduler, block=block, progress=progress)
+                           workers=workers, scheduler=scheduler, block=block, progress=progress,
+                           output=output, force=force)
     frame = result.frame
     if as_json:
-        echo_json(result.to_records())
+        echo_json_rows(result.iter_records())
+        if result.written is not None:
+            wrote(result.written, len(frame), as_json=True)
         return
     out = console()
     if frame.empty:
         out.print(f"{result.graph.origin}: no supplying countries: nothing to sweep")
-        return
+    else:
+        _print_sweep(out, result, top)
+    if result.written is not None:
+        wrote(result.written, len(frame), as_json=False)
+
+
+def _print_sweep(out, result, top: int) -> None:
+    import pandas as pd  # start-up: loaded when a command runs, not for --help
+    frame, samples, seed = result.frame, result.samples, result.seed
     matrix = result.matrix
     ranked = result.ranked.set_index("countries")
     order = list(ranked.index)
     shown = order[:top]
     pairs_shown = any("+" in key for key in shown)
-    more = f" ({len(order) - len(shown)} more scenarios with smaller losses: --top N or --json)" if len(order) > top else ""
+    where = f"all in {result.written}" if result.written is not None else "--top N, -o FILE or --json"
+    more = f" ({len(order) - len(shown):,} more scenarios with smaller losses: {where})" if len(order) > top else ""
     draws = (f" [5th-95th percentile over {samples} draws, seed {seed}]" if samples else
              " [low-high: remainder lost with the cut countries .. remainder surviving]")
     if result.graph.aggregates:
@@ -101,6 +114,8 @@ def generate(
 ) -> None:
     """Write a seeded synthetic layered supply graph (benchmarks, tests): countries, facilities,
     tiers of items with fan-in, all/any nodes and a few cycles."""
+    from .. import api  # start-up: loaded when a command runs, not for --help
+    from ..formats.graphs import LIMITS  # start-up: loaded when a command runs, not for --help
     if nodes > LIMITS["max_nodes"]:
         raise InputError(f"--nodes {nodes:,} is over the limit of {LIMITS['max_nodes']:,} nodes a graph may have "
                          "(raise it with --max-nodes)")
@@ -125,6 +140,8 @@ class _progress:
     def __enter__(self):
         if not sys.stderr.isatty():
             return None
+        from rich.console import Console  # start-up: loaded when a command runs, not for --help
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn  # start-up: loaded when a command runs, not for --help
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                             transient=True, console=Console(file=sys.stderr))
         self.bar.start()

@@ -19,8 +19,9 @@ Ownership is a marker a user's file cannot carry by accident:
 - text formats (YAML, JSON, GraphML, GEXF) carry ``chokepoint-sha256:<hash>`` near the top: the
   SHA-256 of the whole file as written, with the hash itself zeroed. A file is ours only while
   the hash matches, so a file a user copied the marker into, or edited since, is theirs;
-- CSV tables carry nothing (they stay plain tables): their hashes are listed in the folder's
-  ``.chokepoint-files.json``, written with them;
+- CSV tables, Excel workbooks and Parquet tables carry nothing (they stay plain tables; nothing
+  in them is rewritten, not even a user's text that looks like the mark): their hashes are listed
+  in the folder's ``.chokepoint-files.json``, written with them;
 - figures carry ``chokepoint <version>`` in one specific metadata field: the PNG ``Software``
   text chunk, the SVG creator agent, the PDF ``/Creator`` and ``/Producer`` entries (never the
   word found anywhere in the file).
@@ -53,6 +54,8 @@ OWNER_MARK = OWNER_TAG + "0" * 64
 YAML_MARKER = f"# {MARKER} ({GENERATOR}; {OWNER_MARK})"
 #: Where the hash of the CSV tables of a folder are kept.
 MANIFEST = ".chokepoint-files.json"
+#: The files listed in the folder's manifest by hash instead of carrying a stamp.
+LISTED_SUFFIXES = (".csv", ".xlsx", ".parquet")
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 #: The stamp is looked for in this many leading bytes.
 STAMP_WINDOW = 4096
@@ -116,9 +119,7 @@ def written_by_chokepoint(path) -> bool:
     if handle is None:
         return False
     with handle:
-        if suffix == ".csv":
-            return _sha256_file(handle) == _manifest(target.parent).get(target.name)
-        if suffix == ".xlsx":  # a zip: its hash is listed in the folder's manifest, as the CSV tables'
+        if suffix in LISTED_SUFFIXES:  # plain tables, zips, Parquet: the hash is in the folder's manifest
             return _sha256_file(handle) == _manifest(target.parent).get(target.name)
         if suffix in FIGURE_SUFFIXES:
             return _figure_is_ours(handle, suffix)
@@ -175,23 +176,23 @@ def _manifest(folder: Path) -> dict[str, str]:
 
 
 def _manifest_entry(targets_contents) -> tuple[Path, bytes] | None:
-    """The manifest of the folder of the CSV (and xlsx) files among ``targets_contents``, updated with
+    """The manifest of the folder of the CSV (xlsx, Parquet) files among ``targets_contents``, updated with
     their hashes: plain tables and zips carry no stamp of their own."""
     return _manifest_of([(t, hashlib.sha256(c).hexdigest()) for t, c in targets_contents
-                         if t.suffix.lower() in (".csv", ".xlsx")])
+                         if t.suffix.lower() in LISTED_SUFFIXES])
 
 
 def _manifest_of(digests) -> tuple[Path, bytes] | None:
-    """The manifest entry for (target, SHA-256 hex digest) pairs of CSV and xlsx files (the others are
-    ignored), or None when there are none."""
-    csvs = [(t, d) for t, d in digests if t.suffix.lower() in (".csv", ".xlsx")]
+    """The manifest entry for (target, SHA-256 hex digest) pairs of the files listed by hash
+    (:data:`LISTED_SUFFIXES`; the others are ignored), or None when there are none."""
+    csvs = [(t, d) for t, d in digests if t.suffix.lower() in LISTED_SUFFIXES]
     if not csvs:
         return None
     folder = csvs[0][0].parent
     files = _manifest(folder)
     for target, digest in csvs:
         files[target.name] = digest
-    text = json.dumps({"generator": GENERATOR, "about": "hashes of the CSV and xlsx files chokepoint wrote in this folder, "
+    text = json.dumps({"generator": GENERATOR, "about": "hashes of the CSV, xlsx and Parquet files chokepoint wrote in this folder, "
                        "so that it replaces them (and only them) without --force", "files": dict(sorted(files.items()))},
                       indent=2) + "\n"
     return folder / MANIFEST, text.encode()
@@ -302,8 +303,10 @@ def _write_temp(target: Path, data: bytes) -> str:
     return tmp
 
 
-def _encode(content) -> bytes:
-    return stamp(content.encode("utf-8") if isinstance(content, str) else bytes(content))
+def _encode(content, target: Path) -> bytes:
+    """The bytes to write: stamped, unless the file is one listed in the manifest (written as given)."""
+    data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    return data if target.suffix.lower() in LISTED_SUFFIXES else stamp(data)
 
 
 def atomic_write(path: str | os.PathLike, content: str | bytes, *, force: bool = True) -> Path:
@@ -320,7 +323,7 @@ def atomic_write_many(items, *, force: bool = True) -> list[Path]:
     only then are they renamed into place; if a rename fails the ones already renamed are put
     back. CSV files are recorded in their folder's manifest in the same step.
     """
-    pairs = [(Path(path), _encode(content)) for path, content in items]
+    pairs = [(Path(path), _encode(content, Path(path))) for path, content in items]
     check_distinct(*(p for p, _ in pairs))
     for target, _ in pairs:
         check_output(target, force=force)
@@ -400,8 +403,8 @@ def atomic_writers(paths, *, force: bool = False):
     as UTF-8, hashes it and writes it to the target's exclusive temporary file, so nothing is held
     in memory. When the block ends without an error, each file that carries :data:`OWNER_MARK`
     within its first :data:`STAMP_WINDOW` bytes gets the SHA-256 of what was written in its place
-    (the same stamp as :func:`stamp`), is synced, the CSV files are recorded in their folder's
-    manifest, and all are renamed into place together; otherwise every temporary file is removed
+    (the same stamp as :func:`stamp`; not the files listed by hash, :data:`LISTED_SUFFIXES`), is
+    synced, the CSV files are recorded in their folder's manifest, and all are renamed into place together; otherwise every temporary file is removed
     and the targets are left as they were.
     """
     targets = [Path(p) for p in paths]
@@ -417,7 +420,7 @@ def atomic_writers(paths, *, force: bool = False):
             fd, tmp = _temporary(target)
             temps.append(tmp)
             os.chmod(tmp, _mode_for(target))  # mkstemp makes it 0600: give it the mode open() would
-            streams.append(_StreamFile(os.fdopen(fd, "wb")))
+            streams.append(_StreamFile(os.fdopen(fd, "wb"), stamped=target.suffix.lower() not in LISTED_SUFFIXES))
         yield streams
         for target, stream in zip(targets, streams):
             current = target
@@ -444,15 +447,16 @@ class _StreamFile:
     """A text stream into a temporary file: UTF-8 bytes, hashed as written, with the place of the
     ownership mark remembered (:meth:`finish` fills in the hash there)."""
 
-    def __init__(self, handle):
+    def __init__(self, handle, *, stamped: bool = True):
         self.handle = handle
         self.digest = hashlib.sha256()
         self.offset = 0
         self.mark_at: int | None = None
+        self.stamped = stamped  # files listed in the manifest are written as given
 
     def write(self, text: str) -> None:
         data = text.encode("utf-8")
-        if self.mark_at is None and self.offset < STAMP_WINDOW:
+        if self.stamped and self.mark_at is None and self.offset < STAMP_WINDOW:
             at = data.find(OWNER_MARK.encode(), 0, STAMP_WINDOW - self.offset)
             if at >= 0:
                 self.mark_at = self.offset + at + len(OWNER_TAG)

@@ -17,6 +17,7 @@ are those of every other path, naming the row (``edges[12] (CN -> gallium)``: th
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -30,6 +31,7 @@ from ..model import Graph, Source, parse_document
 from ..model.columnar import MISSING, check_columns
 from ..model.schema import LEVELS
 from .exchange import ANALYSIS_FIELDS, CUTOFF_FIELDS, FORMULA_STARTS, VISUAL, _document
+from .files import atomic_write_many, check_output
 
 try:  # optional dependency (the "scale" extra): Parquet, and a faster CSV reader
     import pyarrow  # noqa: F401
@@ -110,7 +112,8 @@ def _read(path: Path, origin: str) -> pd.DataFrame:
             if not HAVE_PYARROW:
                 raise InputError(f"{path}: reading Parquet needs pyarrow (pip install 'chokepoint[scale]')")
             frame = pd.read_parquet(path)
-            return _as_text(frame, path)
+            frame.columns = [str(c) for c in frame.columns]
+            return frame
         with open(path, "rb") as handle:
             head = handle.read(8192)
         if b"\x00" in head:
@@ -136,23 +139,7 @@ def _read(path: Path, origin: str) -> pd.DataFrame:
     frame.columns = [str(c) for c in frame.columns]
     if frame.columns.duplicated().any():
         raise InputError(f"{path}: column '{frame.columns[frame.columns.duplicated()][0]}' appears twice")
-    return frame.astype(object)
-
-
-def _as_text(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """A Parquet table's cells as the text a CSV would hold (numbers in full precision)."""
-    out = {}
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_bool_dtype(values):
-            out[str(column)] = np.where(values.to_numpy(), "true", "false").astype(object)
-        elif pd.api.types.is_float_dtype(values):
-            out[str(column)] = np.array(["" if v != v else repr(float(v)) for v in values.tolist()], dtype=object)
-        elif pd.api.types.is_integer_dtype(values):
-            out[str(column)] = np.array([str(int(v)) for v in values.tolist()], dtype=object)
-        else:
-            out[str(column)] = np.array(["" if v is None or v != v else str(v) for v in values.tolist()], dtype=object)
-    return pd.DataFrame(out, columns=[str(c) for c in frame.columns])
+    return frame
 
 
 def _check_columns(frame: pd.DataFrame, known, path: Path) -> None:
@@ -182,6 +169,14 @@ def _unprotect(values: np.ndarray) -> np.ndarray:
     return values
 
 
+def _cells(series: pd.Series) -> np.ndarray:
+    """A text column as an object array in which equal cells are one string object (a column of
+    ten million "supplies" holds one string, not ten million)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    texts = [v if isinstance(v, str) else ("" if v is None or v != v else str(v)) for v in uniques.tolist()]
+    return np.asarray(texts + [""], dtype=object)[codes]  # the extra "" keeps a 1-D object array
+
+
 def _typed(frame: pd.DataFrame) -> dict[str, list]:
     """Each column as Python values: None where empty; numbers and booleans converted, a cell that
     does not convert kept as its text (the checks then refuse it)."""
@@ -189,7 +184,11 @@ def _typed(frame: pd.DataFrame) -> dict[str, list]:
     for column in frame.columns:
         if column in DERIVED:
             continue
-        cells = _unprotect(frame[column].to_numpy(dtype=object))
+        series = frame[column]
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            out[column] = _typed_numbers(series, column)  # a Parquet column: typed already
+            continue
+        cells = _unprotect(_cells(series))
         empty = cells == ""
         if column in _FLOATS:
             numbers = pd.to_numeric(pd.Series(cells), errors="coerce").to_numpy(dtype=np.float64)
@@ -209,6 +208,27 @@ def _typed(frame: pd.DataFrame) -> dict[str, list]:
             values[empty] = None
         out[column] = values.tolist()
     return out
+
+
+def _typed_numbers(series: pd.Series, column: str) -> list:
+    """A typed (Parquet) column as Python values: None where missing; a whole float in ``year`` is
+    the integer it stands for (pandas writes a year column with gaps as floats)."""
+    if pd.api.types.is_bool_dtype(series):
+        values = series.to_numpy(dtype=object)
+        values[pd.isna(series).to_numpy()] = None
+        return values.tolist()
+    numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(numbers)
+    if column == "year" or pd.api.types.is_integer_dtype(series):
+        whole = ~missing & np.isfinite(numbers) & (numbers == np.round(numbers)) & (np.abs(numbers) < 2 ** 53)
+        values = numbers.astype(object)
+        values[whole] = numbers[whole].astype(np.int64).tolist() if whole.any() else []
+    else:
+        values = numbers.astype(object)
+    if column in _BOOLS and not pd.api.types.is_bool_dtype(series):
+        values = series.to_numpy(dtype=object)  # 0/1 as written: the checks say what a flag must be
+    values[missing] = None
+    return values.tolist()
 
 
 def _fast(origin, name, title, nodes: dict, edges: dict):
@@ -301,3 +321,56 @@ def is_table_path(path) -> bool:
     """Whether a path names a table pair (see :func:`table_pair`)."""
     text = str(path)
     return (Path(text).suffix.lower() in TABLE_SUFFIXES or os.path.isdir(text)) and table_pair(text) is not None
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def pair_paths(path) -> tuple[Path, Path]:
+    """Where a table pair goes: ``X.nodes.csv``/``X.edges.csv`` for ``X.csv`` (``.parquet``
+    likewise), ``nodes.csv``/``edges.csv`` in a folder otherwise."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        stem = target.with_suffix("")
+        return Path(f"{stem}.nodes{target.suffix}"), Path(f"{stem}.edges{target.suffix}")
+    return target / "nodes.csv", target / "edges.csv"
+
+
+def _protected(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as a formula get a leading ``'`` (read back without it)."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            cells = values.to_numpy(dtype=object)
+            risky = np.fromiter((isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in cells), dtype=bool,
+                                count=len(cells))
+            if risky.any():
+                cells = cells.copy()
+                cells[risky] = ["'" + v for v in cells[risky]]
+                out[column] = cells
+    return out
+
+
+def table_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
+    """A table as CSV (protected against formula injection) or Parquet bytes."""
+    if suffix.lower() == ".parquet":
+        if not HAVE_PYARROW:
+            raise InputError("writing Parquet needs pyarrow (pip install 'chokepoint[scale]')")
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    return _protected(frame).to_csv(index=False, lineterminator="\n").encode()
+
+
+def write_table_pair(nodes: pd.DataFrame, edges: pd.DataFrame, path, *, force: bool = False) -> list[Path]:
+    """Write a graph's nodes and edges tables as a pair, whole or not at all (see :func:`pair_paths`)."""
+    targets = pair_paths(path)
+    for target in targets:
+        check_output(target, force=force)
+    folder = targets[0].parent
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder")
+    suffix = targets[0].suffix
+    atomic_write_many([(t, table_bytes(f, suffix)) for t, f in zip(targets, (nodes, edges))], force=force)
+    return list(targets)
