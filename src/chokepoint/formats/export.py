@@ -189,12 +189,32 @@ def _xml_strings(values: list, text: bool = False) -> list:
     are dropped, text left empty is omitted and ``null`` becomes ``(null)``. One regex over the
     whole block; value by value only when something must change. ``text``: the values are all
     text or None."""
-    texts = [v for v in values if type(v) is str] if text is False else [v for v in values if v is not None]
-    if not texts:
-        return values
-    if _ILLEGAL_XML.search("\n".join(texts)) is None and "null" not in texts:
-        return values
+    if text:
+        if _xml_unchanged(values):
+            return values
+    else:
+        texts = [v for v in values if type(v) is str]
+        if not texts or _xml_unchanged(texts):
+            return values
     return [_scalar(v) if type(v) is str else v for v in values]
+
+
+def _xml_unchanged(texts: list) -> bool:
+    """Whether XML keeps every one of these texts (and None) as it is."""
+    return _ILLEGAL_XML.search("\n".join(filter(None, texts))) is None and "null" not in texts
+
+
+def _memo_pieces(values: list, make) -> list[str] | None:
+    """``make(texts) -> pieces`` applied once per distinct text, for a block with few distinct values
+    (``""`` for None); None when most values differ (then each is made in turn)."""
+    distinct = set(values)
+    if len(distinct) * 8 > len(values):
+        return None
+    distinct.discard(None)
+    texts = list(distinct)
+    memo = dict(zip(texts, make(texts)))
+    memo[None] = ""
+    return list(map(memo.__getitem__, values))
 
 
 def _escape_list(texts: list, attr: bool) -> list:
@@ -281,12 +301,14 @@ class Column:
     and a float has none where it is not finite) or a list of plain scalars (``None``: no value).
     """
 
-    __slots__ = ("name", "data", "mask", "clean", "text")
+    __slots__ = ("name", "data", "mask", "clean", "text", "codes", "pieces")
 
-    def __init__(self, name: str, data, mask=None):
+    def __init__(self, name: str, data, mask=None, *, text: bool = False):
         self.name, self.data, self.mask = name, data, mask
         self.clean = False  # (lists) known to hold no value that XML must change (see _xml_strings)
-        self.text = False  # (lists) known to hold only text and None
+        self.text = text  # (lists) known to hold only text and None
+        self.codes = None  # (arrays) each distinct value's text, and each row's index in them
+        self.pieces: dict = {}  # (arrays) the texts with a writer's prefix and suffix
 
     def __len__(self) -> int:
         return len(self.data)
@@ -380,7 +402,8 @@ def _merged(columns: list[Column]) -> list[Column]:
         if column.name in by_name:
             first = by_name[column.name]
             by_name[column.name] = Column(column.name, [a if a is not None else b for a, b in
-                                                        zip(first.values(), column.values())])
+                                                        zip(first.values(), column.values())],
+                                          text=first.text and column.text)
         else:
             by_name[column.name] = column
     return list(by_name.values())
@@ -406,11 +429,19 @@ def _xml_kind(column: Column, checked: bool) -> tuple[str, list | None] | None:
             return "boolean", values
         present = data[ok]
         return _attr_type([int(present.min()), int(present.max())]), values
-    types = set(map(type, data))
-    types.discard(_NONE)
-    if not types:
-        return None
-    column.text = types == {str}
+    if column.text:
+        if next(filter(None, data), None) is None:
+            return None
+        types = {str}
+    else:
+        types = set(map(type, data))
+        types.discard(_NONE)
+        if not types:
+            return None
+        column.text = types == {str}
+    if column.text and _xml_unchanged(data):
+        column.clean = True
+        return "string", ([v for v in set(data) if v is not None] if checked else None)
     values = [v for v in data if v is not None]
     if str in types:
         cleaned = _xml_strings(values, column.text)
@@ -513,9 +544,10 @@ def extra_columns(columns, ids: list) -> list[Column]:
                                                          na_value=fill), mask))
         else:
             values = series.to_numpy(dtype=object).tolist()
-            if not set(map(type, values)) <= {str, _NONE}:
+            text = set(map(type, values)) <= {str, _NONE}
+            if not text:
                 values = [_scalar(v, xml=False) for v in values]
-            out.append(Column(str(name), _text_list(values)))
+            out.append(Column(str(name), _text_list(values), text=text))
     return out
 
 
@@ -553,16 +585,16 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
     country = kind == "country"
     needs = [None if c else (v or "all") for c, v in zip(country.tolist(), nodes["needs"].tolist())]
     node_cols = [
-        Column("kind", kinds),
-        Column("label", [lab if giv is not None else None for lab, giv in zip(label, given)]),
-        Column("stage", _text_list(nodes["stage"].tolist())),
-        Column("country", _text_list(nodes["country"].tolist())),
-        Column("needs", needs),
+        Column("kind", kinds, text=True),
+        Column("label", [lab if giv is not None else None for lab, giv in zip(label, given)], text=True),
+        Column("stage", _text_list(nodes["stage"].tolist()), text=True),
+        Column("country", _text_list(nodes["country"].tolist()), text=True),
+        Column("needs", needs, text=True),
         Column("critical_mineral", nodes["critical_mineral"].to_numpy(dtype=bool), kind == "material"),
         Column("stockpile_months", nodes["stockpile_months"].to_numpy(dtype=np.float64)),
         Column("unknown_max_share", nodes["unknown_max_share"].to_numpy(dtype=np.float64)),
-        Column("note", _text_list(nodes["note"].tolist())),
-        Column("label", [lab if giv is None else None for lab, giv in zip(label, given)]),
+        Column("note", _text_list(nodes["note"].tolist()), text=True),
+        Column("label", [lab if giv is None else None for lab, giv in zip(label, given)], text=True),
         Column("label_default", np.ones(n, dtype=bool), np.fromiter((v is None for v in given), dtype=bool, count=n)),
     ]
     if mapped is not None:
@@ -578,7 +610,7 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
         Column("x", (layout.column * 250).astype(np.float64)),
         Column("y", python_round((0.5 - layout.position) * layout.height * 60.0, 3)),
         Column("size", python_round(8.0 + 32.0 * size / top, 3)),
-        Column("color", [KIND_COLORS[k] for k in kinds]),
+        Column("color", [KIND_COLORS[k] for k in kinds], text=True),
     ]
 
     low = edges["share_low"].to_numpy(dtype=np.float64)
@@ -590,17 +622,17 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
     index = None if mapped is None else dict(zip(ids, out_ids))
     frm, to = edges["from"].tolist(), edges["to"].tolist()
     edge_cols = [
-        Column("type", edges["type"].tolist()),
+        Column("type", edges["type"].tolist(), text=True),
         Column("share", point),
-        Column("basis", _text_list(edges["basis"].tolist())),
+        Column("basis", _text_list(edges["basis"].tolist()), text=True),
         Column("year", np.where(has_year, year, 0).astype(np.int64), has_year),
-        Column("source", _text_list(edges["source"].tolist())),
-        Column("fact", _text_list(edges["fact"].tolist())),
+        Column("source", _text_list(edges["source"].tolist()), text=True),
+        Column("fact", _text_list(edges["fact"].tolist()), text=True),
         Column("estimated", edges["estimated"].to_numpy(dtype=bool), supplies),
-        Column("note", _text_list(edges["note"].tolist())),
+        Column("note", _text_list(edges["note"].tolist()), text=True),
         Column("share_low", low),
         Column("share_high", high),
-        Column("share_level", _text_list(edges["share_level"].tolist())),
+        Column("share_level", _text_list(edges["share_level"].tolist()), text=True),
         Column("weight", point, point > 0),
     ]
     return ExportTable(graph_meta(g, scenario), out_ids, node_cols,
@@ -657,32 +689,42 @@ def _attr_columns(rows: list[dict]) -> list[Column]:
 
 # --- GraphML ----------------------------------------------------------------------------------
 
+def _array_codes(column: Column) -> tuple[list, np.ndarray]:
+    """(the text of each distinct value, each row's index in it) of an array column, made once: the
+    ``repr`` of a float, the ``str`` of an integer, ``true``/``false``; None (the last) for no value."""
+    if column.codes is None:
+        data = column.data
+        unique, inverse = np.unique(data, return_inverse=True)
+        inverse = inverse.reshape(-1).astype(np.int64)
+        if data.dtype.kind == "b":
+            texts = ["true" if u else "false" for u in unique.tolist()]
+        elif data.dtype.kind == "f":
+            texts = [repr(u) for u in unique.tolist()]
+            zero = data == 0
+            if zero.any():  # one value to np.unique, two texts to repr
+                negative = zero & np.signbit(data)
+                inverse[zero & ~negative] = len(texts)
+                inverse[negative] = len(texts) + 1
+                texts += ["0.0", "-0.0"]
+        else:
+            texts = [str(u) for u in unique.tolist()]
+        ok = column.present()
+        if not ok.all():
+            inverse[~ok] = len(texts)
+        texts.append(None)
+        column.codes = (texts, inverse)
+    return column.codes
+
+
 def _array_pieces(column: Column, start: int, stop: int, pre: str, post: str) -> list[str]:
     """``pre + text + post`` for each row of an array column with a value in ``start:stop``, ``""``
-    for the others; the text (``repr`` of a float, ``str`` of an integer, ``true``/``false``) is made
-    once per distinct value."""
-    chunk = column.data[start:stop]
-    ok = column.present()[start:stop] if column.mask is not None or chunk.dtype.kind == "f" else None
-    if not len(chunk):
-        return []
-    unique, inverse = np.unique(chunk, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    if chunk.dtype.kind == "b":
-        texts = [pre + ("true" if u else "false") + post for u in unique.tolist()]
-    elif chunk.dtype.kind == "f":
-        texts = [pre + repr(u) + post for u in unique.tolist()]
-        zero = chunk == 0
-        if zero.any():  # one value to np.unique, two texts to repr
-            negative = zero & np.signbit(chunk)
-            inverse[zero & ~negative] = len(texts)
-            inverse[negative] = len(texts) + 1
-            texts += [pre + "0.0" + post, pre + "-0.0" + post]
-    else:
-        texts = [pre + str(u) + post for u in unique.tolist()]
-    if ok is not None:
-        inverse[~ok] = len(texts)
-        texts.append("")
-    return np.array(texts, dtype=object)[inverse].tolist()
+    for the others (see :func:`_array_codes`)."""
+    texts, codes = _array_codes(column)
+    pieces = column.pieces.get((pre, post))
+    if pieces is None:
+        pieces = column.pieces[(pre, post)] = np.array([pre + t + post if t is not None else "" for t in texts],
+                                                       dtype=object)
+    return pieces[codes[start:stop]].tolist()
 
 
 def _xml_pieces(column: Column, kind: str, start: int, stop: int, pre: str, post: str, attr: bool) -> list[str]:
@@ -698,8 +740,12 @@ def _xml_pieces(column: Column, kind: str, start: int, stop: int, pre: str, post
         return [(pre + "true" + post if v else pre + "false" + post) if v is not None else "" for v in values]
     if not column.text:
         values = [v if v is None or type(v) is str else _text(v, kind) for v in values]
-    texts = _escape_list(values, attr)
-    return [pre + t + post if t is not None else "" for t in texts]
+
+    def make(texts):
+        return [pre + t + post if t is not None else "" for t in _escape_list(texts, attr)]
+
+    pieces = _memo_pieces(values, make)
+    return make(values) if pieces is None else pieces
 
 
 def _blocks(count: int):
@@ -826,7 +872,11 @@ def _csv_cells(column: Column, start: int, stop: int) -> list:
     values = column.values(start, stop)
     types = set(map(type, values))
     if types <= {str, _NONE}:
-        return ["" if v is None else v for v in _spreadsheet_safe_list(values)]
+        def make(texts):
+            return ["" if v is None else v for v in _spreadsheet_safe_list(texts)]
+
+        pieces = _memo_pieces(values, make)
+        return make(values) if pieces is None else pieces
     return ["" if v is None else spreadsheet_safe(v) if isinstance(v, str) else _text(v) for v in values]
 
 
@@ -863,7 +913,11 @@ def _json_pieces(column: Column, start: int, stop: int, pre: str) -> list[str]:
         return _array_pieces(column, start, stop, pre, "")
     values = column.values(start, stop)
     if set(map(type, values)) <= {str, _NONE}:
-        return [pre + _ENCODE(v) if v is not None else "" for v in values]
+        def make(texts):
+            return [pre + _ENCODE(v) if v is not None else "" for v in texts]
+
+        pieces = _memo_pieces(values, make)
+        return make(values) if pieces is None else pieces
     return [pre + json.dumps(v, ensure_ascii=False, allow_nan=False) if v is not None else "" for v in values]
 
 

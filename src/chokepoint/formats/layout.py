@@ -63,13 +63,34 @@ def graph_layout(graph: Graph) -> Layout:
     """:func:`layered_layout` as arrays over the graph's nodes (see :class:`Layout`)."""
     nodes, edges = graph.columns.nodes, graph.columns.edges
     ids = nodes["id"].tolist()
-    row = dict(zip(ids, range(len(ids))))
-    src = np.fromiter(map(row.__getitem__, edges["from"].tolist()), dtype=np.int64, count=len(edges))
-    dst = np.fromiter(map(row.__getitem__, edges["to"].tolist()), dtype=np.int64, count=len(edges))
+    src, dst = node_rows(ids, edges["from"].tolist(), edges["to"].tolist())
     code = {kind: i for i, kind in enumerate(KIND_ORDER)}
     kind = np.fromiter(map(code.__getitem__, nodes["kind"].tolist()), dtype=np.int64, count=len(ids))
     requires = edges["type"].to_numpy(dtype=object) == "requires"
     return layout_arrays(ids, kind, src, dst, requires)
+
+
+def node_rows(ids: list, *lists) -> list[np.ndarray]:
+    """The row in ``ids`` of each value of each list, where every value is one of ``ids`` (a
+    validated graph's edge ends): a join on the strings' hashes over arrays, which reads each string
+    once instead of probing a dict with it (a dict is used when two ids share a hash, or a value's
+    hash is not an id's)."""
+    hashes = np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids))
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    result = []
+    for values in lists:
+        found = None
+        if len(ordered) and not np.any(ordered[1:] == ordered[:-1]):
+            wanted = np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
+            at = np.minimum(np.searchsorted(ordered, wanted), len(ordered) - 1)
+            if np.array_equal(ordered[at], wanted):
+                found = order[at]
+        if found is None:
+            row = dict(zip(ids, range(len(ids))))
+            found = np.fromiter(map(row.__getitem__, values), dtype=np.int64, count=len(values))
+        result.append(found.astype(np.int64, copy=False))
+    return result
 
 
 def layout_arrays(ids: list, kind: np.ndarray, src: np.ndarray, dst: np.ndarray, requires: np.ndarray) -> Layout:
