@@ -301,3 +301,21 @@ def test_a_foreign_target_is_refused_before_anything_is_streamed(tmp_path):
             out.write("never")
     assert mine.read_text() == "my own\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.gexf"]
+
+
+def test_csv_lines_are_what_the_csv_module_writes():
+    """Quotes, commas, CR, LF, tabs, empty cells and one-column tables, against csv.writer itself."""
+    import csv
+    import io
+
+    from chokepoint.formats.export import _csv_lines
+
+    rng = random.Random(11)
+    alphabet = ['a', 'b', ',', '"', '\r', '\n', '\t', ' ', "'", 'é', '\x0b', '\u2028']
+    for _ in range(300):
+        width, height = rng.randint(1, 4), rng.randint(1, 5)
+        cells = [["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4))) for _ in range(height)]
+                 for _ in range(width)]
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(zip(*cells))
+        assert _csv_lines(cells) == buffer.getvalue(), cells

@@ -21,6 +21,7 @@ XML forbids are dropped and the text ``null`` (which Gephi reads as empty) becom
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io as _io
 import json
@@ -315,10 +316,6 @@ class Column:
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"<Column {self.name!r} ({len(self)} rows)>"
-
-    @property
-    def is_float_array(self) -> bool:
-        return isinstance(self.data, np.ndarray) and self.data.dtype.kind == "f"
 
     def present(self) -> np.ndarray | None:
         """Which rows have a value (arrays only; None for lists)."""
@@ -880,8 +877,46 @@ def _csv_cells(column: Column, start: int, stop: int) -> list:
     return ["" if v is None else spreadsheet_safe(v) if isinstance(v, str) else _text(v) for v in values]
 
 
+@functools.cache
+def _csv_quoted() -> re.Pattern:
+    """The characters that make ``csv.writer`` (``lineterminator="\\n"``, the rest default) quote
+    a cell, found by asking it once: which ones depends on the Python version."""
+    special = []
+    for code in range(128):
+        buffer = _io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow([f"a{chr(code)}b", "c"])
+        if buffer.getvalue().startswith('"'):
+            special.append(re.escape(chr(code)))
+    return re.compile("[" + "".join(special) + "]")
+
+
+def _csv_field(cell: str, quoted: re.Pattern) -> str:
+    return '"' + cell.replace('"', '""') + '"' if quoted.search(cell) else cell
+
+
+def _csv_lines(cells: list[list[str]]) -> str:
+    """The CSV lines of a block of rows (a list of cells per column) as ``csv.writer`` writes them:
+    cells with a character it quotes are quoted (``"`` doubled), one scan per column."""
+    quoted = _csv_quoted()
+    if len(cells) < 2:  # a row of one empty cell is written '""': left to the csv module
+        buffer = _io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(zip(*cells))
+        return buffer.getvalue()
+    out = []
+    for column in cells:
+        if quoted.search("".join(column)):
+            column = [_csv_field(c, quoted) for c in column]
+        out.append(column)
+    pieces = [out[0]]
+    for column in out[1:]:
+        pieces += [repeat(","), column]
+    pieces.append(repeat("\n"))
+    return "".join(chain.from_iterable(zip(*pieces)))
+
+
 def write_csv(table: ExportTable, nodes_out, edges_out) -> None:
-    """``nodes.csv`` and ``edges.csv``: ``id`` / ``from, to`` then every data attribute.
+    """``nodes.csv`` and ``edges.csv``: ``id`` / ``from, to`` then every data attribute, as
+    ``csv.writer`` writes them.
 
     Text cells that a spreadsheet would run as a formula are written with a leading ``'``
     (:func:`spreadsheet_safe`); numbers are written as numbers.
@@ -890,17 +925,11 @@ def write_csv(table: ExportTable, nodes_out, edges_out) -> None:
             (nodes_out, ("id",), (table.ids,), "node", table.n_nodes),
             (edges_out, ("from", "to"), (table.sources, table.targets), "edge", table.n_edges)):
         columns = [(name, col) for name, _, col in table.columns(scope) if name not in VISUAL]
-        buffer = _io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow([spreadsheet_safe(c) for c in list(first) + [name for name, _ in columns]])
-        out.write(buffer.getvalue())
+        out.write(_csv_lines([[spreadsheet_safe(c)] for c in list(first) + [name for name, _ in columns]]))
         for start, stop in _blocks(count):
-            buffer = _io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
             cells = [_spreadsheet_safe_list([str(k) for k in key[start:stop]]) for key in keys]
             cells += [_csv_cells(col, start, stop) for _, col in columns]
-            writer.writerows(zip(*cells))
-            out.write(buffer.getvalue())
+            out.write(_csv_lines(cells))
 
 
 # --- node-link JSON ---------------------------------------------------------------------------
