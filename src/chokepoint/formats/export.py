@@ -205,19 +205,6 @@ def _xml_unchanged(texts: list) -> bool:
     return _ILLEGAL_XML.search("\n".join(filter(None, texts))) is None and "null" not in texts
 
 
-def _memo_pieces(values: list, make) -> list[str] | None:
-    """``make(texts) -> pieces`` applied once per distinct text, for a block with few distinct values
-    (``""`` for None); None when most values differ (then each is made in turn)."""
-    distinct = set(values)
-    if len(distinct) * 8 > len(values):
-        return None
-    distinct.discard(None)
-    texts = list(distinct)
-    memo = dict(zip(texts, make(texts)))
-    memo[None] = ""
-    return list(map(memo.__getitem__, values))
-
-
 def _escape_list(texts: list, attr: bool) -> list:
     """:func:`_esc` (or the inside of :func:`_attr`) of every text (None kept); one regex over the block."""
     pattern = _ATTR_ESCAPES if attr else _TEXT_ESCAPES
@@ -298,21 +285,27 @@ def _spreadsheet_safe_list(values: list) -> list:
 class Column:
     """One attribute over the rows of a table.
 
-    ``data`` is a numpy array (float, integer or boolean; ``mask``: the rows that have a value,
-    and a float has none where it is not finite) or a list of plain scalars (``None``: no value).
+    ``data`` is a numpy array of numbers (float, integer or boolean; ``mask``: the rows that have
+    a value, and a float has none where it is not finite), or a list (or numpy object array) of
+    plain scalars (``None``: no value).
     """
 
-    __slots__ = ("name", "data", "mask", "clean", "text", "codes", "pieces")
+    __slots__ = ("name", "data", "mask", "clean", "text", "distinct", "pieces")
 
     def __init__(self, name: str, data, mask=None, *, text: bool = False):
         self.name, self.data, self.mask = name, data, mask
         self.clean = False  # (lists) known to hold no value that XML must change (see _xml_strings)
         self.text = text  # (lists) known to hold only text and None
-        self.codes = None  # (arrays) each distinct value's text, and each row's index in them
-        self.pieces: dict = {}  # (arrays) the texts with a writer's prefix and suffix
+        self.distinct = None  # see _distinct: made on first use (False: the column has too many)
+        self.pieces: dict = {}  # a writer's text of each distinct value, by writer
 
     def __len__(self) -> int:
         return len(self.data)
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the column is an array of numbers (or booleans)."""
+        return isinstance(self.data, np.ndarray) and self.data.dtype.kind in "biuf"
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"<Column {self.name!r} ({len(self)} rows)>"
@@ -320,7 +313,7 @@ class Column:
     def present(self) -> np.ndarray | None:
         """Which rows have a value (arrays only; None for lists)."""
         data = self.data
-        if not isinstance(data, np.ndarray):
+        if not self.numeric:
             return None
         ok = np.isfinite(data) if data.dtype.kind == "f" else np.ones(len(data), dtype=bool)
         return ok if self.mask is None else ok & self.mask
@@ -328,8 +321,8 @@ class Column:
     def values(self, start: int = 0, stop: int | None = None) -> list:
         """Plain Python scalars of rows ``start:stop``, ``None`` where a row has no value."""
         data = self.data
-        if not isinstance(data, np.ndarray):
-            return data[start:stop]
+        if not self.numeric:
+            return data[start:stop] if isinstance(data, list) else data[start:stop].tolist()
         chunk = data[start:stop]
         values = chunk.tolist()
         ok = np.isfinite(chunk) if chunk.dtype.kind == "f" else None
@@ -415,7 +408,7 @@ def _xml_kind(column: Column, checked: bool) -> tuple[str, list | None] | None:
     no row has one. Notes on list columns whether their values are all text, and whether XML
     changes none of them."""
     data = column.data
-    if isinstance(data, np.ndarray):
+    if column.numeric:
         ok = column.present()
         if not ok.any():
             return None
@@ -436,6 +429,9 @@ def _xml_kind(column: Column, checked: bool) -> tuple[str, list | None] | None:
         if not types:
             return None
         column.text = types == {str}
+    distinct = _distinct(column) if column.text else None
+    if distinct is not None:
+        data = distinct[0]  # the distinct texts, and None
     if column.text and _xml_unchanged(data):
         column.clean = True
         return "string", ([v for v in set(data) if v is not None] if checked else None)
@@ -472,6 +468,16 @@ def _text_list(values: list) -> list:
     """Text cells as plain scalars: empty text is no value."""
     if "" in values:
         return [None if v == "" else v for v in values]
+    return values
+
+
+def _text_array(series: pd.Series) -> np.ndarray:
+    """A frame's text column (None or text) as an object array: empty text is no value."""
+    values = series.to_numpy(dtype=object)
+    empty = values == ""
+    if empty.any():
+        values = values.copy()
+        values[empty] = None
     return values
 
 
@@ -619,17 +625,17 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
     index = None if mapped is None else dict(zip(ids, out_ids))
     frm, to = edges["from"].tolist(), edges["to"].tolist()
     edge_cols = [
-        Column("type", edges["type"].tolist(), text=True),
+        Column("type", edges["type"].to_numpy(dtype=object), text=True),
         Column("share", point),
-        Column("basis", _text_list(edges["basis"].tolist()), text=True),
+        Column("basis", _text_array(edges["basis"]), text=True),
         Column("year", np.where(has_year, year, 0).astype(np.int64), has_year),
-        Column("source", _text_list(edges["source"].tolist()), text=True),
-        Column("fact", _text_list(edges["fact"].tolist()), text=True),
+        Column("source", _text_array(edges["source"]), text=True),
+        Column("fact", _text_array(edges["fact"]), text=True),
         Column("estimated", edges["estimated"].to_numpy(dtype=bool), supplies),
-        Column("note", _text_list(edges["note"].tolist()), text=True),
+        Column("note", _text_array(edges["note"]), text=True),
         Column("share_low", low),
         Column("share_high", high),
-        Column("share_level", _text_list(edges["share_level"].tolist()), text=True),
+        Column("share_level", _text_array(edges["share_level"]), text=True),
         Column("weight", point, point > 0),
     ]
     return ExportTable(graph_meta(g, scenario), out_ids, node_cols,
@@ -686,63 +692,89 @@ def _attr_columns(rows: list[dict]) -> list[Column]:
 
 # --- GraphML ----------------------------------------------------------------------------------
 
-def _array_codes(column: Column) -> tuple[list, np.ndarray]:
-    """(the text of each distinct value, each row's index in it) of an array column, made once: the
-    ``repr`` of a float, the ``str`` of an integer, ``true``/``false``; None (the last) for no value."""
-    if column.codes is None:
+def _distinct(column: Column) -> tuple[list, np.ndarray] | None:
+    """(the distinct values, each row's index in them) of an array column, or of a text column with
+    few distinct values (at most one row in eight), made once; None for other columns. The last
+    value is None, the index of the rows without one; ``0.0`` and ``-0.0`` are two values."""
+    if column.distinct is None:
         data = column.data
-        unique, inverse = np.unique(data, return_inverse=True)
-        inverse = inverse.reshape(-1).astype(np.int64)
-        if data.dtype.kind == "b":
-            texts = ["true" if u else "false" for u in unique.tolist()]
-        elif data.dtype.kind == "f":
-            texts = [repr(u) for u in unique.tolist()]
-            zero = data == 0
-            if zero.any():  # one value to np.unique, two texts to repr
-                negative = zero & np.signbit(data)
-                inverse[zero & ~negative] = len(texts)
-                inverse[negative] = len(texts) + 1
-                texts += ["0.0", "-0.0"]
+        if column.numeric:
+            codes, unique = pd.factorize(data)
+            values = unique.tolist()
+            codes = codes.astype(np.int64)
+            if data.dtype.kind == "f":
+                zero = data == 0
+                if zero.any():  # one value to a hash, two texts to repr
+                    negative = zero & np.signbit(data)
+                    codes[zero & ~negative] = len(values)
+                    codes[negative] = len(values) + 1
+                    values += [0.0, -0.0]
+            codes[~column.present()] = len(values)
+            values.append(None)
+            column.distinct = (values, codes)
+        elif column.text and len(data):
+            codes, unique = pd.factorize(np.asarray(data, dtype=object))
+            if len(unique) * 8 > len(data):
+                column.distinct = False
+            else:
+                values = unique.tolist()
+                codes = codes.astype(np.int64)
+                codes[codes < 0] = len(values)
+                values.append(None)
+                column.distinct = (values, codes)
         else:
-            texts = [str(u) for u in unique.tolist()]
-        ok = column.present()
-        if not ok.all():
-            inverse[~ok] = len(texts)
-        texts.append(None)
-        column.codes = (texts, inverse)
-    return column.codes
+            column.distinct = False
+    return column.distinct or None
 
 
-def _array_pieces(column: Column, start: int, stop: int, pre: str, post: str) -> list[str]:
-    """``pre + text + post`` for each row of an array column with a value in ``start:stop``, ``""``
-    for the others (see :func:`_array_codes`)."""
-    texts, codes = _array_codes(column)
-    pieces = column.pieces.get((pre, post))
+def _coded_pieces(column: Column, start: int, stop: int, key, make) -> list[str] | None:
+    """Each row's piece in ``start:stop`` from ``make(values) -> pieces`` applied once to the
+    column's distinct values (``""`` for no value), cached under ``key``; None for a column
+    without distinct values (see :func:`_distinct`)."""
+    distinct = _distinct(column)
+    if distinct is None:
+        return None
+    values, codes = distinct
+    pieces = column.pieces.get(key)
     if pieces is None:
-        pieces = column.pieces[(pre, post)] = np.array([pre + t + post if t is not None else "" for t in texts],
-                                                       dtype=object)
+        pieces = column.pieces[key] = np.array(make(values[:-1]) + [""], dtype=object)
     return pieces[codes[start:stop]].tolist()
+
+
+def _number_text(value) -> str:
+    """A number or boolean of an array column as every writer writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _empty(column: Column, start: int, stop: int) -> bool:
+    """Whether no row in ``start:stop`` has a value (its pieces are all ``""``)."""
+    distinct = _distinct(column)
+    if distinct is not None:
+        values, codes = distinct
+        return bool((codes[start:stop] == len(values) - 1).all())
+    return next(filter(lambda v: v is not None, column.values(start, stop)), None) is None
 
 
 def _xml_pieces(column: Column, kind: str, start: int, stop: int, pre: str, post: str, attr: bool) -> list[str]:
     """``pre + text + post`` for each row with an XML value in ``start:stop``, ``""`` for the others."""
-    if isinstance(column.data, np.ndarray):
-        return _array_pieces(column, start, stop, pre, post)
-    values = column.values(start, stop)
-    if not column.clean:
-        values = _xml_strings(values, column.text)
-    if kind == "double":
-        return [pre + repr(float(v)) + post if v is not None else "" for v in values]
-    if kind == "boolean":
-        return [(pre + "true" + post if v else pre + "false" + post) if v is not None else "" for v in values]
-    if not column.text:
-        values = [v if v is None or type(v) is str else _text(v, kind) for v in values]
+    def make(values):
+        if not column.clean:
+            values = _xml_strings(values, column.text)
+        if kind == "double":
+            texts = [None if v is None else repr(float(v)) for v in values]
+        elif kind == "boolean":
+            texts = [None if v is None else "true" if v else "false" for v in values]
+        elif column.numeric:
+            texts = [_number_text(v) for v in values]
+        else:
+            texts = values if column.text else [v if v is None or type(v) is str else _text(v, kind) for v in values]
+            texts = _escape_list(texts, attr)
+        return [pre + t + post if t is not None else "" for t in texts]
 
-    def make(texts):
-        return [pre + t + post if t is not None else "" for t in _escape_list(texts, attr)]
-
-    pieces = _memo_pieces(values, make)
-    return make(values) if pieces is None else pieces
+    pieces = _coded_pieces(column, start, stop, ("xml", pre, post), make)
+    return make(column.values(start, stop)) if pieces is None else pieces
 
 
 def _blocks(count: int):
@@ -773,7 +805,7 @@ def write_graphml(table: ExportTable, out) -> None:
         ids = _escape_list(table.ids[start:stop], True)
         parts = [['    <node id="' + i + '">\n' for i in ids]]
         parts += [_xml_pieces(col, kind, start, stop, f"      <data key={_attr(node_keys[name])}>", "</data>\n", False)
-                  for name, kind, col in node_cols]
+                  for name, kind, col in node_cols if not _empty(col, start, stop)]
         parts.append(repeat("    </node>\n"))
         out.write("".join(chain.from_iterable(zip(*parts))))
     for start, stop in _blocks(table.n_edges):
@@ -782,7 +814,7 @@ def write_graphml(table: ExportTable, out) -> None:
         parts = [[f'    <edge id="e{k}" source="{u}" target="{v}">\n'
                   for k, u, v in zip(range(start, stop), sources, targets)]]
         parts += [_xml_pieces(col, kind, start, stop, f"      <data key={_attr(edge_keys[name])}>", "</data>\n", False)
-                  for name, kind, col in edge_cols]
+                  for name, kind, col in edge_cols if not _empty(col, start, stop)]
         parts.append(repeat("    </edge>\n"))
         out.write("".join(chain.from_iterable(zip(*parts))))
     out.write("  </graph>\n</graphml>\n")
@@ -854,7 +886,9 @@ def _attvalues(columns, start: int, stop: int) -> list[str]:
     if not columns:
         return [""] * (stop - start)
     parts = [_xml_pieces(col, kind, start, stop, f"          <attvalue for={_attr(name)} value=\"", "\"/>\n", True)
-             for name, kind, col in columns]
+             for name, kind, col in columns if not _empty(col, start, stop)]
+    if not parts:
+        return [""] * (stop - start)
     return ["        <attvalues>\n" + text + "        </attvalues>\n" if text else ""
             for text in map("".join, zip(*parts))]
 
@@ -862,19 +896,17 @@ def _attvalues(columns, start: int, stop: int) -> list[str]:
 # --- CSV --------------------------------------------------------------------------------------
 
 def _csv_cells(column: Column, start: int, stop: int) -> list:
-    """A column's cells: numbers as numbers (the csv module writes their ``str``), booleans as
+    """A column's cells: numbers as ``csv.writer`` writes them (their ``repr``/``str``), booleans as
     ``true``/``false``, text made spreadsheet-safe, ``""`` for no value."""
-    if isinstance(column.data, np.ndarray):
-        return _array_pieces(column, start, stop, "", "")
-    values = column.values(start, stop)
-    types = set(map(type, values))
-    if types <= {str, _NONE}:
-        def make(texts):
-            return ["" if v is None else v for v in _spreadsheet_safe_list(texts)]
+    def make(values):
+        if column.numeric:
+            return [_number_text(v) for v in values]
+        if column.text:
+            return ["" if v is None else v for v in _spreadsheet_safe_list(values)]
+        return ["" if v is None else spreadsheet_safe(v) if isinstance(v, str) else _text(v) for v in values]
 
-        pieces = _memo_pieces(values, make)
-        return make(values) if pieces is None else pieces
-    return ["" if v is None else spreadsheet_safe(v) if isinstance(v, str) else _text(v) for v in values]
+    pieces = _coded_pieces(column, start, stop, ("csv",), make)
+    return make(column.values(start, stop)) if pieces is None else pieces
 
 
 @functools.cache
@@ -938,16 +970,15 @@ _ENCODE = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) 
 
 
 def _json_pieces(column: Column, start: int, stop: int, pre: str) -> list[str]:
-    if isinstance(column.data, np.ndarray):
-        return _array_pieces(column, start, stop, pre, "")
-    values = column.values(start, stop)
-    if set(map(type, values)) <= {str, _NONE}:
-        def make(texts):
-            return [pre + _ENCODE(v) if v is not None else "" for v in texts]
+    def make(values):
+        if column.numeric:
+            return [pre + _number_text(v) for v in values]
+        if column.text:
+            return [pre + _ENCODE(v) if v is not None else "" for v in values]
+        return [pre + json.dumps(v, ensure_ascii=False, allow_nan=False) if v is not None else "" for v in values]
 
-        pieces = _memo_pieces(values, make)
-        return make(values) if pieces is None else pieces
-    return [pre + json.dumps(v, ensure_ascii=False, allow_nan=False) if v is not None else "" for v in values]
+    pieces = _coded_pieces(column, start, stop, ("json", pre), make)
+    return make(column.values(start, stop)) if pieces is None else pieces
 
 
 def write_json(table: ExportTable, out) -> None:
@@ -975,7 +1006,7 @@ def write_json(table: ExportTable, out) -> None:
         for start, stop in _blocks(count):
             parts = [[pre + _ENCODE(str(i)) for i in key[start:stop]] for key, pre in ends]
             parts += [_json_pieces(col, start, stop, f",\n      {_ENCODE(col.name)}: ") for col in columns
-                      if col.name not in skip]
+                      if col.name not in skip and not _empty(col, start, stop)]
             parts.append(repeat("\n    }"))
             rows = map("".join, zip(*parts))
             out.write((",\n" if start else "") + ",\n".join(rows))
