@@ -581,8 +581,7 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
     kinds = nodes["kind"].tolist()
     kind = np.asarray(nodes["kind"].to_numpy(dtype=object))
     given = nodes["label"].tolist()
-    labels = g.labels
-    label = [labels[i] for i in ids]
+    label = list(map(g.labels.__getitem__, ids))  # the model's rule: its own, a country's name, or the id
     mapped = _safe_id_list(ids)
     out_ids = ids if mapped is None else mapped
     country = kind == "country"
@@ -591,7 +590,7 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
         Column("kind", kinds, text=True),
         Column("label", [lab if giv is not None else None for lab, giv in zip(label, given)], text=True),
         Column("stage", _text_list(nodes["stage"].tolist()), text=True),
-        Column("country", _text_list(nodes["country"].tolist()), text=True),
+        Column("country", nodes["country"].tolist(), text=True),
         Column("needs", needs, text=True),
         Column("critical_mineral", nodes["critical_mineral"].to_numpy(dtype=bool), kind == "material"),
         Column("stockpile_months", nodes["stockpile_months"].to_numpy(dtype=np.float64)),
@@ -604,7 +603,8 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
         node_cols.append(Column("doc_id", [i if m != i else None for i, m in zip(ids, mapped)]))
     extras = extra_columns(columns, ids)
     node_cols += extras
-    layout = graph_layout(g)
+    frm, to = edges["from"].tolist(), edges["to"].tolist()
+    layout = graph_layout(g, ends=(frm, to))
     score = next((c for c in extras if c.name == "chokepoint_score"), None)
     scores = [0.0] * n if score is None else [0.0 if v is None else v for v in score.values()]
     top = max(scores, default=0.0) or 1.0
@@ -623,19 +623,18 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
     has_year = ~np.isnan(year)
     supplies = edges["type"].to_numpy(dtype=object) == "supplies"
     index = None if mapped is None else dict(zip(ids, out_ids))
-    frm, to = edges["from"].tolist(), edges["to"].tolist()
     edge_cols = [
         Column("type", edges["type"].to_numpy(dtype=object), text=True),
         Column("share", point),
         Column("basis", _text_array(edges["basis"]), text=True),
         Column("year", np.where(has_year, year, 0).astype(np.int64), has_year),
-        Column("source", _text_array(edges["source"]), text=True),
-        Column("fact", _text_array(edges["fact"]), text=True),
+        Column("source", edges["source"].to_numpy(dtype=object), text=True),
+        Column("fact", edges["fact"].to_numpy(dtype=object), text=True),
         Column("estimated", edges["estimated"].to_numpy(dtype=bool), supplies),
         Column("note", _text_array(edges["note"]), text=True),
         Column("share_low", low),
         Column("share_high", high),
-        Column("share_level", _text_array(edges["share_level"]), text=True),
+        Column("share_level", edges["share_level"].to_numpy(dtype=object), text=True),
         Column("weight", point, point > 0),
     ]
     return ExportTable(graph_meta(g, scenario), out_ids, node_cols,
@@ -855,22 +854,48 @@ def write_gexf(table: ExportTable, out) -> None:
                  for i, t in zip(_escape_list(ids, True), _escape_list(names, True))]
         viz = [_viz_color(c or KIND_COLORS.get(k, "#999999"), colors)
                for c, k in zip(color.values(start, stop), kind.values(start, stop))]
-        position = [f'        <viz:position x="{float(a or 0.0)!r}" y="{float(b or 0.0)!r}" z="0.0"/>\n'
-                    for a, b in zip(_xml_strings(x.values(start, stop)), _xml_strings(y.values(start, stop)))]
-        sizes = [f'        <viz:size value="{float(s if _positive(s) else 10.0)!r}"/>\n      </node>\n'
-                 for s in _xml_strings(size.values(start, stop))]
-        out.write("".join(chain.from_iterable(zip(opens, _attvalues(node_cols, start, stop), viz, position, sizes))))
+        out.write("".join(chain.from_iterable(zip(
+            opens, _attvalues(node_cols, start, stop), viz, _each(x, start, stop, "gexf x", _viz_x),
+            _each(y, start, stop, "gexf y", _viz_y), _each(size, start, stop, "gexf size", _viz_size)))))
     out.write("    </nodes>\n    <edges>\n")
-    weight = next((c for n, _, c in all_edges if n == "weight"), None)
+    weight = next((c for n, _, c in all_edges if n == "weight"), Column("", [None] * table.n_edges))
     for start, stop in _blocks(table.n_edges):
-        weights = [None] * (stop - start) if weight is None else _xml_strings(weight.values(start, stop))
-        opens = [f'      <edge id="{k}" source="{u}" target="{v}"'
-                 + (f' weight="{float(w)!r}">\n' if _positive(w) else ">\n")
+        opens = [f'      <edge id="{k}" source="{u}" target="{v}"{w}'
                  for k, u, v, w in zip(range(start, stop), _escape_list(table.sources[start:stop], True),
-                                       _escape_list(table.targets[start:stop], True), weights)]
+                                       _escape_list(table.targets[start:stop], True),
+                                       _each(weight, start, stop, "gexf weight", _gexf_weight))]
         out.write("".join(chain.from_iterable(zip(opens, _attvalues(edge_cols, start, stop),
                                                   repeat("      </edge>\n")))))
     out.write("    </edges>\n  </graph>\n</gexf>\n")
+
+
+def _each(column: Column, start: int, stop: int, key: str, text) -> list[str]:
+    """``text(value)`` of each row's XML value (None for no value), made once per distinct value
+    where the column has them (see :func:`_distinct`)."""
+    distinct = _distinct(column)
+    if distinct is None:
+        return [text(v) for v in _xml_strings(column.values(start, stop))]
+    values, codes = distinct
+    pieces = column.pieces.get(key)
+    if pieces is None:
+        pieces = column.pieces[key] = np.array([text(v) for v in _xml_strings(values)], dtype=object)
+    return pieces[codes[start:stop]].tolist()
+
+
+def _viz_x(x) -> str:
+    return f'        <viz:position x="{float(x or 0.0)!r}"'
+
+
+def _viz_y(y) -> str:
+    return f' y="{float(y or 0.0)!r}" z="0.0"/>\n'
+
+
+def _viz_size(size) -> str:
+    return f'        <viz:size value="{float(size if _positive(size) else 10.0)!r}"/>\n      </node>\n'
+
+
+def _gexf_weight(weight) -> str:
+    return f' weight="{float(weight)!r}">\n' if _positive(weight) else ">\n"
 
 
 def _viz_color(color: str, cache: dict) -> str:
