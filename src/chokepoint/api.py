@@ -28,7 +28,7 @@ from .analysis.scenarios import (
 )
 from .errors import InputError, ValidationError
 from .formats.facts import load_facts
-from .formats.exchange import export_format, export_targets, to_export_digraph, write_export
+from .formats.exchange import export_format, export_table, export_targets, to_export_digraph, write_export
 from .formats.graphs import bundled_names, dump_document, load_graph
 from .formats.results import check_table_output, write_table
 from .generate import generate as _generate
@@ -407,12 +407,14 @@ def export_graph(graph, path, *, format: str | None = None, with_cutoff=(), bloc
     force
         Overwrite files chokepoint did not write (ours are always replaced).
 
-    Returns the paths written. Each file is written whole or not at all (temporary file and rename).
+    Returns the paths written. Each file is written in one streaming pass from the graph's columns,
+    whole or not at all (temporary file and rename).
     """
     fmt = export_format(path, format)
     export_targets(path, fmt, force=force)  # refused before anything is computed
-    digraph = export_digraph(graph, with_cutoff=with_cutoff, blocs=blocs, analysis=analysis)
-    return write_export(digraph, path, fmt, force=force)
+    g = _graph(graph)
+    columns, scenario = _columns.node_columns(g, with_cutoff=with_cutoff, blocs=blocs, analysis=analysis)
+    return write_export(export_table(g, columns, scenario), path, fmt, force=force)
 
 
 def export_digraph(graph, *, with_cutoff=(), blocs=(), analysis: bool = True):

@@ -1,13 +1,16 @@
-"""Export a graph for Gephi (GraphML, GEXF), spreadsheets (CSV) and scripts (node-link JSON).
+"""Export a graph for Gephi (GraphML, GEXF), spreadsheets (CSV) and scripts (node-link JSON), and
+read such exports back.
 
-Every format is built from one clean :class:`networkx.DiGraph` (:func:`to_export_digraph`): the
-document's fields under the file format's names, the per-node columns an analysis adds
-(concentration, target status, chokepoint score, availability under a cutoff; computed by
-:mod:`chokepoint.analysis.columns`, handed in here as plain values), and the visual properties
-Gephi reads (``label``, ``x``, ``y``, ``size``, ``color``). The GraphML and GEXF writers are our
-own, so that the rules of ``gephi.md`` hold by construction and the output is byte-stable: typed
-keys per attribute, plain scalars, nothing missing written, weights only where positive, NMTOKEN
-ids, no graph-level data.
+Every format is written from one table of node rows and edge rows (:func:`export_table`, see
+:mod:`chokepoint.formats.export`): the document's fields under the file format's names, the
+per-node columns an analysis adds (concentration, target status, chokepoint score, availability
+under a cutoff; computed by :mod:`chokepoint.analysis.columns`, handed in here as a frame), and the
+visual properties Gephi reads (``label``, ``x``, ``y``, ``size``, ``color``). The table is built
+from the graph's columns and written in one streaming pass per file (:func:`write_export`). The
+GraphML and GEXF writers are our own, so that the rules of ``gephi.md`` hold by construction and
+the output is byte-stable: typed keys per attribute, plain scalars, nothing missing written,
+weights only where positive, NMTOKEN ids, no graph-level data. :func:`to_export_digraph` gives
+the same rows as a networkx DiGraph, and :func:`graphml_text` & co. write any DiGraph.
 
 Document-level fields (name, title, description, sources) travel inside the file as a JSON
 comment (``<!-- chokepoint-meta: {...} -->``), which every reader ignores; :func:`read_graphml`
@@ -17,12 +20,8 @@ are dropped) that validates to the same :class:`~chokepoint.model.Document`.
 
 from __future__ import annotations
 
-import csv
-from collections import Counter, defaultdict
-import hashlib
 import io as _io
 import json
-import math
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -32,44 +31,15 @@ import networkx as nx
 
 from ..errors import InputError
 from ..model import Graph, safe_json
-from ..model.schema import EDGE_FIELDS as EDGE_SCHEMA, KINDS, LEVELS, NODE_FIELDS as NODE_SCHEMA
-from .files import GENERATOR, MARKER, OWNER_MARK, atomic_write_many, check_distinct, check_output
-from .layout import layered_layout
+from ..model.schema import LEVELS
+from .export import (  # noqa: F401 - the writer's names, public here as before
+    ANALYSIS_FIELDS, COLUMN_ORDER, CUTOFF_FIELDS, EDGE_FIELDS, FORMULA_STARTS, GEXF_TYPES, GRAPHML_NS, KIND_COLORS,
+    KIND_ORDER, NODE_FIELDS, RESERVED, VISUAL, ExportTable, _public, _scalar, export_ids, export_table,
+    spreadsheet_safe, table_from_digraph, write_csv, write_gexf, write_graphml, write_json)
+from .files import GENERATOR, OWNER_MARK, atomic_writers, check_distinct, check_output
 
 FORMATS = ("graphml", "gexf", "csv", "json")
 SUFFIXES = {"graphml": ".graphml", "gexf": ".gexf", "json": ".json"}
-GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
-
-#: Colours by node kind (Okabe-Ito, colour-blind safe); the plots use the same.
-KIND_COLORS = {"country": "#0072B2", "facility": "#56B4E9", "material": "#E69F00",
-               "component": "#009E73", "product": "#CC79A7"}
-KIND_ORDER = KINDS
-
-#: The document's own fields, in the order they are written; everything else is analysis.
-NODE_FIELDS = tuple(spec.name for spec in NODE_SCHEMA if spec.name not in ("id", "label"))
-EDGE_FIELDS = tuple(part for spec in EDGE_SCHEMA if spec.name not in ("from", "to")
-                    for part in ((spec.name, "share_low", "share_high", "share_level") if spec.name == "share"
-                                 else (spec.name,)))
-#: Gephi turns these into visual properties, not data columns: used only on purpose.
-RESERVED = {"node": {"label", "x", "y", "z", "size", "r", "g", "b", "color"},
-            "edge": {"label", "weight", "color", "r", "g", "b"}}
-VISUAL = {"x", "y", "z", "size", "color", "weight"}
-ANALYSIS_FIELDS = ("top_country", "top_share", "hhi", "target_status", "evidence", "chokepoint_score", "knockout_loss",
-                   "exposure", "worst_country", "products_hit")
-CUTOFF_FIELDS = ("availability", "availability_low", "availability_high", "loss", "loss_low", "loss_high",
-                 "months_to_shortage")
-#: Column order in every format; attributes not listed follow in first-seen order.
-COLUMN_ORDER = {
-    "node": ("label", *NODE_FIELDS, "label_default", "doc_id", *ANALYSIS_FIELDS, *CUTOFF_FIELDS,
-             "x", "y", "size", "color"),
-    "edge": (*EDGE_FIELDS, "weight"),
-}
-
-_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]+")
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-_INT32 = (-(2**31), 2**31 - 1)
-_INT64 = (-(2**63), 2**63 - 1)
 
 
 def _edges(digraph: nx.DiGraph) -> list:
@@ -81,214 +51,29 @@ def _edges(digraph: nx.DiGraph) -> list:
     return edges
 
 
-def _public(meta: dict) -> dict:
-    """Graph attributes to write: private ones (leading underscore) stay in memory."""
-    return {k: v for k, v in meta.items() if not str(k).startswith("_")}
-
-
-def export_ids(idents: list[str]) -> dict[str, str]:
-    """NMTOKEN-safe, unique ids: safe ids stay, others become ``<cleaned>_<sha1[:8]>``."""
-    taken = {i for i in idents if _SAFE_ID.fullmatch(i)}
-    result = {}
-    for ident in idents:
-        if ident in result:
-            continue
-        if _SAFE_ID.fullmatch(ident):
-            result[ident] = ident
-            continue
-        base = re.sub(r"[^A-Za-z0-9._:-]+", "_", ident).strip("_") or "node"
-        candidate = f"{base}_{hashlib.sha1(ident.encode('utf-8')).hexdigest()[:8]}"
-        while candidate in taken:
-            candidate += "_"
-        taken.add(candidate)
-        result[ident] = candidate
-    return result
-
-
-# --- scalar values ----------------------------------------------------------------------------
-
-def _scalar(value, *, xml: bool = True):
-    """A plain Python scalar for an attribute value, or ``None`` when it must be omitted.
-
-    numpy scalars become Python ones, NaN and infinities ``None``, lists one ``"; "``-joined
-    string. With ``xml`` (GraphML, GEXF) characters illegal in XML are dropped and the string
-    ``null``, which Gephi reads as empty, becomes ``(null)``.
-    """
-    if value is None:
-        return None
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            value = value.item()  # numpy scalar
-        except (TypeError, ValueError):
-            pass
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(map(str, value)) if isinstance(value, (set, frozenset)) else [str(v) for v in value]
-        value = "; ".join(items)
-    elif isinstance(value, dict):
-        value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-    text = _ILLEGAL_XML.sub("", str(value)) if xml else str(value)
-    if not text:
-        return None
-    return "(null)" if xml and text == "null" else text
-
-
-def _attr_type(values) -> str:
-    kinds = {type(v) for v in values}
-    if kinds == {bool}:
-        return "boolean"
-    if kinds <= {int}:
-        low, high = min(values), max(values)
-        if _INT32[0] <= low and high <= _INT32[1]:
-            return "int"
-        if _INT64[0] <= low and high <= _INT64[1]:
-            return "long"
-        return "string"
-    if kinds <= {int, float}:
-        return "double"
-    return "string"
-
-
-def _text(value, kind: str = "string") -> str:
-    """A scalar as text: ``true``/``false``, shortest round-trip repr for doubles."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(float(value)) if kind == "double" else str(value)
-
-
-def _columns(items, scope: str) -> list[tuple[str, str]]:
-    """(name, type) of every attribute with a value to write, in :data:`COLUMN_ORDER`, then
-    first-seen order; one type per attribute; reserved names checked."""
-    values: dict[str, list] = {}
-    for attrs in items:
-        for name, raw in attrs.items():
-            value = _scalar(raw)
-            if value is not None and (name != "weight" or scope != "edge" or _positive(value)):
-                values.setdefault(str(name), []).append(value)
-    order = COLUMN_ORDER[scope]
-    columns = []
-    for name in sorted(values, key=lambda n: order.index(n) if n in order else len(order)):
-        kind = _attr_type(values[name])
-        _check_reserved(scope, name, kind, values[name])
-        columns.append((name, kind))
-    return columns
-
-
-def _positive(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-
-
-def _check_reserved(scope: str, name: str, kind: str, values) -> None:
-    if name not in RESERVED[scope]:
-        return
-    if name == "label":
-        ok = kind == "string"
-    elif name == "color":
-        ok = kind == "string" and all(_COLOR.fullmatch(v) for v in values)
-    elif name in ("r", "g", "b"):
-        ok = kind == "int" and all(0 <= v <= 255 for v in values)
-    else:
-        ok = kind in ("int", "double")
-    if not ok:
-        raise ValueError(f"{scope} attribute '{name}' is a Gephi visual property; its values do not fit it")
-
-
-# --- GraphML ----------------------------------------------------------------------------------
-
-def _esc(text: str) -> str:
-    """Element text: raw characters, except CR as ``&#13;`` (parsers turn a raw CR into LF)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-
-
-def _attr(text: str) -> str:
-    return '"' + _esc(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;") + '"'
-
-
-def _key_ids(columns, prefix: str) -> dict[str, str]:
-    ids, taken = {}, set()
-    for name, _ in columns:
-        base = prefix + (name if _SAFE_ID.fullmatch(name) else re.sub(r"[^A-Za-z0-9._:-]+", "_", name))
-        key = base
-        while key in taken:
-            key += "_"
-        taken.add(key)
-        ids[name] = key
-    return ids
-
-
-def _comment(text: str) -> str:
-    """An XML comment of plain text (``--`` may not appear in a comment: runs of dashes become one)."""
-    return f"<!-- {re.sub(r'-+', '-', text)} -->"
-
-
-def _comment_json(meta: dict) -> str:
-    """JSON for an XML comment, every value kept exactly: ``--`` (not allowed in a comment)
-    is written ``-\\u002d``, which JSON reads back as ``--``; no value can end the comment."""
-    text = _meta_json(meta)
-    while "--" in text:
-        text = text.replace("--", "-\\u002d")
-    return text
-
-
 def graphml_text(digraph: nx.DiGraph) -> str:
-    """GraphML for Gephi 0.10 and Gephi Lite (see ``gephi.md``): byte-stable, scalars only.
+    """GraphML of any DiGraph (see :func:`chokepoint.formats.export.write_graphml`): byte-stable, scalars only."""
+    buffer = _io.StringIO()
+    write_graphml(table_from_digraph(digraph), buffer)
+    return buffer.getvalue()
 
-    Key ids are ``n.<name>`` / ``e.<name>`` (never yEd's ``d3``/``d7``, which Gephi reads as
-    labels); edges get ids ``e0, e1, ...``; ``weight`` is written only where finite and > 0.
-    Graph attributes go to a JSON comment, not to graph-level ``<data>``.
+
+def gexf_text(digraph: nx.DiGraph) -> str:
+    """GEXF 1.2 of any DiGraph with viz colours, sizes and positions (see :func:`chokepoint.formats.export.write_gexf`)."""
+    buffer = _io.StringIO()
+    write_gexf(table_from_digraph(digraph), buffer)
+    return buffer.getvalue()
+
+
+def csv_texts(digraph: nx.DiGraph) -> tuple[str, str]:
+    """``nodes.csv`` and ``edges.csv`` text of any DiGraph: ``id`` / ``from, to`` then every data attribute.
+
+    Text cells that a spreadsheet would run as a formula are written with a leading ``'``
+    (:func:`spreadsheet_safe`); numbers are written as numbers.
     """
-    ids, nodes = _safe_nodes(digraph)
-    node_cols = _columns((a for _, a in nodes), "node")
-    edge_cols = _columns((a for _, _, a in _edges(digraph)), "edge")
-    node_keys, edge_keys = _key_ids(node_cols, "n."), _key_ids(edge_cols, "e.")
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f"<!-- {MARKER} ({GENERATOR}) {OWNER_MARK} -->"]
-    lines.append(f'<graphml xmlns="{GRAPHML_NS}">')
-    if _public(digraph.graph):
-        lines.append(f"  <!-- chokepoint-meta: {_comment_json(_public(digraph.graph))} -->")
-    for scope, cols, keys in (("node", node_cols, node_keys), ("edge", edge_cols, edge_keys)):
-        for name, kind in cols:
-            lines.append(f'  <key id={_attr(keys[name])} for="{scope}" attr.name={_attr(name)} attr.type="{kind}"/>')
-    lines.append('  <graph id="G" edgedefault="directed">')
-    for node, attrs in nodes:
-        lines.append(f"    <node id={_attr(node)}>")
-        lines.extend(_data_lines(attrs, node_cols, node_keys, "node"))
-        lines.append("    </node>")
-    for index, (u, v, attrs) in enumerate(_edges(digraph)):
-        lines.append(f'    <edge id="e{index}" source={_attr(ids[str(u)])} target={_attr(ids[str(v)])}>')
-        lines.extend(_data_lines(attrs, edge_cols, edge_keys, "edge"))
-        lines.append("    </edge>")
-    lines += ["  </graph>", "</graphml>", ""]
-    return "\n".join(lines)
-
-
-def _safe_nodes(digraph: nx.DiGraph):
-    """NMTOKEN ids for the nodes, and (id, attrs) with ``doc_id`` added where an id was mapped."""
-    ids = export_ids([str(n) for n in digraph.nodes])
-    nodes = []
-    for node, attrs in digraph.nodes(data=True):
-        if ids[str(node)] != node and "doc_id" not in attrs:
-            attrs = {**attrs, "doc_id": str(node)}
-        nodes.append((ids[str(node)], attrs))
-    return ids, nodes
-
-
-def _data_lines(attrs, columns, keys, scope):
-    out = []
-    for name, kind in columns:
-        value = _scalar(attrs.get(name))
-        if value is None or (scope == "edge" and name == "weight" and not _positive(value)):
-            continue
-        out.append(f"      <data key={_attr(keys[name])}>{_esc(_text(value, kind))}</data>")
-    return out
-
-
-def _meta_json(meta: dict) -> str:
-    return json.dumps(meta, ensure_ascii=True, separators=(", ", ": "), default=str)
+    nodes, edges = _io.StringIO(), _io.StringIO()
+    write_csv(table_from_digraph(digraph, csv_ids=True), nodes, edges)
+    return nodes.getvalue(), edges.getvalue()
 
 
 def read_graphml(path, *, max_bytes: int = 256 * 1024 * 1024) -> dict:
@@ -683,101 +468,7 @@ def is_node_link(data) -> bool:
     return isinstance(data, dict) and "directed" in data and isinstance(data.get("nodes"), list)
 
 
-# --- GEXF -------------------------------------------------------------------------------------
-
-GEXF_TYPES = {"boolean": "boolean", "int": "integer", "long": "long", "double": "double", "string": "string"}
-
-
-def gexf_text(digraph: nx.DiGraph) -> str:
-    """GEXF 1.2 with viz colours (integer r, g, b), sizes and positions (z = 0.0); byte-stable."""
-    ids, nodes = _safe_nodes(digraph)
-    node_cols = [(n, k) for n, k in _columns((a for _, a in nodes), "node")
-                 if n not in VISUAL and n != "label"]
-    edge_cols = [(n, k) for n, k in _columns((a for _, _, a in _edges(digraph)), "edge")
-                 if n not in VISUAL and n != "label"]
-    meta = _public(digraph.graph)
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f"<!-- {MARKER} ({GENERATOR}) {OWNER_MARK} -->",
-             '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:viz="http://www.gexf.net/1.2draft/viz" version="1.2">',
-             "  <meta>", f"    <creator>{_esc(GENERATOR)}</creator>"]
-    if meta.get("title"):
-        lines.append(f"    <description>{_esc(_scalar(meta['title']) or '')}</description>")
-    lines += ["  </meta>", '  <graph defaultedgetype="directed" mode="static">']
-    for scope, cols in (("node", node_cols), ("edge", edge_cols)):
-        if cols:
-            lines.append(f'    <attributes class="{scope}" mode="static">')
-            lines += [f'      <attribute id={_attr(n)} title={_attr(n)} type="{GEXF_TYPES[k]}"/>' for n, k in cols]
-            lines.append("    </attributes>")
-    lines.append("    <nodes>")
-    for node, attrs in nodes:
-        label = _scalar(attrs.get("label")) or _scalar(attrs.get("doc_id")) or node
-        lines.append(f"      <node id={_attr(node)} label={_attr(str(label))}>")
-        lines += _attvalues(attrs, node_cols)
-        color = attrs.get("color") or KIND_COLORS.get(attrs.get("kind"), "#999999")
-        r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-        lines.append(f'        <viz:color r="{r}" g="{g}" b="{b}"/>')
-        x, y = _scalar(attrs.get("x")) or 0.0, _scalar(attrs.get("y")) or 0.0
-        lines.append(f'        <viz:position x="{float(x)!r}" y="{float(y)!r}" z="0.0"/>')
-        size = _scalar(attrs.get("size"))
-        lines.append(f'        <viz:size value="{float(size if _positive(size) else 10.0)!r}"/>')
-        lines.append("      </node>")
-    lines += ["    </nodes>", "    <edges>"]
-    for index, (u, v, attrs) in enumerate(_edges(digraph)):
-        weight = _scalar(attrs.get("weight"))
-        extra = f' weight="{float(weight)!r}"' if _positive(weight) else ""
-        lines.append(f'      <edge id="{index}" source={_attr(ids[str(u)])} target={_attr(ids[str(v)])}{extra}>')
-        lines += _attvalues(attrs, edge_cols)
-        lines.append("      </edge>")
-    lines += ["    </edges>", "  </graph>", "</gexf>", ""]
-    return "\n".join(lines)
-
-
-def _attvalues(attrs, columns) -> list[str]:
-    values = []
-    for name, kind in columns:
-        value = _scalar(attrs.get(name))
-        if value is not None:
-            values.append(f"          <attvalue for={_attr(name)} value={_attr(_text(value, kind))}/>")
-    if not values:
-        return []
-    return ["        <attvalues>", *values, "        </attvalues>"]
-
-
-# --- CSV --------------------------------------------------------------------------------------
-
-#: A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value):
-    """A CSV cell that a spreadsheet shows as text: a string starting like a formula gets a
-    leading ``'`` (OWASP's advice); numbers, booleans and other strings are unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def csv_texts(digraph: nx.DiGraph) -> tuple[str, str]:
-    """``nodes.csv`` and ``edges.csv`` text: ``id`` / ``from, to`` then every data attribute.
-
-    Text cells that a spreadsheet would run as a formula are written with a leading ``'``
-    (:func:`spreadsheet_safe`); numbers are written as numbers.
-    """
-    def table(first, rows, scope):
-        columns = [n for n, _ in _columns((a for _, a in rows), scope) if n not in VISUAL]
-        buffer = _io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow([spreadsheet_safe(c) for c in list(first) + columns])
-        for key, attrs in rows:
-            cells = [_scalar(attrs.get(c), xml=False) for c in columns]
-            writer.writerow([spreadsheet_safe(str(k)) for k in key] +
-                            ["" if c is None else spreadsheet_safe(c) if isinstance(c, str) else _text(c)
-                             for c in cells])
-        return buffer.getvalue()
-
-    nodes = table(("id",), [((n,), a) for n, a in digraph.nodes(data=True)], "node")
-    edges = table(("from", "to"), [((u, v), a) for u, v, a in _edges(digraph)], "edge")
-    return nodes, edges
-
+# --- CSV ---------------------------------------------------------------------------------------
 
 def csv_paths(path) -> tuple[Path, Path]:
     """``PATH.nodes.csv``/``PATH.edges.csv`` for a ``PATH.csv`` prefix (any case), else ``PATH/nodes.csv``..."""
@@ -791,15 +482,16 @@ def csv_paths(path) -> tuple[Path, Path]:
 # --- the export graph ---------------------------------------------------------------------------
 
 def to_export_digraph(g: Graph, columns=None, scenario: dict | None = None) -> nx.DiGraph:
-    """The graph as a clean DiGraph: document fields, analysis and visual attributes, plain scalars.
+    """The export (:func:`export_table`) as a clean DiGraph: document fields, analysis and visual
+    attributes, plain scalars (none missing).
 
     Parameters
     ----------
     g
         The graph.
     columns
-        Node id -> extra attributes (analysis and cutoff columns, see
-        :func:`chokepoint.analysis.columns.node_columns`).
+        The analysis and cutoff columns (see :func:`chokepoint.analysis.columns.node_columns`):
+        a frame indexed by node id, or a mapping node id -> extra attributes.
     scenario
         The cutoff the columns describe (``{"countries": [...], "blocs": [...]}``), or None.
 
@@ -808,53 +500,17 @@ def to_export_digraph(g: Graph, columns=None, scenario: dict | None = None) -> n
     ``description``, ``sources``) and the ``scenario``; ``_edge_order`` (private, never written)
     keeps the document's edge order, which networkx's adjacency order does not.
     """
-    ids = export_ids(list(g.nodes))
-    extra = defaultdict(dict, columns or {})
-    layout = layered_layout(g)
-    height = max(1, max(Counter(c for c, _ in layout.values()).values(), default=1))  # the fullest column
-    scores = [extra[n].get("chokepoint_score", 0.0) for n in g.nodes]
-    top_score = max(scores, default=0.0) or 1.0
+    return table_digraph(export_table(g, columns, scenario))
 
-    base = g.digraph  # the document's fields under the file format's names
+
+def table_digraph(table: ExportTable) -> nx.DiGraph:
+    """An export table as a networkx DiGraph (node and edge attributes in the order JSON writes them)."""
     out = nx.DiGraph()
-    out.graph.update(_meta(g, scenario))
-    for node in g.document.nodes:
-        attrs = dict(base.nodes[node.id])
-        if node.kind == "country":
-            attrs.pop("needs")
-        if node.kind != "material":
-            attrs.pop("critical_mineral")
-        if node.label is None:
-            attrs["label_default"] = True
-        if ids[node.id] != node.id:
-            attrs["doc_id"] = node.id
-        attrs.update(extra[node.id])
-        col, y = layout[node.id]
-        attrs["x"] = float(col * 250)
-        attrs["y"] = round((0.5 - y) * height * 60.0, 3) + 0.0
-        attrs["size"] = round(8.0 + 32.0 * extra[node.id].get("chokepoint_score", 0.0) / top_score, 3)
-        attrs["color"] = KIND_COLORS[node.kind]
-        out.add_node(ids[node.id], **attrs)
-    for edge in g.document.edges:
-        attrs = dict(base.edges[edge.from_, edge.to])
-        if edge.type == "requires":
-            attrs.pop("estimated")
-        if edge.share is not None and edge.share.point > 0:
-            attrs["weight"] = edge.share.point
-        out.add_edge(ids[edge.from_], ids[edge.to], **attrs)
-    out.graph["_edge_order"] = {(ids[e.from_], ids[e.to]): i for i, e in enumerate(g.document.edges)}
+    out.graph.update(table.meta)
+    out.add_nodes_from(zip(table.ids, table.node_rows()))
+    out.add_edges_from(zip(table.sources, table.targets, table.edge_rows()))
+    out.graph["_edge_order"] = {key: i for i, key in enumerate(zip(table.sources, table.targets))}
     return out
-
-
-def _meta(g: Graph, scenario) -> dict:
-    data = g.document.to_dict()
-    meta = {"generator": GENERATOR, "name": data["name"], "title": data["title"]}
-    for key in ("description", "sources"):
-        if key in data:
-            meta[key] = data[key]
-    if scenario:
-        meta["scenario"] = scenario
-    return meta
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -892,23 +548,15 @@ def export_targets(path, fmt: str, *, force: bool = False) -> list[Path]:
     return targets
 
 
-def write_export(digraph: nx.DiGraph, path, fmt: str, *, force: bool = False) -> list[Path]:
-    """Write an export graph (:func:`to_export_digraph`) as ``fmt``; returns the paths written.
+def write_export(export, path, fmt: str, *, force: bool = False) -> list[Path]:
+    """Write an export as ``fmt``; returns the paths written.
 
-    The files are written whole or not at all, the CSV pair as a pair (temporary files and
-    renames; see :func:`chokepoint.formats.files.atomic_write_many`).
+    ``export`` is an :class:`ExportTable` (:func:`export_table`) or any networkx DiGraph (such as
+    :func:`to_export_digraph` gives). Each file is written in one streaming pass, whole or not at
+    all, the CSV pair as a pair (temporary files and renames; see
+    :func:`chokepoint.formats.files.atomic_writers`).
     """
     targets = export_targets(path, fmt, force=force)
-    if fmt == "graphml":
-        contents = [graphml_text(digraph)]
-    elif fmt == "gexf":
-        contents = [gexf_text(digraph)]
-    elif fmt == "json":
-        data = node_link(digraph)
-        data["graph"]["generator"] = f"{GENERATOR} {OWNER_MARK}"
-        contents = [json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"]
-    else:
-        contents = list(csv_texts(digraph))
     folder = targets[0].parent
     created = fmt == "csv" and not folder.exists()
     if created:
@@ -917,9 +565,28 @@ def write_export(digraph: nx.DiGraph, path, fmt: str, *, force: bool = False) ->
         except OSError as exc:
             raise InputError(f"{folder}: cannot create the folder ({exc.strerror})") from None
     try:
-        atomic_write_many(list(zip(targets, contents)), force=force)
+        with atomic_writers(targets, force=force) as outs:
+            _write(export, fmt, outs)
     except BaseException:
         if created and not any(folder.iterdir()):
             folder.rmdir()
         raise
     return targets
+
+
+def _write(export, fmt: str, outs) -> None:
+    if not isinstance(export, ExportTable):
+        if fmt == "json":
+            data = node_link(export)
+            data["graph"]["generator"] = f"{GENERATOR} {OWNER_MARK}"
+            outs[0].write(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+            return
+        export = table_from_digraph(export, csv_ids=fmt == "csv")
+    if fmt == "graphml":
+        write_graphml(export, outs[0])
+    elif fmt == "gexf":
+        write_gexf(export, outs[0])
+    elif fmt == "json":
+        write_json(export, outs[0])
+    else:
+        write_csv(export, outs[0], outs[1])

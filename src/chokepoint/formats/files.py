@@ -2,7 +2,8 @@
 
 Every file chokepoint writes goes through this module: :func:`atomic_write` (one file),
 :func:`atomic_write_many` (files that belong together, such as the CSV pair or an import's graph
-and its report) and :func:`atomic_writer` (a file streamed in blocks). Each writes a temporary
+and its report), :func:`atomic_writer` (a file streamed in blocks) and :func:`atomic_writers` (files
+that belong together, streamed). Each writes a temporary
 file created exclusively (``mkstemp``: ``O_CREAT | O_EXCL``, an unpredictable name, in the target's
 folder) and renames it over the target only once it is complete, so a failed or interrupted write
 leaves no partial file and the old file untouched; temporary files are removed on errors, on
@@ -177,13 +178,20 @@ def _manifest(folder: Path) -> dict[str, str]:
 def _manifest_entry(targets_contents) -> tuple[Path, bytes] | None:
     """The manifest of the folder of the CSV (xlsx, Parquet) files among ``targets_contents``, updated with
     their hashes: plain tables and zips carry no stamp of their own."""
-    csvs = [(t, c) for t, c in targets_contents if t.suffix.lower() in LISTED_SUFFIXES]
+    return _manifest_of([(t, hashlib.sha256(c).hexdigest()) for t, c in targets_contents
+                         if t.suffix.lower() in LISTED_SUFFIXES])
+
+
+def _manifest_of(digests) -> tuple[Path, bytes] | None:
+    """The manifest entry for (target, SHA-256 hex digest) pairs of the files listed by hash
+    (:data:`LISTED_SUFFIXES`; the others are ignored), or None when there are none."""
+    csvs = [(t, d) for t, d in digests if t.suffix.lower() in LISTED_SUFFIXES]
     if not csvs:
         return None
     folder = csvs[0][0].parent
     files = _manifest(folder)
-    for target, content in csvs:
-        files[target.name] = hashlib.sha256(content).hexdigest()
+    for target, digest in csvs:
+        files[target.name] = digest
     text = json.dumps({"generator": GENERATOR, "about": "hashes of the CSV, xlsx and Parquet files chokepoint wrote in this folder, "
                        "so that it replaces them (and only them) without --force", "files": dict(sorted(files.items()))},
                       indent=2) + "\n"
@@ -382,42 +390,89 @@ def atomic_writer(path, *, force: bool = False):
     it carries :data:`OWNER_MARK` in its first block) and renamed into place when the block ends
     without an error; otherwise the temporary file is removed and the target left as it was.
     """
-    target = check_output(path, force=force)
-    fd, tmp = _temporary(target)
-    digest = hashlib.sha256()
+    with atomic_writers([path], force=force) as (out,):
+        yield out
+
+
+@contextlib.contextmanager
+def atomic_writers(paths, *, force: bool = False):
+    """Stream text files that belong together, in one pass each, as :func:`atomic_write_many` writes
+    them whole: ``with atomic_writers([a, b]) as (out_a, out_b): ...``.
+
+    Every target is checked first (:func:`check_output`). Each ``out.write(text)`` encodes the text
+    as UTF-8, hashes it and writes it to the target's exclusive temporary file, so nothing is held
+    in memory. When the block ends without an error, each file that carries :data:`OWNER_MARK`
+    within its first :data:`STAMP_WINDOW` bytes gets the SHA-256 of what was written in its place
+    (the same stamp as :func:`stamp`; not the files listed by hash, :data:`LISTED_SUFFIXES`), is
+    synced, the CSV files are recorded in their folder's manifest, and all are renamed into place together; otherwise every temporary file is removed
+    and the targets are left as they were.
+    """
+    targets = [Path(p) for p in paths]
+    check_distinct(*targets)
+    for target in targets:
+        check_output(target, force=force)
+    streams: list[_StreamFile] = []
+    temps: list[str] = []
+    current = targets[0] if targets else None
     try:
-        os.chmod(tmp, _mode_for(target))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            writer = _HashingWriter(handle, digest)
-            yield writer
-            handle.flush()
-            if writer.mark_at is not None:
-                handle.buffer.seek(writer.mark_at)
-                handle.buffer.write(digest.hexdigest().encode())
-                handle.buffer.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        _TEMPORARIES.discard(tmp)
+        for target in targets:
+            current = target
+            fd, tmp = _temporary(target)
+            temps.append(tmp)
+            os.chmod(tmp, _mode_for(target))  # mkstemp makes it 0600: give it the mode open() would
+            streams.append(_StreamFile(os.fdopen(fd, "wb"), stamped=target.suffix.lower() not in LISTED_SUFFIXES))
+        yield streams
+        for target, stream in zip(targets, streams):
+            current = target
+            stream.finish()
+        manifest = _manifest_of([(t, s.digest.hexdigest()) for t, s in zip(targets, streams)])
+        moves = list(zip(temps, targets))
+        if manifest is not None:
+            current = manifest[0]
+            check_output(manifest[0], force=True)
+            tmp = _write_temp(manifest[0], manifest[1])
+            temps.append(tmp)
+            moves.append((tmp, manifest[0]))
+        _rename_all(moves)
     except OSError as exc:
-        raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
+        raise InputError(f"{current}: cannot write ({exc.strerror or exc})") from None
     finally:
-        _discard(tmp)
+        for stream in streams:
+            stream.close()
+        for tmp in temps:
+            _discard(tmp)
 
 
-class _HashingWriter:
-    """A text writer that hashes what it writes and remembers where the ownership mark is."""
+class _StreamFile:
+    """A text stream into a temporary file: UTF-8 bytes, hashed as written, with the place of the
+    ownership mark remembered (:meth:`finish` fills in the hash there)."""
 
-    def __init__(self, handle, digest):
-        self.handle, self.digest = handle, digest
+    def __init__(self, handle, *, stamped: bool = True):
+        self.handle = handle
+        self.digest = hashlib.sha256()
         self.offset = 0
-        self.mark_at = None
+        self.mark_at: int | None = None
+        self.stamped = stamped  # files listed in the manifest are written as given
 
     def write(self, text: str) -> None:
         data = text.encode("utf-8")
-        if self.mark_at is None and self.offset < STAMP_WINDOW:
-            at = data.find(OWNER_MARK.encode())
-            if 0 <= at and self.offset + at < STAMP_WINDOW:
+        if self.stamped and self.mark_at is None and self.offset < STAMP_WINDOW:
+            at = data.find(OWNER_MARK.encode(), 0, STAMP_WINDOW - self.offset)
+            if at >= 0:
                 self.mark_at = self.offset + at + len(OWNER_TAG)
         self.digest.update(data)
         self.offset += len(data)
-        self.handle.write(text)
+        self.handle.write(data)
+
+    def finish(self) -> None:
+        """Stamp (when the mark was written), flush and sync the file."""
+        self.handle.flush()
+        if self.mark_at is not None:
+            self.handle.seek(self.mark_at)
+            self.handle.write(self.digest.hexdigest().encode())
+            self.handle.flush()
+        os.fsync(self.handle.fileno())
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.handle.close()

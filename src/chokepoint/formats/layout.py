@@ -1,16 +1,51 @@
 """Where each node sits in a drawing: stage columns, suppliers left and products right.
 
-Shared by the exports (Gephi reads ``x``/``y``) and the figures, so both look the same.
+Shared by the exports (Gephi reads ``x``/``y``) and the figures, so both look the same. Computed
+over arrays (the node and edge columns of the graph): a million edges take well under a second.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import sys
+from dataclasses import dataclass
 
-import networkx as nx
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from ..model import Graph
 from ..model.schema import KINDS as KIND_ORDER
+
+#: Barycentre sweeps (alternately left to right over the inputs, right to left over the users).
+SWEEPS = 6
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Stage columns of the nodes, in the order of ``ids`` (the graph's node order).
+
+    ``column``: the stage column of each node (0 = leftmost); ``position``: its vertical place
+    (0 top .. 1 bottom, ``(i + 0.5) / count`` for the ``i``-th of the ``count`` nodes of its
+    column); ``height``: the number of nodes in the fullest column.
+    """
+
+    ids: list
+    column: np.ndarray
+    position: np.ndarray
+    height: int
+
+    def to_dict(self) -> dict[str, tuple[int, float]]:
+        """Node id -> (column, position): the columns in the order their first node (by id) comes,
+        each top to bottom."""
+        ids, column, position = self.ids, self.column, self.position
+        by_id = sorted(range(len(ids)), key=ids.__getitem__)
+        first = {}
+        for i in by_id:  # the order the columns are met in when the ids are read in sorted order
+            first.setdefault(int(column[i]), len(first))
+        order = np.lexsort((position, np.fromiter((first[c] for c in column.tolist()), dtype=np.int64,
+                                                 count=len(ids))))
+        cols, pos = column[order].tolist(), position[order].tolist()
+        return {ids[i]: (c, p) for i, c, p in zip(order.tolist(), cols, pos)}
 
 
 def layered_layout(graph: Graph) -> dict[str, tuple[int, float]]:
@@ -21,43 +56,221 @@ def layered_layout(graph: Graph) -> dict[str, tuple[int, float]]:
     condensed). Within a column nodes are ordered by the mean position of their neighbours
     (a few barycentre sweeps, ties by id), so that edges cross little. Deterministic.
     """
-    g = graph
-    depth: dict[str, int] = {}
-    for kind in KIND_ORDER:
-        members = [n for n, node in g.nodes.items() if node.kind == kind]
-        sub = nx.DiGraph()
-        sub.add_nodes_from(members)
-        sub.add_edges_from((e.from_, e.to) for e in g.document.edges
-                           if e.type == "requires" and e.from_ in sub and e.to in sub)
-        cond = nx.condensation(sub)
-        level = {}
-        for comp in nx.topological_sort(cond):
-            level[comp] = max((level[p] + 1 for p in cond.predecessors(comp)), default=0)
-        for member, comp in cond.graph["mapping"].items():
-            depth[member] = level[comp]
-    slots = {slot: i for i, slot in enumerate(sorted({(KIND_ORDER.index(g.nodes[n].kind), depth[n]) for n in g.nodes}))}
-    column = {n: slots[(KIND_ORDER.index(g.nodes[n].kind), depth[n])] for n in g.nodes}  # linear, not per column
-    by_col: dict[int, list[str]] = defaultdict(list)
-    for n in sorted(g.nodes):
-        by_col[column[n]].append(n)
-    preds = {n: [] for n in g.nodes}
-    succs = {n: [] for n in g.nodes}
-    for e in g.document.edges:
-        preds[e.to].append(e.from_)
-        succs[e.from_].append(e.to)
-    rank = {n: i / max(1, len(ns) - 1) for ns in by_col.values() for i, n in enumerate(ns)}
-    cols = sorted(by_col)
-    for sweep in range(6):
-        order, neighbours = (cols, preds) if sweep % 2 == 0 else (cols[::-1], succs)
-        for col in order:
-            def key(n, _nb=neighbours):
-                near = [rank[m] for m in _nb[n] if column[m] != col]
-                return (sum(near) / len(near) if near else rank[n], n)
-            by_col[col].sort(key=key)
-            count = len(by_col[col])
-            for i, n in enumerate(by_col[col]):
-                rank[n] = i / max(1, count - 1)
-    return {n: (col, (i + 0.5) / len(ns)) for col, ns in by_col.items() for i, n in enumerate(ns)}
+    return graph_layout(graph).to_dict()
+
+
+def graph_layout(graph: Graph, *, ends: tuple[list, list] | None = None) -> Layout:
+    """:func:`layered_layout` as arrays over the graph's nodes (see :class:`Layout`); ``ends``: the
+    edges' ``from`` and ``to`` columns as lists, when the caller has them already."""
+    nodes, edges = graph.columns.nodes, graph.columns.edges
+    ids = nodes["id"].tolist()
+    frm, to = ends if ends is not None else (edges["from"].tolist(), edges["to"].tolist())
+    src, dst = node_rows(ids, frm, to)
+    code = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    kind = np.fromiter(map(code.__getitem__, nodes["kind"].tolist()), dtype=np.int64, count=len(ids))
+    requires = edges["type"].to_numpy(dtype=object) == "requires"
+    return layout_arrays(ids, kind, src, dst, requires)
+
+
+def node_rows(ids: list, *lists) -> list[np.ndarray]:
+    """The row in ``ids`` of each value of each list, where every value is one of ``ids`` (a
+    validated graph's edge ends).
+
+    A hash join over arrays: the ids' string hashes go into an open-addressing table (numpy
+    arrays, linear probing, every probe step for all values at once), and each value is found by
+    its hash. That reads each string once instead of probing a Python dict with it, which at a
+    million edges is most of the layout's time. When two ids share a hash, or a value's hash is
+    not an id's, a dict does the work (and raises ``KeyError`` for a value that is not an id).
+    """
+    n = len(ids)
+    hashes = np.fromiter(map(hash, ids), dtype=np.int64, count=n)
+    table = _hash_table(hashes)
+    result = []
+    for values in lists:
+        found = None
+        if table is not None:
+            wanted = np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
+            found = _probe(table, hashes, wanted)
+        if found is None:
+            row = dict(zip(ids, range(n)))
+            found = np.fromiter(map(row.__getitem__, values), dtype=np.int64, count=len(values))
+        result.append(found)
+    return result
+
+
+def _slots(hashes: np.ndarray, bits: int) -> np.ndarray:
+    return (hashes.view(np.uint64) >> np.uint64(64 - bits)).astype(np.int64)
+
+
+def _hash_table(hashes: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """(slot -> row, or -1; the table's bits) for distinct hashes, at most a quarter full; None when
+    two hashes are equal."""
+    n = len(hashes)
+    if not n or len(_distinct(hashes)) < n:
+        return None
+    bits = max(4, n.bit_length() + 2)
+    mask = (1 << bits) - 1
+    table = np.full(1 << bits, -1, dtype=np.int64)
+    slot = _slots(hashes, bits)
+    pending = np.arange(n)
+    while pending.size:
+        at = slot[pending]
+        free = table[at] < 0
+        table[at[free]] = pending[free]  # of rows wanting one free slot, one gets it
+        pending = pending[table[at] != pending]
+        slot[pending] = (slot[pending] + 1) & mask
+    return table, bits
+
+
+def _probe(table: tuple[np.ndarray, int], hashes: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
+    """The row whose hash is each wanted hash; None when one is not in the table."""
+    slots, bits = table
+    mask = (1 << bits) - 1
+    at = _slots(wanted, bits)
+    result = np.empty(len(wanted), dtype=np.int64)
+    active = np.arange(len(wanted))
+    while active.size:
+        row = slots[at[active]]
+        if np.any(row < 0):
+            return None
+        hit = hashes[row] == wanted[active]
+        result[active[hit]] = row[hit]
+        active = active[~hit]
+        at[active] = (at[active] + 1) & mask
+    return result
+
+
+def layout_arrays(ids: list, kind: np.ndarray, src: np.ndarray, dst: np.ndarray, requires: np.ndarray) -> Layout:
+    """The layout from arrays: node ids, kind codes (the index in ``KINDS``), every edge's ends as
+    node rows in the document's order, and which edges are ``requires``."""
+    n = len(ids)
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    depth = _depths(n, kind, src, dst, np.asarray(requires, dtype=bool))
+    slot = kind * (int(depth.max(initial=0)) + 1) + depth
+    column = np.unique(slot, return_inverse=True)[1].reshape(-1).astype(np.int64)  # linear, not per column
+    by_id = np.empty(n, dtype=np.int64)
+    by_id[sorted(range(n), key=ids.__getitem__)] = np.arange(n)  # ties by id, as Python compares text
+    order = np.lexsort((by_id, column))  # every column's nodes by id
+    counts = np.bincount(column, minlength=int(column.max(initial=-1)) + 1)
+    starts = np.r_[0, np.cumsum(counts)]
+    members = [order[starts[c]:starts[c + 1]] for c in range(len(counts))]
+    rank = np.empty(n, dtype=np.float64)
+    for group in members:
+        rank[group] = np.arange(len(group)) / max(1, len(group) - 1)
+    local = np.empty(n, dtype=np.int64)
+    for group in members:
+        local[group] = np.arange(len(group))
+    inputs = _neighbours(column, dst, src, len(counts))  # per column: (member, input) over edges in document order
+    users = _neighbours(column, src, dst, len(counts))
+    cols = list(range(len(counts)))
+    for sweep in range(SWEEPS):
+        order_cols, near = (cols, inputs) if sweep % 2 == 0 else (cols[::-1], users)
+        for col in order_cols:
+            group = members[col]  # kept in id order: the sort below starts from it
+            own, other = near[col]
+            key = rank[group].copy()
+            if len(own):
+                at = local[own]
+                total, count = _python_sums(rank[other], at, len(group))
+                has = count > 0
+                key[has] = total[has] / count[has]
+            new = group[np.lexsort((by_id[group], key))]
+            rank[new] = np.arange(len(new)) / max(1, len(new) - 1)
+    position = np.empty(n, dtype=np.float64)
+    for group in members:
+        ordered = group[np.argsort(rank[group], kind="stable")]
+        position[ordered] = (np.arange(len(ordered)) + 0.5) / len(ordered)
+    height = max(1, int(counts.max(initial=1)))
+    return Layout(ids, column, position, height)
+
+
+def _depths(n: int, kind, src, dst, requires) -> np.ndarray:
+    """The longest chain of ``requires`` edges among nodes of one kind that ends at each node,
+    cycles condensed (a strongly connected set counts as one step)."""
+    inner = requires & (kind[src] == kind[dst])
+    a, b = src[inner], dst[inner]
+    depth = np.zeros(n, dtype=np.int64)
+    if not len(a):
+        return depth
+    matrix = csr_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
+    count, label = connected_components(matrix, directed=True, connection="strong")
+    label = label.astype(np.int64)
+    ca, cb = label[a], label[b]
+    between = ca != cb
+    ca, cb = ca[between], cb[between]
+    pairs = _distinct(ca * count + cb)  # the condensation's edges, once each
+    ca, cb = pairs // count, pairs % count
+    indegree = np.bincount(cb, minlength=count)
+    order = np.argsort(ca, kind="stable")
+    ptr = np.r_[0, np.cumsum(np.bincount(ca, minlength=count))]
+    targets = cb[order]
+    level = np.zeros(count, dtype=np.int64)
+    frontier = np.flatnonzero(indegree == 0)
+    step = 0
+    while frontier.size:  # Kahn's algorithm in rounds: a component's round is its longest chain
+        level[frontier] = step
+        spans = ptr[frontier + 1] - ptr[frontier]
+        total = int(spans.sum())
+        if not total:
+            break
+        offsets = np.repeat(ptr[frontier] - np.cumsum(spans) + spans, spans) + np.arange(total)
+        reached = targets[offsets]
+        np.subtract.at(indegree, reached, 1)
+        frontier = _distinct(reached[indegree[reached] == 0])
+        step += 1
+    return level[label]
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (``np.unique`` by a sort: numpy 2's hashing one is much slower here)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
+def _neighbours(column, own_end, other_end, columns: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each column: (node, neighbour) of the edges whose ``own_end`` is in it and whose other end
+    is in another column, in the document's order."""
+    cross = column[own_end] != column[other_end]
+    own, other = own_end[cross], other_end[cross]
+    order = np.argsort(column[own], kind="stable")
+    own, other = own[order], other[order]
+    bounds = np.r_[0, np.cumsum(np.bincount(column[own], minlength=columns))]
+    return [(own[bounds[c]:bounds[c + 1]], other[bounds[c]:bounds[c + 1]]) for c in range(columns)]
+
+
+def _python_sums(values: np.ndarray, groups: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sum, count) of ``values`` per group, each sum exactly as Python's ``sum()`` of the group's
+    values in order gives it: left to right before Python 3.12, compensated (Neumaier) since."""
+    count = np.bincount(groups, minlength=size)
+    if sys.version_info < (3, 12):
+        return np.bincount(groups, weights=values, minlength=size), count
+    return neumaier_sums(values, groups, size), count
+
+
+def neumaier_sums(values: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
+    """Python 3.12's ``sum()`` of floats per group (values in order within each group): the first
+    value, then each next one added with Neumaier's compensation, which is added at the end when it
+    is non-zero and finite. Vectorised over the groups, one step per position in a group."""
+    order = np.argsort(groups, kind="stable")
+    values, groups = values[order], groups[order]
+    count = np.bincount(groups, minlength=size)
+    start = np.r_[0, np.cumsum(count)[:-1]]
+    total = np.zeros(size, dtype=np.float64)
+    comp = np.zeros(size, dtype=np.float64)
+    has = np.flatnonzero(count > 0)
+    total[has] = values[start[has]]
+    by_size = has[np.argsort(-count[has], kind="stable")]  # the groups still going are a prefix
+    sizes = count[by_size]
+    for k in range(1, int(sizes[0]) if len(sizes) else 0):
+        active = by_size[:int(np.searchsorted(-sizes, -k, side="left"))]
+        x = values[start[active] + k]
+        f = total[active]
+        t = f + x
+        comp[active] += np.where(np.abs(f) >= np.abs(x), (f - t) + x, (x - t) + f)
+        total[active] = t
+    fix = (comp != 0) & np.isfinite(comp)
+    total[fix] += comp[fix]
+    return total
 
 
 def escape_mathtext(text: str) -> str:
