@@ -13,7 +13,19 @@ Structural columns beside the score: the products the node dominates (every supp
 supplier to the product passes through it) and its betweenness centrality.
 
 The knockouts (every non-country node removed in turn) and the single-country cutoffs run on the
-compiled engine (:mod:`chokepoint.engine`), many scenarios at once.
+compiled engine (:mod:`chokepoint.engine`), many scenarios at once:
+
+- the knockouts propagate only what each changes (:func:`~chokepoint.engine.knockout.knockout_batches`),
+  under the point, high and low shares in one propagation, reduced batch by batch;
+- the exposure is one engine pass over the countries, reduced chunk by chunk; its bounds (which
+  need the slow pessimistic evaluation) are computed for the rows kept only, by the same sparse
+  propagation of the country cutoffs;
+- the dominators come from the compiled arrays; betweenness is skipped above
+  :data:`BETWEENNESS_MAX_NODES` nodes, and ``frame.attrs["notes"]`` says so;
+- the reasons are written for the rows kept only.
+
+Every figure is the one the straightforward computation gives, to the last bit (the tests hold
+the sparse knockouts to one full scenario per knockout, and the rest to the dense matrices).
 """
 
 from __future__ import annotations
@@ -45,9 +57,8 @@ def dominators(graph: Graph) -> dict[str, set[str]]:
     """For each product, the nodes every supply path to it passes through (itself excluded).
 
     Paths start at the roots of supply: nodes nothing feeds, and items partly supplied by unnamed
-    others. The immediate dominators come from the compiled arrays (Cooper, Harvey and Kennedy's
-    iterative algorithm over a reverse postorder, the algorithm networkx uses), not from a
-    networkx graph.
+    others. The immediate dominators come from the compiled arrays (:func:`immediate_dominators`),
+    not from a networkx graph.
     """
     compiled = compile_graph(graph)
     idom = immediate_dominators(compiled)
@@ -357,10 +368,14 @@ def knockout_losses_many(compiled, cand_rows: np.ndarray, product_rows: np.ndarr
     self_held = self_pos[order]
     for b0, b1, p, k, values, changed, baseline in knockout_batches(compiled, cand_rows[order], product_rows,
                                                                     shares=shares, batch=BATCH):
+        local = k - b0
         for v, result in enumerate(held):
             sel = changed[:, v]
-            _reduce_batch(b0, b1, p[sel], k[sel] - b0, values[sel, v], baseline[:, v], self_held[b0:b1], result,
-                          tops[v], id_rank)
+            if sel.all():
+                pv, kv, av = p, local, values[:, v]
+            else:
+                pv, kv, av = p[sel], local[sel], np.compress(sel, values[:, v])
+            _reduce_batch(b0, b1, pv, kv, av, baseline[:, v], self_held[b0:b1], result, tops[v], id_rank)
     for (knockout, hits, top_hits), (knockout_h, hits_h, top_h) in zip(results, held):
         knockout[order] = knockout_h
         hits[order] = hits_h
@@ -427,92 +442,35 @@ def _reduce_batch(b0, b1, p, k, avail, base, self_pos, result, top, id_rank) -> 
 
 def _sum_in_order(k, loss, width) -> np.ndarray:
     """Each knockout's losses summed one after another in product order (pairs sorted by knockout,
-    then product), as the reference's ``sum()`` does: step ``j`` adds the j-th loss of every
-    knockout that has one, knockouts ordered by their number of losses so that a step is a prefix."""
-    starts = np.searchsorted(k, np.arange(width + 1))
-    lengths = np.diff(starts)
-    order = np.argsort(-lengths, kind="stable")
-    first, length = starts[:-1][order], lengths[order]
-    total = np.zeros(width)
-    neg = -length
-    for j in range(int(length[0]) if width else 0):
-        m = int(np.searchsorted(neg, -j, side="left"))
-        total[:m] += loss[first[:m] + j]
-    out = np.empty(width)
-    out[order] = total
-    return out
+    then product), as the reference's ``sum()`` does: ``np.bincount`` adds its weights one by one
+    in the order given."""
+    return np.bincount(k, weights=loss, minlength=width).astype(np.float64)
 
 
 def _sum_with_baseline(p, k, loss, base_loss, self_pos, width) -> np.ndarray:
     """:func:`_sum_in_order` where some products have a loss with nothing knocked out: product by
     product, a product's changed losses to the knockouts that change it, its baseline loss (where
-    not 0) to all others."""
+    not 0) to all others. Between two such products the changed losses go in one ``np.add.at``
+    (one by one, in product order)."""
     n_products = len(base_loss)
     by_product = np.argsort(p.astype(np.int16) if n_products < 32768 else p, kind="stable")
-    bounds_p = np.searchsorted(p[by_product], np.arange(n_products + 1))
+    ps, ks, ls = p[by_product], k[by_product], loss[by_product]
     self_of: dict = {}
     for kk in np.flatnonzero(self_pos >= 0).tolist():
         self_of.setdefault(int(self_pos[kk]), []).append(kk)
     total = np.zeros(width)
-    for pos in np.flatnonzero((np.diff(bounds_p) > 0) | (base_loss != 0.0)).tolist():
-        pick = by_product[bounds_p[pos]:bounds_p[pos + 1]]
-        if base_loss[pos] != 0.0:
-            term = np.full(width, base_loss[pos])
-            term[self_of.get(pos, [])] = 0.0
-            term[k[pick]] = loss[pick]
-            total += term
-        else:
-            total[k[pick]] += loss[pick]
+    done = 0
+    for pos in np.flatnonzero(base_loss != 0.0).tolist():
+        a0 = int(np.searchsorted(ps, pos, side="left"))
+        a1 = int(np.searchsorted(ps, pos, side="right"))
+        np.add.at(total, ks[done:a0], ls[done:a0])
+        term = np.full(width, base_loss[pos])
+        term[self_of.get(pos, [])] = 0.0
+        term[ks[a0:a1]] = ls[a0:a1]
+        total += term
+        done = a1
+    np.add.at(total, ks[done:], ls[done:])
     return total
-
-
-def knockout_losses_dense(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, top: int = 3,
-                    count_self: bool = False, shares=None):
-    """:func:`knockout_losses` by full scenarios on the engine, one per knockout: the oracle the
-    tests hold the sparse propagation to. Each candidate knocked out in turn: mean product loss (the node itself excluded when it is a
-    product, unless ``count_self``), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
-    ``[(product position, loss)]`` ordered by loss, then product id.
-
-    Knockouts run on the engine in chunks (deepest nodes first: the levels below a chunk's
-    shallowest knockout are not recomputed), reduced chunk by chunk.
-    """
-    k_total, n_products = len(cand_rows), len(product_rows)
-    knockout = np.zeros(k_total)
-    hits = np.zeros(k_total, dtype=np.int64)
-    top_hits: list = [[] for _ in range(k_total)]
-    if not k_total:
-        return knockout, hits, top_hits
-    ids = compiled.ids
-    id_rank = np.argsort(np.argsort(np.array([ids[r] for r in product_rows], dtype=object), kind="stable"),
-                         kind="stable") if n_products else np.zeros(0, dtype=np.int64)
-    # deepest nodes first: a chunk's levels below its shallowest knockout are copied, not computed
-    order = np.argsort(-np.asarray(cand_rows), kind="stable")
-    rows_sorted = np.asarray(cand_rows)[order]
-
-    def reduce(start, stop, avail):
-        pick = order[start:stop]
-        rows = rows_sorted[start:stop]
-        loss = 1.0 - avail
-        is_self = product_rows[:, None] == rows[None, :]
-        if count_self:
-            is_self = np.zeros_like(is_self)
-        loss[is_self] = 0.0
-        count = n_products - is_self.sum(axis=0)
-        # summed product by product, in order (as the reference's sum() does)
-        total = np.add.accumulate(loss, axis=0)[-1] if n_products else np.zeros(len(rows))
-        knockout[pick] = np.where(count > 0, total / np.maximum(count, 1), 0.0)
-        hit = loss > 1e-12
-        hits[pick] = hit.sum(axis=0)
-        for j, k in enumerate(pick.tolist()):
-            where = np.flatnonzero(hit[:, j])
-            if not len(where):
-                continue
-            values = loss[where, j]
-            best = where[np.lexsort((id_rank[where], -values))[:top]]
-            top_hits[k] = [(int(p), float(loss[p, j])) for p in best]
-
-    evaluate(compiled, knockout=[[int(r)] for r in rows_sorted], rows=product_rows, on_chunk=reduce, shares=shares)
-    return knockout, hits, top_hits
 
 
 class _Words:
