@@ -473,6 +473,55 @@ def _sum_with_baseline(p, k, loss, base_loss, self_pos, width) -> np.ndarray:
     return total
 
 
+def knockout_losses_dense(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, top: int = 3,
+                    count_self: bool = False, shares=None):
+    """:func:`knockout_losses` by full scenarios on the engine, one per knockout: the oracle the
+    tests hold the sparse propagation to. Each candidate knocked out in turn: mean product loss (the node itself excluded when it is a
+    product, unless ``count_self``), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
+    ``[(product position, loss)]`` ordered by loss, then product id.
+
+    Knockouts run on the engine in chunks (deepest nodes first: the levels below a chunk's
+    shallowest knockout are not recomputed), reduced chunk by chunk.
+    """
+    k_total, n_products = len(cand_rows), len(product_rows)
+    knockout = np.zeros(k_total)
+    hits = np.zeros(k_total, dtype=np.int64)
+    top_hits: list = [[] for _ in range(k_total)]
+    if not k_total:
+        return knockout, hits, top_hits
+    ids = compiled.ids
+    id_rank = np.argsort(np.argsort(np.array([ids[r] for r in product_rows], dtype=object), kind="stable"),
+                         kind="stable") if n_products else np.zeros(0, dtype=np.int64)
+    # deepest nodes first: a chunk's levels below its shallowest knockout are copied, not computed
+    order = np.argsort(-np.asarray(cand_rows), kind="stable")
+    rows_sorted = np.asarray(cand_rows)[order]
+
+    def reduce(start, stop, avail):
+        pick = order[start:stop]
+        rows = rows_sorted[start:stop]
+        loss = 1.0 - avail
+        is_self = product_rows[:, None] == rows[None, :]
+        if count_self:
+            is_self = np.zeros_like(is_self)
+        loss[is_self] = 0.0
+        count = n_products - is_self.sum(axis=0)
+        # summed product by product, in order (as the reference's sum() does)
+        total = np.add.accumulate(loss, axis=0)[-1] if n_products else np.zeros(len(rows))
+        knockout[pick] = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+        hit = loss > 1e-12
+        hits[pick] = hit.sum(axis=0)
+        for j, k in enumerate(pick.tolist()):
+            where = np.flatnonzero(hit[:, j])
+            if not len(where):
+                continue
+            values = loss[where, j]
+            best = where[np.lexsort((id_rank[where], -values))[:top]]
+            top_hits[k] = [(int(p), float(loss[p, j])) for p in best]
+
+    evaluate(compiled, knockout=[[int(r)] for r in rows_sorted], rows=product_rows, on_chunk=reduce, shares=shares)
+    return knockout, hits, top_hits
+
+
 class _Words:
     """The reason for a chokepoint in words, read from the graph's columns and its supplies
     (:func:`~.concentration.supply_table`)."""
