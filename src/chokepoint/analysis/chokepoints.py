@@ -64,7 +64,7 @@ def dominators(graph: Graph) -> dict[str, set[str]]:
     idom = immediate_dominators(compiled)
     ids = compiled.ids
     result = {}
-    for product, row in zip(graph.products, compiled.rows(graph.products).tolist()):
+    for product, row in zip(graph.products, _rows(compiled, graph.products).tolist()):
         doms, current = set(), row
         while idom[current] >= 0 and idom[current] != current:
             current = idom[current]
@@ -181,6 +181,12 @@ def immediate_dominators(compiled) -> list[int]:
     return [-1 if (d == root or d < 0) else d for d in idom[:n].tolist()]
 
 
+def _rows(compiled, ids) -> np.ndarray:
+    """The compiled rows of node ids (``compiled.rows`` without its check for rows given as such)."""
+    index = compiled.index
+    return np.fromiter((index[i] for i in ids), dtype=np.int64, count=len(ids))
+
+
 def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     """Every non-country node ranked by ``score`` (see module docstring), with the reason in words."""
     with gc_paused():
@@ -193,13 +199,13 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
     nodes = graph.columns.nodes
     kinds = nodes["kind"].to_numpy(dtype=object)
     candidates = nodes["id"][kinds != "country"].tolist()
-    cand_rows = compiled.rows(candidates)
+    cand_rows = _rows(compiled, candidates)
     countries = graph.countries
     exposure, worst = exposures(compiled, countries, cand_rows)
     # where end items stand in for products (an imported data table), an item's own loss counts:
     # otherwise every candidate would be its own excluded product and score 0
     stand_in = not (kinds == "product").any()
-    product_rows = compiled.rows(products)
+    product_rows = _rows(compiled, products)
     # the point shares, and for the bounds every share at its high end (the most a lost node can
     # take) .. at its low end: one propagation carries the three
     (knockout, hits, top_hits), (knockout_high, _, _), (knockout_low, _, _) = knockout_losses_many(
