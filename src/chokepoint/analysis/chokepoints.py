@@ -39,8 +39,8 @@ from scipy.sparse.csgraph import depth_first_order
 from .concentration import concentration, supply_table
 from ..model import Graph
 from ..model.graph import gc_paused
-from ..engine import compile_graph, evaluate
-from ..engine.knockout import BATCH, knockout_batches
+from ..engine import compile_graph, evaluate, knockout_batches
+from ..engine.knockout import BATCH
 
 COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low", "knockout_loss_high",
            "products_hit", "exposure", "exposure_low", "exposure_high", "worst_country",
@@ -570,7 +570,8 @@ class _Words:
             ident = row["id"]
             if self.kind[ident] == "facility" and self.country[ident] == row["worst_country"]:
                 text += f" (it sits in {self.country[ident]})"
-            elif row["top_country"] and row["top_country"] == row["worst_country"] and row["top_share"] == row["top_share"]:
+            elif (row["top_country"] and row["top_country"] == row["worst_country"]
+                  and row["top_share"] == row["top_share"]):
                 text += f" ({row['worst_country']} supplies {self.share(ident, row['worst_country'])} directly)"
             elif row["top_country"] != row["worst_country"]:
                 text += " through its inputs"

@@ -22,9 +22,11 @@ no fold: a knockout only lowers what it reaches, so the min with some inputs rep
 of the baseline's and the pushed values (checked on each pair: where a pushed value is above its
 baseline it is folded); likewise a max stays the baseline's while an input at it is not replaced.
 
-The cost is the sum of the knockouts' downstream regions, not knockouts x nodes: on a generated
-1M-edge graph, 200,000 knockouts under three share vectors in about ten seconds rather than
-600,000 full scenarios.
+Only rows that some reported row reads are propagated, and the knockouts run in batches whose
+memory is bounded by the batch. The cost is the sum of the knockouts' downstream regions, not
+knockouts x nodes: on a generated 1M-edge graph (200,000 nodes), 200,000 knockouts under three
+share vectors (24M pairs) in about 20 s of CPU on a busy 2-core machine and 0.6 GB, against
+about 80 s and 2.1 GB for three separate propagations.
 """
 
 from __future__ import annotations
@@ -525,7 +527,8 @@ def knockout_batches(cg: CompiledGraph, knock_rows, product_rows, *, shares=(Non
         if len(live):
             first = store.append(np.zeros((len(live), V)))
             _bucket(pending, level_of[rows_b[live]], rows_b[live].astype(np.int32), kcols[live],
-                    np.arange(first, first + len(live), dtype=np.int64), np.full(len(live), _FORCED_SLOT, dtype=np.int32))
+                    np.arange(first, first + len(live), dtype=np.int64),
+                    np.full(len(live), _FORCED_SLOT, dtype=np.int32))
         for lv, level in enumerate(plan.levels):
             if not pending[lv]:
                 continue
