@@ -1,11 +1,13 @@
 """Where `chokepoint analyse` spends its time, in one process, after the graph is loaded.
 
-    PYTHONPATH=src python benchmarks/analyse_breakdown.py GRAPH [--repeat N]
+    PYTHONPATH=src python benchmarks/analyse_breakdown.py GRAPH
 
 Loads and validates the graph once (not timed as part of the analysis), resets the peak RSS
 (Linux ``/proc/self/clear_refs``), then times each step of :func:`chokepoint.api.analyse` and the
 parts of :func:`chokepoint.analysis.chokepoints.find_chokepoints` by wrapping the functions it
-calls, and reports the peak RSS of the analysis.
+calls (wall and CPU seconds: on a shared machine CPU time is the steadier figure), and reports
+the peak RSS of the analysis. Works on older source trees too (``PYTHONPATH=OLD/src``): steps a
+tree does not have are left out.
 """
 
 from __future__ import annotations
@@ -58,15 +60,14 @@ def main():
     from chokepoint import api
     from chokepoint.analysis import chokepoints as ch
     from chokepoint.formats.graphs import load_graph
-    from chokepoint.engine import compile_graph
 
     t = time.perf_counter()
     graph = load_graph(args.graph)
     load = time.perf_counter() - t
     print(f"load+validate {load:.2f} s, RSS {rss_mb('VmRSS'):.0f} MB")
     # what find_chokepoints calls
-    for name in ("compile_graph", "evaluate", "bounds", "exposures", "exposure_bounds", "knockout_losses", "knockout_losses_many", "concentration", "dominators",
-                 "_reason"):
+    for name in ("compile_graph", "evaluate", "bounds", "exposures", "exposure_bounds", "knockout_losses",
+                 "knockout_losses_many", "concentration", "dominators", "_reason"):
         if hasattr(ch, name):
             timed(ch, name, "chokepoints." + name)
     for name in ("_find_chokepoints", "_target", "_exposure", "_sweep"):

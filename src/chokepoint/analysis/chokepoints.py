@@ -13,7 +13,19 @@ Structural columns beside the score: the products the node dominates (every supp
 supplier to the product passes through it) and its betweenness centrality.
 
 The knockouts (every non-country node removed in turn) and the single-country cutoffs run on the
-compiled engine (:mod:`chokepoint.engine`), many scenarios at once.
+compiled engine (:mod:`chokepoint.engine`), many scenarios at once:
+
+- the knockouts propagate only what each changes (:func:`~chokepoint.engine.knockout.knockout_batches`),
+  under the point, high and low shares in one propagation, reduced batch by batch;
+- the exposure is one engine pass over the countries, reduced chunk by chunk; its bounds (which
+  need the slow pessimistic evaluation) are computed for the rows kept only, by the same sparse
+  propagation of the country cutoffs;
+- the dominators come from the compiled arrays; betweenness is skipped above
+  :data:`BETWEENNESS_MAX_NODES` nodes, and ``frame.attrs["notes"]`` says so;
+- the reasons are written for the rows kept only.
+
+Every figure is the one the straightforward computation gives, to the last bit (the tests hold
+the sparse knockouts to one full scenario per knockout, and the rest to the dense matrices).
 """
 
 from __future__ import annotations
@@ -27,8 +39,8 @@ from scipy.sparse.csgraph import depth_first_order
 from .concentration import concentration, supply_table
 from ..model import Graph
 from ..model.graph import gc_paused
-from ..engine import compile_graph, evaluate
-from ..engine.knockout import BATCH, knockout_batches
+from ..engine import compile_graph, evaluate, knockout_batches
+from ..engine.knockout import BATCH
 
 COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low", "knockout_loss_high",
            "products_hit", "exposure", "exposure_low", "exposure_high", "worst_country",
@@ -45,15 +57,14 @@ def dominators(graph: Graph) -> dict[str, set[str]]:
     """For each product, the nodes every supply path to it passes through (itself excluded).
 
     Paths start at the roots of supply: nodes nothing feeds, and items partly supplied by unnamed
-    others. The immediate dominators come from the compiled arrays (Cooper, Harvey and Kennedy's
-    iterative algorithm over a reverse postorder, the algorithm networkx uses), not from a
-    networkx graph.
+    others. The immediate dominators come from the compiled arrays (:func:`immediate_dominators`),
+    not from a networkx graph.
     """
     compiled = compile_graph(graph)
     idom = immediate_dominators(compiled)
     ids = compiled.ids
     result = {}
-    for product, row in zip(graph.products, compiled.rows(graph.products).tolist()):
+    for product, row in zip(graph.products, _rows(compiled, graph.products).tolist()):
         doms, current = set(), row
         while idom[current] >= 0 and idom[current] != current:
             current = idom[current]
@@ -170,6 +181,12 @@ def immediate_dominators(compiled) -> list[int]:
     return [-1 if (d == root or d < 0) else d for d in idom[:n].tolist()]
 
 
+def _rows(compiled, ids) -> np.ndarray:
+    """The compiled rows of node ids (``compiled.rows`` without its check for rows given as such)."""
+    index = compiled.index
+    return np.fromiter((index[i] for i in ids), dtype=np.int64, count=len(ids))
+
+
 def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     """Every non-country node ranked by ``score`` (see module docstring), with the reason in words."""
     with gc_paused():
@@ -182,13 +199,13 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
     nodes = graph.columns.nodes
     kinds = nodes["kind"].to_numpy(dtype=object)
     candidates = nodes["id"][kinds != "country"].tolist()
-    cand_rows = compiled.rows(candidates)
+    cand_rows = _rows(compiled, candidates)
     countries = graph.countries
     exposure, worst = exposures(compiled, countries, cand_rows)
     # where end items stand in for products (an imported data table), an item's own loss counts:
     # otherwise every candidate would be its own excluded product and score 0
     stand_in = not (kinds == "product").any()
-    product_rows = compiled.rows(products)
+    product_rows = _rows(compiled, products)
     # the point shares, and for the bounds every share at its high end (the most a lost node can
     # take) .. at its low end: one propagation carries the three
     (knockout, hits, top_hits), (knockout_high, _, _), (knockout_low, _, _) = knockout_losses_many(
@@ -357,10 +374,14 @@ def knockout_losses_many(compiled, cand_rows: np.ndarray, product_rows: np.ndarr
     self_held = self_pos[order]
     for b0, b1, p, k, values, changed, baseline in knockout_batches(compiled, cand_rows[order], product_rows,
                                                                     shares=shares, batch=BATCH):
+        local = k - b0
         for v, result in enumerate(held):
             sel = changed[:, v]
-            _reduce_batch(b0, b1, p[sel], k[sel] - b0, values[sel, v], baseline[:, v], self_held[b0:b1], result,
-                          tops[v], id_rank)
+            if sel.all():
+                pv, kv, av = p, local, values[:, v]
+            else:
+                pv, kv, av = p[sel], local[sel], np.compress(sel, values[:, v])
+            _reduce_batch(b0, b1, pv, kv, av, baseline[:, v], self_held[b0:b1], result, tops[v], id_rank)
     for (knockout, hits, top_hits), (knockout_h, hits_h, top_h) in zip(results, held):
         knockout[order] = knockout_h
         hits[order] = hits_h
@@ -427,42 +448,34 @@ def _reduce_batch(b0, b1, p, k, avail, base, self_pos, result, top, id_rank) -> 
 
 def _sum_in_order(k, loss, width) -> np.ndarray:
     """Each knockout's losses summed one after another in product order (pairs sorted by knockout,
-    then product), as the reference's ``sum()`` does: step ``j`` adds the j-th loss of every
-    knockout that has one, knockouts ordered by their number of losses so that a step is a prefix."""
-    starts = np.searchsorted(k, np.arange(width + 1))
-    lengths = np.diff(starts)
-    order = np.argsort(-lengths, kind="stable")
-    first, length = starts[:-1][order], lengths[order]
-    total = np.zeros(width)
-    neg = -length
-    for j in range(int(length[0]) if width else 0):
-        m = int(np.searchsorted(neg, -j, side="left"))
-        total[:m] += loss[first[:m] + j]
-    out = np.empty(width)
-    out[order] = total
-    return out
+    then product), as the reference's ``sum()`` does: ``np.bincount`` adds its weights one by one
+    in the order given."""
+    return np.bincount(k, weights=loss, minlength=width).astype(np.float64)
 
 
 def _sum_with_baseline(p, k, loss, base_loss, self_pos, width) -> np.ndarray:
     """:func:`_sum_in_order` where some products have a loss with nothing knocked out: product by
     product, a product's changed losses to the knockouts that change it, its baseline loss (where
-    not 0) to all others."""
+    not 0) to all others. Between two such products the changed losses go in one ``np.add.at``
+    (one by one, in product order)."""
     n_products = len(base_loss)
     by_product = np.argsort(p.astype(np.int16) if n_products < 32768 else p, kind="stable")
-    bounds_p = np.searchsorted(p[by_product], np.arange(n_products + 1))
+    ps, ks, ls = p[by_product], k[by_product], loss[by_product]
     self_of: dict = {}
     for kk in np.flatnonzero(self_pos >= 0).tolist():
         self_of.setdefault(int(self_pos[kk]), []).append(kk)
     total = np.zeros(width)
-    for pos in np.flatnonzero((np.diff(bounds_p) > 0) | (base_loss != 0.0)).tolist():
-        pick = by_product[bounds_p[pos]:bounds_p[pos + 1]]
-        if base_loss[pos] != 0.0:
-            term = np.full(width, base_loss[pos])
-            term[self_of.get(pos, [])] = 0.0
-            term[k[pick]] = loss[pick]
-            total += term
-        else:
-            total[k[pick]] += loss[pick]
+    done = 0
+    for pos in np.flatnonzero(base_loss != 0.0).tolist():
+        a0 = int(np.searchsorted(ps, pos, side="left"))
+        a1 = int(np.searchsorted(ps, pos, side="right"))
+        np.add.at(total, ks[done:a0], ls[done:a0])
+        term = np.full(width, base_loss[pos])
+        term[self_of.get(pos, [])] = 0.0
+        term[ks[a0:a1]] = ls[a0:a1]
+        total += term
+        done = a1
+    np.add.at(total, ks[done:], ls[done:])
     return total
 
 
@@ -557,7 +570,8 @@ class _Words:
             ident = row["id"]
             if self.kind[ident] == "facility" and self.country[ident] == row["worst_country"]:
                 text += f" (it sits in {self.country[ident]})"
-            elif row["top_country"] and row["top_country"] == row["worst_country"] and row["top_share"] == row["top_share"]:
+            elif (row["top_country"] and row["top_country"] == row["worst_country"]
+                  and row["top_share"] == row["top_share"]):
                 text += f" ({row['worst_country']} supplies {self.share(ident, row['worst_country'])} directly)"
             elif row["top_country"] != row["worst_country"]:
                 text += " through its inputs"

@@ -2,8 +2,10 @@
 
 Public names: :func:`compile_graph` (from a :class:`~chokepoint.model.Graph`),
 :func:`compile_tables` and :func:`compile_arrays` (from columns), :class:`CompiledGraph`,
-:func:`evaluate` and :func:`shortage_months`. :mod:`chokepoint.engine.reference` is the
-node-by-node reference propagation: the oracle the tests hold the engine to.
+:func:`evaluate` and :func:`shortage_months`; :func:`knockout_batches` (every node knocked out in
+turn, only where it changes anything, under several share vectors at once).
+:mod:`chokepoint.engine.reference` is the node-by-node reference propagation: the oracle the tests
+hold the engine to.
 """
 
 from .compile import (
@@ -11,12 +13,12 @@ from .compile import (
     compile_graph, compile_tables, exact_row_sums,
 )
 from .evaluate import DEFAULT_MEMORY, default_chunk, evaluate, evaluate_scenarios, scenario_matrix, shortage_months
-from .knockout import knockout_products
+from .knockout import knockout_batches, knockout_products
 from .settle import MAX_ITERATIONS, TOLERANCE
 
 __all__ = [
     "COMPONENT", "COUNTRY", "FACILITY", "KIND_CODES", "MATERIAL", "PRODUCT", "REQUIRES", "SUPPLIES",
     "CompiledGraph", "compile_arrays", "compile_graph", "compile_tables", "exact_row_sums",
     "DEFAULT_MEMORY", "default_chunk", "evaluate", "evaluate_scenarios", "scenario_matrix", "shortage_months",
-    "MAX_ITERATIONS", "TOLERANCE", "knockout_products",
+    "MAX_ITERATIONS", "TOLERANCE", "knockout_batches", "knockout_products",
 ]
