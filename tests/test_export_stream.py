@@ -26,7 +26,8 @@ from chokepoint.analysis.columns import node_columns
 from chokepoint.api import export_graph
 from chokepoint.errors import InputError
 from chokepoint.formats import export as export_module
-from chokepoint.formats.exchange import csv_texts, export_table, gexf_text, graphml_text, to_export_digraph, write_export
+from chokepoint.formats.exchange import (csv_texts, export_table, gexf_text, graphml_text, to_export_digraph,
+                                         write_export)
 from chokepoint.formats.export import python_round
 from chokepoint.formats.files import (MANIFEST, OWNER_MARK, STAMP_WINDOW, atomic_writers, is_stamped, stamp,
                                       written_by_chokepoint)
@@ -133,7 +134,8 @@ def raw_digraph() -> nx.DiGraph:
     raw = nx.DiGraph(name="raw", _private="kept in memory")
     raw.add_node("a b/é", label="A", count=np.int64(3), ratio=np.float64("nan"), tags=["x", "y"],
                  mixed=1, note="bell\x07 here", empty=None, flag=np.bool_(True), x=1, color="#00ff00")
-    raw.add_node("plain", label="null", note="lone \ud800 surrogate", count=5, ratio=0.5, mixed="two", big=2**40, score=float("inf"), x=2.5)
+    raw.add_node("plain", label="null", note="lone \ud800 surrogate", count=5, ratio=0.5, mixed="two", big=2**40,
+                 score=float("inf"), x=2.5)
     raw.add_node(7, first=None, later="=1+1", size=3)
     raw.add_edge("a b/é", "plain", weight=0.0, share=np.float32(0.25), tag="null", flag=True)
     raw.add_edge("plain", "a b/é", weight=-1.0, tag=["p", "q"])
