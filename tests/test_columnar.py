@@ -350,3 +350,25 @@ def test_a_parquet_pair_needs_no_csv(tmp_path):
     folder = _export_tables(graph, tmp_path / "pq", ".parquet")
     loaded = read_table_graph(folder, max_bytes=10 ** 9, max_nodes=None)
     assert loaded.document.edges == graph.document.edges
+
+
+def test_the_readme_big_graph_sequence_runs(cli, tmp_path, monkeypatch):
+    """The README's big-graph commands, in order in one folder, on a graph 100 times smaller."""
+    import re
+    import shlex
+
+    from conftest import REPO
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(chokepoint generate --nodes 200000.*?)```", text, flags=re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert len(commands) >= 5
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        command = command.replace("200000", "2000").replace("1000000", "10000")
+        result = cli(*shlex.split(command)[1:])
+        assert result.code == 0, (command, result.err)
+    for name in ("big.nodes.parquet", "big.edges.parquet", "cn.parquet", "sweep.parquet", "chokepoints.parquet",
+                 "big.graphml"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert len(pd.read_parquet(tmp_path / "cn.parquet")) == 2000  # every node

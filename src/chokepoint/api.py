@@ -249,7 +249,7 @@ def sweep(graph, *, pairs: bool = False, countries=None, spare_capacity: float =
     """Each country (with ``pairs`` every pair too) cut off in turn.
 
     ``samples`` adds Monte Carlo intervals; ``workers`` (a local Dask cluster) or ``scheduler``
-    (an existing one) spread the work, with ``block`` scenarios (draws) per task. ``progress`` is
+    (an existing one) spread the work, with ``block`` scenarios per task (with ``samples`` too). ``progress`` is
     called with the number of scenarios (scenario-draws) done; when it has a ``total`` attribute
     (a progress bar), that is set first to the number there will be. With ``output`` (a ``.parquet``
     or ``.csv`` path, checked before the work) the long frame is written there.

@@ -21,12 +21,14 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import depth_first_order
 
-from .concentration import concentration
-from .evidence import bounds, is_estimate
+from .concentration import concentration, supply_table
 from ..model import Graph
 from ..model.graph import gc_paused
-from ..engine import compile_graph, evaluate, knockout_products
+from ..engine import compile_graph, evaluate
+from ..engine.knockout import BATCH, knockout_batches
 
 COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low", "knockout_loss_high",
            "products_hit", "exposure", "exposure_low", "exposure_high", "worst_country",
@@ -64,68 +66,108 @@ def immediate_dominators(compiled) -> list[int]:
     """Each row's immediate dominator (a row), from a virtual root feeding the roots of supply;
     ``-1`` for a root's (the virtual root) and for rows the root does not reach.
 
-    Edges are the document's (supplies and requires: a facility's country is not an edge).
+    Edges are the document's (supplies and requires: a facility's country is not an edge). Cooper,
+    Harvey and Kennedy's iterative algorithm (the one networkx uses), over a depth-first postorder
+    of the whole graph, run level by level of the compiled graph: the rows of a level outside its
+    cycle block read only lower levels, whose dominators are final, so they are intersected all at
+    once as arrays (one pass); a cycle block is iterated node by node, in reverse postorder, until
+    nothing changes.
     """
     n = compiled.n_nodes
-    own_s = np.repeat(np.arange(n), np.diff(compiled.sup_ptr))
-    own_i = np.repeat(np.arange(n), np.diff(compiled.in_ptr))
-    src = np.concatenate([compiled.sup_src, compiled.in_src]).astype(np.int64)
-    dst = np.concatenate([own_s, own_i]).astype(np.int64)
     root = n
+    own_s = np.repeat(np.arange(n, dtype=np.int64), np.diff(compiled.sup_ptr))
+    own_i = np.repeat(np.arange(n, dtype=np.int64), np.diff(compiled.in_ptr))
+    src = np.concatenate([compiled.sup_src, compiled.in_src]).astype(np.int64)
+    dst = np.concatenate([own_s, own_i])
     indeg = np.bincount(dst, minlength=n)
     supplied = np.diff(compiled.sup_ptr) > 0
     starts = np.flatnonzero((indeg == 0) | (supplied & (compiled.remainder > 1e-12)))
     src = np.concatenate([src, np.full(len(starts), root)])
     dst = np.concatenate([dst, starts])
-    order = np.argsort(src, kind="stable")
-    succ_ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n + 1))].tolist()
-    succ = dst[order].tolist()
+    # a depth-first postorder from the root: post = pre - depth + subtree size - 1
+    succ = csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n + 1, n + 1))
+    pre_order, parent = depth_first_order(succ, root, directed=True, return_predecessors=True)
+    pre_order = pre_order.astype(np.int64)
+    parent = parent.astype(np.int64)
+    depth = [0] * (n + 1)
+    size = [1] * (n + 1)
+    parent_l = parent.tolist()
+    visited = pre_order.tolist()
+    for node in visited[1:]:  # parents come first in preorder
+        depth[node] = depth[parent_l[node]] + 1
+    for node in visited[:0:-1]:  # children before parents
+        size[parent_l[node]] += size[node]
+    depth, size = np.asarray(depth, dtype=np.int64), np.asarray(size, dtype=np.int64)
+    post = np.full(n + 1, -1, dtype=np.int64)
+    post[pre_order] = np.arange(len(pre_order)) - depth[pre_order] + size[pre_order] - 1
+    # predecessors by reader
     order = np.argsort(dst, kind="stable")
-    pred_ptr = np.r_[0, np.cumsum(np.bincount(dst, minlength=n + 1))].tolist()
-    pred = src[order].tolist()
-    # postorder by an iterative depth-first search from the root
-    post = [-1] * (n + 1)
-    seen = bytearray(n + 1)
-    seen[root] = 1
-    stack = [(root, succ_ptr[root])]
-    rpo = []
-    while stack:
-        node, at = stack[-1]
-        if at < succ_ptr[node + 1]:
-            stack[-1] = (node, at + 1)
-            nxt = succ[at]
-            if not seen[nxt]:
-                seen[nxt] = 1
-                stack.append((nxt, succ_ptr[nxt]))
-        else:
-            stack.pop()
-            post[node] = len(rpo)
-            rpo.append(node)
-    rpo.reverse()
-    idom = [-1] * (n + 1)
+    pred_ptr = np.r_[0, np.cumsum(np.bincount(dst, minlength=n + 1))].astype(np.int64)
+    pred = src[order]
+    idom = np.full(n + 1, -1, dtype=np.int64)
     idom[root] = root
-    changed = True
-    while changed:
-        changed = False
-        for node in rpo[1:]:
-            new = -1
-            for p in pred[pred_ptr[node]:pred_ptr[node + 1]]:
-                if idom[p] < 0:
-                    continue
-                if new < 0:
-                    new = p
-                    continue
-                a, b = p, new
-                while a != b:
-                    while post[a] < post[b]:
-                        a = idom[a]
-                    while post[b] < post[a]:
-                        b = idom[b]
-                new = a
-            if idom[node] != new:
-                idom[node] = new
-                changed = True
-    return [-1 if (d == root or d < 0) else d for d in idom[:n]]
+
+    def intersect(a, b):
+        a, b = a.copy(), b.copy()
+        while True:
+            differ = np.flatnonzero(a != b)
+            if not len(differ):
+                return a
+            x, y = a[differ], b[differ]
+            up_a = post[x] < post[y]
+            a[differ[up_a]] = idom[x[up_a]]
+            up_b = post[y] < post[x]
+            b[differ[up_b]] = idom[y[up_b]]
+
+    post_l = pred_l = ptr_l = None
+    for lv in range(compiled.n_levels):
+        r0, r1, r2 = int(compiled.level_ptr[lv]), int(compiled.cyclic_ptr[lv]), int(compiled.level_ptr[lv + 1])
+        if r1 > r0:
+            rows = np.arange(r0, r1)
+            first, deg = pred_ptr[rows], pred_ptr[rows + 1] - pred_ptr[rows]
+            by_deg = np.argsort(-deg, kind="stable")
+            rows, first, deg = rows[by_deg], first[by_deg], deg[by_deg]
+            acc = np.full(len(rows), -1, dtype=np.int64)
+            for k in range(int(deg[0]) if len(deg) else 0):
+                m = int(np.count_nonzero(deg > k))
+                p = pred[first[:m] + k]
+                valid = idom[p] >= 0
+                take = valid & (acc[:m] < 0)
+                acc[:m][take] = p[take]
+                both = np.flatnonzero(valid & ~take)
+                if len(both):
+                    acc[both] = intersect(acc[both], p[both])
+            idom[rows] = acc
+        if r2 > r1:
+            block = np.arange(r1, r2)
+            block = block[post[block] >= 0]
+            block = block[np.argsort(-post[block], kind="stable")].tolist()  # reverse postorder
+            if post_l is None:
+                post_l, pred_l, ptr_l = post.tolist(), pred.tolist(), pred_ptr.tolist()
+            idom_l = idom.tolist()
+            changed = True
+            while changed:
+                changed = False
+                for node in block:
+                    new = -1
+                    for p in pred_l[ptr_l[node]:ptr_l[node + 1]]:
+                        if idom_l[p] < 0:
+                            continue
+                        if new < 0:
+                            new = p
+                            continue
+                        a, b = p, new
+                        while a != b:
+                            while post_l[a] < post_l[b]:
+                                a = idom_l[a]
+                            while post_l[b] < post_l[a]:
+                                b = idom_l[b]
+                        new = a
+                    if idom_l[node] != new:
+                        idom_l[node] = new
+                        changed = True
+            idom[block] = np.asarray(idom_l, dtype=np.int64)[block]
+    return [-1 if (d == root or d < 0) else d for d in idom[:n].tolist()]
 
 
 def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
@@ -137,64 +179,119 @@ def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
 def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
     compiled = compile_graph(graph)
     products = graph.products
-    candidates = [n for n in graph.nodes if graph.nodes[n].kind != "country"]
+    nodes = graph.columns.nodes
+    kinds = nodes["kind"].to_numpy(dtype=object)
+    candidates = nodes["id"][kinds != "country"].tolist()
     cand_rows = compiled.rows(candidates)
     countries = graph.countries
-    by_country = evaluate(compiled, [[c] for c in countries], rows=cand_rows)
-    exposure, worst = country_exposure(by_country)
-    low, high = bounds(compiled, [[c] for c in countries], rows=cand_rows, point=by_country)
-    exposure_high = (1.0 - low).max(axis=1) if len(countries) else np.zeros(len(candidates))
-    exposure_low = (1.0 - high).max(axis=1) if len(countries) else np.zeros(len(candidates))
+    exposure, worst = exposures(compiled, countries, cand_rows)
     # where end items stand in for products (an imported data table), an item's own loss counts:
     # otherwise every candidate would be its own excluded product and score 0
-    stand_in = not any(node.kind == "product" for node in graph.document.nodes)
+    stand_in = not (kinds == "product").any()
     product_rows = compiled.rows(products)
-    knockout, hits, top_hits = knockout_losses(compiled, cand_rows, product_rows, count_self=stand_in)
-    # bounds: every share at its high end (the most a lost node can take) .. at its low end
-    knockout_high = knockout_losses(compiled, cand_rows, product_rows, count_self=stand_in,
-                                    shares=compiled.sup_high, top=0)[0]
-    knockout_low = knockout_losses(compiled, cand_rows, product_rows, count_self=stand_in,
-                                   shares=compiled.sup_low, top=0)[0]
-    conc = concentration(graph)
-    conc = {ident: (top_country, top_share, hhi) for ident, top_country, top_share, hhi
-            in zip(conc["id"], conc["top_country"], conc["top_share"], conc["hhi"])}
+    # the point shares, and for the bounds every share at its high end (the most a lost node can
+    # take) .. at its low end: one propagation carries the three
+    (knockout, hits, top_hits), (knockout_high, _, _), (knockout_low, _, _) = knockout_losses_many(
+        compiled, cand_rows, product_rows, shares=(None, compiled.sup_high, compiled.sup_low), top=(3, 0, 0),
+        count_self=stand_in)
+    conc = concentration(graph).set_index("id").reindex(candidates)
+    has_conc = conc["top_country"].notna().to_numpy()
     dominated_by: dict[str, list[str]] = {}
     for product, doms in dominators(graph).items():
         for node in doms:
             dominated_by.setdefault(node, []).append(product)
     notes = []
-    if len(graph.nodes) <= BETWEENNESS_MAX_NODES:
+    if graph.n_nodes <= BETWEENNESS_MAX_NODES:
         between = nx.betweenness_centrality(graph.digraph)
     else:
         between = {}
         notes.append(f"betweenness not computed above {BETWEENNESS_MAX_NODES:,} nodes "
-                     f"(this graph has {len(graph.nodes):,})")
-    rows = []
-    for k, node_id in enumerate(candidates):
-        has_conc = node_id in conc
-        dominated = sorted(dominated_by.get(node_id, ()))
-        row = {
-            "id": node_id, "label": graph.label(node_id), "kind": graph.nodes[node_id].kind,
-            "score": float(knockout[k] * exposure[k]), "knockout_loss": float(knockout[k]),
-            "knockout_loss_low": float(min(knockout[k], knockout_low[k], knockout_high[k])),
-            "knockout_loss_high": float(max(knockout[k], knockout_low[k], knockout_high[k])),
-            "products_hit": int(hits[k]), "exposure": float(exposure[k]),
-            "exposure_low": float(min(exposure[k], exposure_low[k])), "exposure_high": float(max(exposure[k], exposure_high[k])),
-            "worst_country": countries[worst[k]] if worst[k] >= 0 else "",
-            "top_country": conc[node_id][0] if has_conc else "",
-            "top_share": float(conc[node_id][1]) if has_conc else float("nan"),
-            "hhi": float(conc[node_id][2]) if has_conc else float("nan"),
-            "dominates": ", ".join(dominated), "betweenness": between.get(node_id, float("nan")),
-        }
-        named = [(products[p], loss) for p, loss in top_hits[k]]
-        row["reason"] = _reason(graph, row, int(hits[k]), named)
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+                     f"(this graph has {graph.n_nodes:,})")
+    nan = float("nan")
+    labels = graph.labels
+    country_names = np.array(list(countries) + [""], dtype=object)
+    frame = pd.DataFrame({
+        "id": candidates, "label": [labels[c] for c in candidates],
+        "kind": kinds[kinds != "country"].tolist(),
+        "score": knockout * exposure, "knockout_loss": knockout,
+        "knockout_loss_low": np.minimum(np.minimum(knockout, knockout_low), knockout_high),
+        "knockout_loss_high": np.maximum(np.maximum(knockout, knockout_low), knockout_high),
+        "products_hit": hits, "exposure": exposure,
+        "worst_country": country_names[worst].tolist(),
+        "top_country": np.where(has_conc, conc["top_country"].to_numpy(dtype=object), "").tolist(),
+        "top_share": np.where(has_conc, conc["top_share"].to_numpy(dtype=np.float64), nan),
+        "hhi": np.where(has_conc, conc["hhi"].to_numpy(dtype=np.float64), nan),
+        "dominates": [", ".join(sorted(dominated_by[c])) if c in dominated_by else "" for c in candidates],
+        "betweenness": [between.get(c, nan) for c in candidates],
+    })
     frame = frame.sort_values(["score", "knockout_loss", "id"], ascending=[False, False, True], kind="mergesort")
-    frame = frame.reset_index(drop=True)
     frame = frame.head(top) if top else frame
+    # the exposure's bounds, for the rows kept
+    kept = frame.index.to_numpy()
+    low, high = exposure_bounds(compiled, countries, cand_rows[kept])
+    frame["exposure_low"] = np.minimum(exposure[kept], low)
+    frame["exposure_high"] = np.maximum(exposure[kept], high)
+    # the reasons, for the rows kept: in words, from the knockouts and the shares
+    words = _Words(graph)
+    frame["reason"] = [words.reason(row, [(products[p], loss) for p, loss in top_hits[k]])
+                       for k, row in zip(frame.index.tolist(), frame.to_dict("records"))]
+    frame = frame[COLUMNS].reset_index(drop=True)
     frame.attrs["notes"] = notes
     return frame
+
+
+def exposures(compiled, countries, rows):
+    """Each row's exposure to single-country cutoffs (:func:`country_exposure`): for the ``rows``
+    (compiled rows), ``(exposure, worst country or -1)``. The cutoffs are reduced chunk by chunk
+    as the engine gives them, so that memory is bounded by a chunk, not rows x countries."""
+    k = len(rows)
+    exposure = np.zeros(k)
+    worst = np.full(k, -1, dtype=np.int64)
+    if len(countries):
+        evaluate(compiled, [[c] for c in countries], rows=np.asarray(rows, dtype=np.int64),
+                 on_chunk=lambda start, stop, point: _fold_exposure(point, start, exposure, worst))
+    return exposure, worst
+
+
+def exposure_bounds(compiled, countries, rows):
+    """The bounds of each row's exposure to single-country cutoffs: ``(low, high)``, the most any
+    one cutoff takes with the shares at their low ends and the unattributed remainder surviving
+    (low) or lost (high), each cutoff's value held on the far side of its point value
+    (:func:`~.evidence.bounds`).
+
+    The cutoffs run as knockouts of the countries' rows (:func:`~chokepoint.engine.knockout.knockout_batches`:
+    only what a cutoff changes, and only upstream of ``rows``), the point, low and high together;
+    a row a cutoff leaves unchanged keeps its value with nothing cut. Bit for bit the maxima of
+    :func:`~.evidence.bounds`' matrices.
+    """
+    k = len(rows)
+    if not len(countries) or not k:
+        return np.zeros(k), np.zeros(k)
+    country_rows = compiled.rows(countries)
+    low, high = np.full(k, -np.inf), np.full(k, -np.inf)
+    reached = np.zeros(k, dtype=np.int64)
+    baseline = None
+    for _, _, p, _, v, _, baseline in knockout_batches(
+            compiled, country_rows, rows, shares=(None, compiled.sup_low, compiled.sup_low),
+            remainder_lost=(False, False, True)):
+        np.maximum.at(low, p, 1.0 - np.maximum(v[:, 1], v[:, 0]))
+        np.maximum.at(high, p, 1.0 - np.minimum(v[:, 2], v[:, 0]))
+        reached += np.bincount(p, minlength=k)
+    missing = reached < len(country_rows)
+    if missing.any():
+        b = baseline[missing]
+        low[missing] = np.maximum(low[missing], 1.0 - np.maximum(b[:, 1], b[:, 0]))
+        high[missing] = np.maximum(high[missing], 1.0 - np.minimum(b[:, 2], b[:, 0]))
+    return low, high
+
+
+def _fold_exposure(by_country, first, exposure, worst) -> None:
+    """:func:`country_exposure` continued over more countries (columns numbered from ``first``)."""
+    for c in range(by_country.shape[1]):
+        loss = 1.0 - by_country[:, c]
+        better = loss > exposure + 1e-12
+        exposure[better] = loss[better]
+        worst[better] = first + c
 
 
 def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -205,11 +302,7 @@ def country_exposure(by_country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     k = by_country.shape[0]
     exposure = np.zeros(k)
     worst = np.full(k, -1, dtype=np.int64)
-    for c in range(by_country.shape[1]):
-        loss = 1.0 - by_country[:, c]
-        better = loss > exposure + 1e-12
-        exposure = np.where(better, loss, exposure)
-        worst = np.where(better, c, worst)
+    _fold_exposure(by_country, 0, exposure, worst)
     return exposure, worst
 
 
@@ -219,30 +312,84 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
     product, unless ``count_self``), the number of products hit (loss > 1e-12), and the ``top`` hardest hit as
     ``[(product position, loss)]`` ordered by loss, then product id.
 
-    Only what a knockout changes is evaluated (:func:`chokepoint.engine.knockout_products`: the
-    nodes downstream of it, as sparse pairs), and the losses are summed product by product in
+    Only what a knockout changes is evaluated (:func:`chokepoint.engine.knockout.knockout_batches`:
+    the nodes downstream of it, as sparse pairs), and the losses are summed product by product in
     order, so that every figure is the one a full scenario per knockout gives
     (:func:`knockout_losses_dense`), to the last bit.
     """
+    return knockout_losses_many(compiled, cand_rows, product_rows, shares=(shares,), top=top,
+                                count_self=count_self)[0]
+
+
+def knockout_losses_many(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, shares=(None,), top=3,
+                         count_self: bool = False) -> list:
+    """:func:`knockout_losses` under several share vectors (``None``: the point shares), from one
+    propagation that carries them together: one ``(knockout, hits, top_hits)`` per vector, each
+    bit-identical to its own :func:`knockout_losses` call. ``top``: one for all, or one per vector.
+
+    The pairs a knockout changes are reduced batch by batch (memory bounded by the batch, not by
+    knockouts x products).
+    """
+    shares = list(shares)
+    tops = [int(top)] * len(shares) if np.ndim(top) == 0 else [int(t) for t in top]
+    if len(tops) != len(shares):
+        raise ValueError(f"{len(tops)} top counts for {len(shares)} share vectors")
     k_total, n_products = len(cand_rows), len(product_rows)
-    knockout = np.zeros(k_total)
-    hits = np.zeros(k_total, dtype=np.int64)
-    top_hits: list = [[] for _ in range(k_total)]
+    results = [(np.zeros(k_total), np.zeros(k_total, dtype=np.int64), [[] for _ in range(k_total)])
+               for _ in shares]
     if not k_total or not n_products:
-        return knockout, hits, top_hits
+        return results
     cand_rows = np.asarray(cand_rows, dtype=np.int64)
     product_rows = np.asarray(product_rows, dtype=np.int64)
-    p, k, avail, base = knockout_products(compiled, cand_rows, product_rows, shares=shares)
-    base_loss = 1.0 - base
     position = np.full(compiled.n_nodes, -1, dtype=np.int64)
     position[product_rows] = np.arange(n_products)
     self_pos = position[cand_rows] if not count_self else np.full(k_total, -1, dtype=np.int64)
+    id_rank = None
+    if any(t > 0 for t in tops):
+        ids = compiled.ids
+        id_rank = np.argsort(np.argsort(np.array([ids[r] for r in product_rows], dtype=object), kind="stable"),
+                             kind="stable").astype(np.int64)
+    # the knockouts in an order that spreads the shallow ones (the largest downstream regions)
+    # over the batches, so that no batch holds most of the work and its memory; results go back
+    # to the candidates' order at the end
+    order = spread(compiled.level[cand_rows], BATCH)
+    held = [(np.zeros(k_total), np.zeros(k_total, dtype=np.int64), [[] for _ in range(k_total)]) for _ in shares]
+    self_held = self_pos[order]
+    for b0, b1, p, k, values, changed, baseline in knockout_batches(compiled, cand_rows[order], product_rows,
+                                                                    shares=shares, batch=BATCH):
+        for v, result in enumerate(held):
+            sel = changed[:, v]
+            _reduce_batch(b0, b1, p[sel], k[sel] - b0, values[sel, v], baseline[:, v], self_held[b0:b1], result,
+                          tops[v], id_rank)
+    for (knockout, hits, top_hits), (knockout_h, hits_h, top_h) in zip(results, held):
+        knockout[order] = knockout_h
+        hits[order] = hits_h
+        for j, at in enumerate(order.tolist()):
+            top_hits[at] = top_h[j]
+    return results
+
+
+def spread(level: np.ndarray, batch: int) -> np.ndarray:
+    """An order of positions that deals them, sorted by ``level``, round-robin into consecutive
+    batches of ``batch``: each batch gets its share of every level."""
+    n = len(level)
+    n_batches = max(1, -(-n // batch))
+    by_level = np.argsort(level, kind="stable")
+    return np.concatenate([by_level[b::n_batches] for b in range(n_batches)]) if n else by_level
+
+
+def _reduce_batch(b0, b1, p, k, avail, base, self_pos, result, top, id_rank) -> None:
+    """One batch of knockouts (``k`` local to it, pairs sorted by knockout then product) into
+    ``result`` = (mean loss, products hit, top hits) at positions ``b0:b1``."""
+    knockout, hits, top_hits = result
+    width, n_products = b1 - b0, len(base)
+    base_loss = 1.0 - base
     # products a knockout does not change keep their baseline loss; where that is a hit
     # (rare: a product short with nothing knocked out) it is listed for every knockout
     short = np.flatnonzero(base_loss > 1e-12)
     if len(short):
-        extra_k = np.repeat(np.arange(k_total, dtype=np.int64), len(short))
-        extra_p = np.tile(short, k_total)
+        extra_k = np.repeat(np.arange(width, dtype=np.int64), len(short))
+        extra_p = np.tile(short, width)
         have = np.isin(extra_k * n_products + extra_p, k * n_products + p)
         p = np.concatenate([p, extra_p[~have]])
         k = np.concatenate([k, extra_k[~have]])
@@ -251,37 +398,21 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
         p, k, avail = p[order], k[order], avail[order]
     loss = 1.0 - avail
     loss[self_pos[k] == p] = 0.0
-    count = np.full(k_total, n_products, dtype=np.int64) - (self_pos >= 0)
-    # summed product by product, in order (as the reference's sum() does): a product's changed
-    # losses go to the knockouts that change it, its baseline loss (where not 0) to all others
-    by_product = np.argsort(p.astype(np.int16) if n_products < 32768 else p, kind="stable")
-    bounds_p = np.searchsorted(p[by_product], np.arange(n_products + 1))
-    self_of = {}
-    for kk in np.flatnonzero(self_pos >= 0).tolist():
-        self_of.setdefault(int(self_pos[kk]), []).append(kk)
-    total = np.zeros(k_total)
-    for pos in np.flatnonzero((np.diff(bounds_p) > 0) | (base_loss != 0.0)).tolist():
-        pick = by_product[bounds_p[pos]:bounds_p[pos + 1]]
-        if base_loss[pos] != 0.0:
-            term = np.full(k_total, base_loss[pos])
-            term[self_of.get(pos, [])] = 0.0
-            term[k[pick]] = loss[pick]
-            total += term
-        else:
-            total[k[pick]] += loss[pick]
-    knockout[:] = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    count = np.full(width, n_products, dtype=np.int64) - (self_pos >= 0)
+    if (base_loss != 0.0).any():
+        total = _sum_with_baseline(p, k, loss, base_loss, self_pos, width)
+    else:
+        total = _sum_in_order(k, loss, width)
+    knockout[b0:b1] = np.where(count > 0, total / np.maximum(count, 1), 0.0)
     hit = loss > 1e-12
-    hits[:] = np.bincount(k[hit], minlength=k_total)
+    hits[b0:b1] = np.bincount(k[hit], minlength=width)
     if top > 0 and hit.any():
-        ids = compiled.ids
-        id_rank = np.argsort(np.argsort(np.array([ids[r] for r in product_rows], dtype=object), kind="stable"),
-                             kind="stable")
         hp, hk, hl = p[hit], k[hit], loss[hit]
         # the top hits of each knockout (sorted by knockout): the largest loss, ties by product id,
         # picked one round at a time
         starts = np.flatnonzero(np.r_[True, hk[1:] != hk[:-1]])
         seg = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(hk)]))
-        rank = id_rank[hp].astype(np.int64)
+        rank = id_rank[hp]
         taken = np.zeros(len(hk), dtype=bool)
         for _ in range(top):
             value = np.where(taken, -np.inf, hl)
@@ -290,9 +421,49 @@ def knockout_losses(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *
             best_rank = np.minimum.reduceat(np.where(tie, rank, np.iinfo(np.int64).max), starts)
             chosen = np.flatnonzero(tie & (rank == best_rank[seg]))
             taken[chosen] = True
-            for kk, pp, ll in zip(hk[chosen].tolist(), hp[chosen].tolist(), hl[chosen].tolist()):
+            for kk, pp, ll in zip((hk[chosen] + b0).tolist(), hp[chosen].tolist(), hl[chosen].tolist()):
                 top_hits[kk].append((pp, ll))
-    return knockout, hits, top_hits
+
+
+def _sum_in_order(k, loss, width) -> np.ndarray:
+    """Each knockout's losses summed one after another in product order (pairs sorted by knockout,
+    then product), as the reference's ``sum()`` does: step ``j`` adds the j-th loss of every
+    knockout that has one, knockouts ordered by their number of losses so that a step is a prefix."""
+    starts = np.searchsorted(k, np.arange(width + 1))
+    lengths = np.diff(starts)
+    order = np.argsort(-lengths, kind="stable")
+    first, length = starts[:-1][order], lengths[order]
+    total = np.zeros(width)
+    neg = -length
+    for j in range(int(length[0]) if width else 0):
+        m = int(np.searchsorted(neg, -j, side="left"))
+        total[:m] += loss[first[:m] + j]
+    out = np.empty(width)
+    out[order] = total
+    return out
+
+
+def _sum_with_baseline(p, k, loss, base_loss, self_pos, width) -> np.ndarray:
+    """:func:`_sum_in_order` where some products have a loss with nothing knocked out: product by
+    product, a product's changed losses to the knockouts that change it, its baseline loss (where
+    not 0) to all others."""
+    n_products = len(base_loss)
+    by_product = np.argsort(p.astype(np.int16) if n_products < 32768 else p, kind="stable")
+    bounds_p = np.searchsorted(p[by_product], np.arange(n_products + 1))
+    self_of: dict = {}
+    for kk in np.flatnonzero(self_pos >= 0).tolist():
+        self_of.setdefault(int(self_pos[kk]), []).append(kk)
+    total = np.zeros(width)
+    for pos in np.flatnonzero((np.diff(bounds_p) > 0) | (base_loss != 0.0)).tolist():
+        pick = by_product[bounds_p[pos]:bounds_p[pos + 1]]
+        if base_loss[pos] != 0.0:
+            term = np.full(width, base_loss[pos])
+            term[self_of.get(pos, [])] = 0.0
+            term[k[pick]] = loss[pick]
+            total += term
+        else:
+            total[k[pick]] += loss[pick]
+    return total
 
 
 def knockout_losses_dense(compiled, cand_rows: np.ndarray, product_rows: np.ndarray, *, top: int = 3,
@@ -344,34 +515,52 @@ def knockout_losses_dense(compiled, cand_rows: np.ndarray, product_rows: np.ndar
     return knockout, hits, top_hits
 
 
-def _share_words(graph: Graph, item: str, country: str) -> str:
-    """A country's share of an item as the sources give it: ``90%``, or for an estimate
-    ``an estimated 70-95% (dominant)``."""
-    edges = [s.edge for s in graph.supplies.get(item, ()) if s.country == country]
-    low = min(1.0, sum(e.share.low for e in edges))
-    high = min(1.0, sum(e.share.high for e in edges))
-    if not any(is_estimate(e) for e in edges):
-        return f"{100 * low:.0f}%"
-    words = sorted({e.share.level for e in edges if e.share.level})
-    span = f"{100 * low:.0f}%" if abs(high - low) < 5e-3 else f"{100 * low:.0f}-{100 * high:.0f}%"
-    return f"an estimated {span}" + (f" ({', '.join(words)})" if words else "")
+class _Words:
+    """The reason for a chokepoint in words, read from the graph's columns and its supplies
+    (:func:`~.concentration.supply_table`)."""
 
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        nodes = graph.columns.nodes
+        self.kind = dict(zip(nodes["id"].tolist(), nodes["kind"].tolist()))
+        self.country = dict(zip(nodes["id"].tolist(), nodes["country"].tolist()))
+        self._ranges = None
 
-def _reason(graph: Graph, row: dict, hit_count: int, top_hits: list[tuple[str, float]]) -> str:
-    if not hit_count:
-        return "no product depends on it alone"
-    names = ", ".join(f"{graph.label(p)} -{100 * loss:.0f}%" for p, loss in top_hits[:3])
-    more = f" and {hit_count - 3} more" if hit_count > 3 else ""
-    text = f"losing it costs {names}{more}"
-    if row["exposure"] > 0:
-        text += f"; a {row['worst_country']} cutoff alone removes {100 * row['exposure']:.0f}% of it"
-        node = graph.nodes[row["id"]]
-        if node.kind == "facility" and node.country == row["worst_country"]:
-            text += f" (it sits in {node.country})"
-        elif row["top_country"] and row["top_country"] == row["worst_country"] and row["top_share"] == row["top_share"]:
-            text += f" ({row['worst_country']} supplies {_share_words(graph, row['id'], row['worst_country'])} directly)"
-        elif row["top_country"] != row["worst_country"]:
-            text += " through its inputs"
-    if row["dominates"]:
-        text += f"; every supply path to {row['dominates']} passes through it"
-    return text
+    def share(self, item: str, country: str) -> str:
+        """A country's share of an item as the sources give it: ``90%``, or for an estimate
+        ``an estimated 70-95% (dominant)``."""
+        table = supply_table(self.graph)
+        if self._ranges is None:
+            bounds_ = table.starts.tolist()
+            self._ranges = dict(zip(table.items.tolist(), zip(bounds_[:-1], bounds_[1:])))
+        e0, e1 = self._ranges.get(item, (0, 0))
+        mine = [e for e in range(e0, e1) if table.country[e] == country]
+        lows, highs = table.low[mine].tolist(), table.high[mine].tolist()
+        low = min(1.0, sum(lows))
+        high = min(1.0, sum(highs))
+        if not table.estimated[mine].any():
+            return f"{100 * low:.0f}%"
+        words = sorted({w for w in table.level[mine].tolist() if w})
+        span = f"{100 * low:.0f}%" if abs(high - low) < 5e-3 else f"{100 * low:.0f}-{100 * high:.0f}%"
+        return f"an estimated {span}" + (f" ({', '.join(words)})" if words else "")
+
+    def reason(self, row: dict, top_hits: list[tuple[str, float]]) -> str:
+        hit_count = int(row["products_hit"])
+        if not hit_count:
+            return "no product depends on it alone"
+        label = self.graph.label
+        names = ", ".join(f"{label(p)} -{100 * loss:.0f}%" for p, loss in top_hits[:3])
+        more = f" and {hit_count - 3} more" if hit_count > 3 else ""
+        text = f"losing it costs {names}{more}"
+        if row["exposure"] > 0:
+            text += f"; a {row['worst_country']} cutoff alone removes {100 * row['exposure']:.0f}% of it"
+            ident = row["id"]
+            if self.kind[ident] == "facility" and self.country[ident] == row["worst_country"]:
+                text += f" (it sits in {self.country[ident]})"
+            elif row["top_country"] and row["top_country"] == row["worst_country"] and row["top_share"] == row["top_share"]:
+                text += f" ({row['worst_country']} supplies {self.share(ident, row['worst_country'])} directly)"
+            elif row["top_country"] != row["worst_country"]:
+                text += " through its inputs"
+        if row["dominates"]:
+            text += f"; every supply path to {row['dominates']} passes through it"
+        return text

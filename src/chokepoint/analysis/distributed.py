@@ -5,7 +5,10 @@ blocks of scenarios (or of Monte Carlo draws) are mapped over the workers as tas
 scattered graph; the results are gathered in block order. A task is a pure function of its
 block, so when a worker dies the scheduler runs its blocks again elsewhere and every scenario
 appears exactly once in the result, equal to what a local run gives (each scenario column is
-computed independently of the others; draw ``j`` depends only on the seed and ``j``).
+computed independently of the others; draw ``j`` depends only on the seed and ``j``). With
+Monte Carlo draws a task takes a block of scenarios, evaluates every draw of them and returns
+only their quantiles and means (:func:`chokepoint.analysis.montecarlo.sample_intervals`), so a
+worker's memory is bounded by its block and nothing of size scenarios x draws crosses the network.
 
 Connect with ``scheduler="tcp://host:8786"`` (an existing cluster), ``workers=N`` (a
 ``LocalCluster`` of N single-threaded worker processes, closed afterwards) or ``client=`` (an
@@ -25,7 +28,7 @@ from ..errors import InputError
 from ..model import Graph
 from ..engine import compile_graph, evaluate
 from .evidence import bounds
-from .montecarlo import QUANTILES, check_samples, monte_carlo_sweep, sample_availability
+from .montecarlo import MEMORY, PER_DRAW, QUANTILES, check_samples, monte_carlo_sweep, sample_intervals
 from .scenarios import check_spare_capacity, scenario_combos, sweep_to_frame
 
 #: How long to wait for a scheduler given with ``--scheduler``.
@@ -75,16 +78,18 @@ def _sweep_block(compiled, cuts, spare: float, rows, block: int):
     return block, np.stack([point, low, high])
 
 
-def _sample_block(compiled, start: int, count: int, cuts, spare: float, rows, seed: int, block: int):
-    return block, sample_availability(compiled, cuts, samples=count, seed=seed, spare_capacity=spare, rows=rows,
-                                      sample_start=start)
+def _sample_block(compiled, cuts, spare: float, rows, seed: int, samples: int, quantiles, block: int):
+    """Every draw of a block of scenarios, reduced to its quantiles and means (one thread: a worker
+    is a single-threaded process)."""
+    return block, sample_intervals(compiled, cuts, samples=samples, seed=seed, spare_capacity=spare, rows=rows,
+                                   quantiles=quantiles, threads=1)
 
 
-def _blocks(total: int, block: int | None, n_workers: int) -> list[tuple[int, int]]:
+def _blocks(total: int, block: int | None, n_workers: int, per_worker: int = 4) -> list[tuple[int, int]]:
     if total <= 0:
         return []
     if block is None:
-        block = max(1, -(-total // max(1, 4 * n_workers)))
+        block = max(1, -(-total // max(1, per_worker * n_workers)))
     return [(s, min(total, s + block)) for s in range(0, total, block)]
 
 
@@ -136,7 +141,10 @@ def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: 
     sweep (:func:`chokepoint.montecarlo.monte_carlo_sweep`) with the draws spread over workers.
 
     Returns exactly the frame the local function returns. ``progress`` is called with the number
-    of scenarios (scenario-draws with ``samples``) done.
+    of scenarios (scenario-draws with ``samples``) done. ``block``: scenarios per task (by default
+    four tasks per worker; with ``samples`` one block of scenarios per worker, as large as fits in
+    :data:`~chokepoint.analysis.montecarlo.MEMORY` bytes of draws: the engine is called once per
+    draw and block, so larger blocks cost less).
     """
     spare = check_spare_capacity(spare_capacity)
     if samples:
@@ -153,10 +161,15 @@ def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: 
                                progress=progress, sizes=[b - a for a, b in spans], name="chokepoint-sweep")
             stacked = np.concatenate(parts, axis=2) if parts else np.zeros((3, len(rows), 0))
             return sweep_to_frame(graph, combos, *stacked)
-        spans = _blocks(samples, block, n_workers)
-        parts = map_blocks(dask_client, compiled, _sample_block, [(a, b - a) for a, b in spans], cuts, spare, rows,
-                           seed, progress=progress, sizes=[(b - a) * len(cuts) for a, b in spans],
-                           name="chokepoint-montecarlo")
-    values = np.concatenate(parts, axis=2) if parts else np.zeros((len(rows), len(cuts), 0))
+        quantiles = quantiles or QUANTILES
+        if block is None and cuts:
+            fits = max(1, MEMORY // max(1, len(rows) * samples * 8))
+            block = min(fits, max(PER_DRAW, -(-len(cuts) // n_workers)))
+        spans = _blocks(len(cuts), block, n_workers, per_worker=1)
+        parts = map_blocks(dask_client, compiled, _sample_block, [(cuts[a:b],) for a, b in spans], spare, rows,
+                           seed, samples, quantiles, progress=progress,
+                           sizes=[(b - a) * samples for a, b in spans], name="chokepoint-montecarlo")
+    names = [*parts[0]] if parts else []
+    stats = {name: np.concatenate([part[name] for part in parts], axis=1) for name in names} if parts else None
     return monte_carlo_sweep(graph, pairs=pairs, countries=countries, spare_capacity=spare, samples=samples,
-                             seed=seed, quantiles=quantiles or QUANTILES, values=values)
+                             seed=seed, quantiles=quantiles, stats=stats)

@@ -176,31 +176,40 @@ def chain_assumptions(graph: Graph, compiled: CompiledGraph, rows) -> list[dict]
         first, last = table.sup_ptr[b], table.sup_ptr[b + 1]
         for j in range(first, last):
             if table.sup_src[j] == a:
-                e = table.edge[j]
+                e = int(table.edge[j])
                 level = table.level[e]
-                if table.estimated[e] or isinstance(level, str) or table.low[e] != table.high[e]:
-                    share = Share.model_construct(low=table.low[e], high=table.high[e],
-                                                  level=level if isinstance(level, str) else None)
+                low, high = float(table.low[e]), float(table.high[e])
+                if table.estimated[e] or isinstance(level, str) or low != high:
+                    share = Share.model_construct(low=low, high=high, level=level if isinstance(level, str) else None)
                     found.append({"from": compiled.ids[a], "to": compiled.ids[b], "share": str(share),
-                                  "fact": table.fact[e] or "", "note": table.note[e] or ""})
+                                  "fact": table.fact(e) or "", "note": table.note(e) or ""})
                 break
     return found
 
 
 class _SupplyTable:
-    """The supply edges' fields as plain lists, by the compiled graph's supply slots."""
+    """The compiled supply slots as lists, and the edges' fields as arrays (read only at the few
+    slots a chain passes through)."""
 
     def __init__(self, graph: Graph, compiled: CompiledGraph):
         edges = graph.columns.edges
         self.sup_ptr = compiled.sup_ptr.tolist()
         self.sup_src = compiled.sup_src.tolist()
-        self.edge = compiled.sup_edge.tolist()
-        self.estimated = edges["estimated"].tolist()
-        self.level = edges["share_level"].tolist()
-        self.low = edges["share_low"].tolist()
-        self.high = edges["share_high"].tolist()
-        self.fact = [v if isinstance(v, str) else None for v in edges["fact"].tolist()]
-        self.note = [v if isinstance(v, str) else None for v in edges["note"].tolist()]
+        self.edge = compiled.sup_edge
+        self.estimated = edges["estimated"].to_numpy()
+        self.level = edges["share_level"].to_numpy(dtype=object)
+        self.low = edges["share_low"].to_numpy()
+        self.high = edges["share_high"].to_numpy()
+        self.facts = edges["fact"].to_numpy(dtype=object)
+        self.notes = edges["note"].to_numpy(dtype=object)
+
+    def fact(self, e: int):
+        value = self.facts[e]
+        return value if isinstance(value, str) else None
+
+    def note(self, e: int):
+        value = self.notes[e]
+        return value if isinstance(value, str) else None
 
 
 _TABLES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

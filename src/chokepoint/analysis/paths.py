@@ -38,32 +38,11 @@ class ChainFinder:
         the supplier whose loss removes the most supply (a facility leads on to its country). Ties
         go to the smaller id.
         """
-        ids = self.ids
         path = [row]
         seen = {row}
         current = row
-        while True:
-            kind = self.kind[current]
-            here = avail[current]
-            if kind == COUNTRY or current in knockout or here >= 1.0 - _EPS:
-                break
-            step = None
-            first, last = self.in_ptr[current], self.in_ptr[current + 1]
-            if first < last:
-                sign = -1.0 if self.needs_any[current] else 1.0
-                best = min(self.in_src[first:last], key=lambda i: (sign * avail[i], ids[i]))
-                if avail[best] <= here + _EPS and avail[best] < 1.0 - _EPS:
-                    step = best
-            if step is None and kind == FACILITY:
-                step = self.country[current]
-            if step is None:
-                best, most = None, 0.0
-                for j in range(self.sup_ptr[current], self.sup_ptr[current + 1]):
-                    supplier = self.sup_src[j]
-                    loss = self.sup_share[j] * (1.0 - avail[supplier])
-                    if loss > 0 and (best is None or loss > most or (loss == most and ids[supplier] < ids[best])):
-                        best, most = supplier, loss
-                step = best
+        while current not in knockout:
+            step = self._step(current, avail)
             if step is None or step in seen:
                 break
             path.append(step)
@@ -71,6 +50,58 @@ class ChainFinder:
             current = step
         path.reverse()
         return path
+
+    def chains(self, rows, avail) -> list[list[int]]:
+        """:meth:`chain` for many rows, each chain walked once: a node's chain is its binding
+        step's chain and itself, unless that chain already runs through the node (a cycle), when
+        it is walked on its own. The same chains as one :meth:`chain` call each."""
+        memo: dict[int, list[int]] = {}
+        out = []
+        for row in rows:
+            stack = [row]
+            while stack:  # the steps not yet known, nearest first
+                current = stack[-1]
+                if current in memo:
+                    stack.pop()
+                    continue
+                step = self._step(current, avail)
+                if step is None:
+                    memo[current] = [current]
+                    stack.pop()
+                elif step in memo or step in stack:
+                    before = memo.get(step)
+                    if before is None or current in before:
+                        memo[current] = self.chain(current, avail)
+                    else:
+                        memo[current] = before + [current]
+                    stack.pop()
+                else:
+                    stack.append(step)
+            out.append(memo[row])
+        return out
+
+    def _step(self, current: int, avail):
+        """The binding cause of ``current``'s loss (see :meth:`chain`), or None where it stops."""
+        ids = self.ids
+        kind = self.kind[current]
+        here = avail[current]
+        if kind == COUNTRY or here >= 1.0 - _EPS:
+            return None
+        first, last = self.in_ptr[current], self.in_ptr[current + 1]
+        if first < last:
+            sign = -1.0 if self.needs_any[current] else 1.0
+            best = min(self.in_src[first:last], key=lambda i: (sign * avail[i], ids[i]))
+            if avail[best] <= here + _EPS and avail[best] < 1.0 - _EPS:
+                return best
+        if kind == FACILITY:
+            return self.country[current]
+        best, most = None, 0.0
+        for j in range(self.sup_ptr[current], self.sup_ptr[current + 1]):
+            supplier = self.sup_src[j]
+            loss = self.sup_share[j] * (1.0 - avail[supplier])
+            if loss > 0 and (best is None or loss > most or (loss == most and ids[supplier] < ids[best])):
+                best, most = supplier, loss
+        return best
 
 
 _FINDERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

@@ -168,8 +168,10 @@ def _cutoff(graph: Graph, countries, blocs, spare_capacity) -> CutoffResult:
     by_row = avail.tolist()
     paths, assumptions = [], []
     rows = compiled.products.tolist()
+    lost = [row for row in rows if by_row[row] < 1.0 - 1e-12]
+    chains = dict(zip(lost, finder.chains(lost, by_row)))
     for row in rows:
-        chain = finder.chain(row, by_row) if by_row[row] < 1.0 - 1e-12 else []
+        chain = chains.get(row, [])
         paths.append(tuple(ids[r] for r in chain))
         assumptions.append(tuple(chain_assumptions(graph, compiled, chain)))
     labels = graph.labels

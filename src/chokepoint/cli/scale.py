@@ -23,7 +23,7 @@ def sweep(
     seed: int = typer.Option(0, "--seed", help="Seed of the Monte Carlo draws (same seed, same result)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Run on a local Dask cluster of N worker processes."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on the Dask cluster at ADDRESS (tcp://host:8786)."),
-    block: Optional[int] = typer.Option(None, "--block", help="Scenarios (draws with --samples) per Dask task."),
+    block: Optional[int] = typer.Option(None, "--block", help="Scenarios per Dask task (with --samples too: each task reduces its scenarios' draws)."),
     top: int = typer.Option(20, "--top", min=1, help="Scenarios shown in the table (most costly first)."),
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Also write the whole long table (one row per scenario and product: countries, "
@@ -77,7 +77,8 @@ def _print_sweep(out, result, top: int) -> None:
             return f"{pct(row.availability)} [{100 * low:.1f}-{100 * high:.1f}]"
         return pct(row.availability)  # no uncertainty that shows at this precision
 
-    cells = frame.assign(cell=[cell(r) for r in frame.itertuples()])
+    shown_rows = frame[frame["countries"].isin(shown)]  # cells only for the scenarios shown
+    cells = shown_rows.assign(cell=[cell(r) for r in shown_rows.itertuples()])
     if matrix.shape[0] <= 8:
         # scenarios as rows (most costly first), products as columns
         table = cells.pivot(index="countries", columns="product", values="cell").loc[shown]

@@ -157,9 +157,7 @@ def _compile_graph(graph) -> CompiledGraph:
         located = nodes["country"].to_numpy(dtype=object)[facility].tolist()
         country[facility] = np.fromiter(map(index.get, located, repeat(-1)), dtype=np.int64, count=len(facility))
     stockpile = np.nan_to_num(nodes["stockpile_months"].to_numpy(dtype=np.float64), nan=0.0)
-    m = len(edges)
-    src = np.fromiter(map(index.__getitem__, edges["from"].tolist()), dtype=np.int64, count=m)
-    dst = np.fromiter(map(index.__getitem__, edges["to"].tolist()), dtype=np.int64, count=m)
+    src, dst = columns.ends
     etype = np.where(edges["type"].to_numpy(dtype=object) == "supplies", SUPPLIES, REQUIRES).astype(np.int8)
     low = np.nan_to_num(edges["share_low"].to_numpy(dtype=np.float64), nan=0.0)
     high = np.nan_to_num(edges["share_high"].to_numpy(dtype=np.float64), nan=0.0)

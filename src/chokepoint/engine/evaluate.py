@@ -153,7 +153,12 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
     spare = np.asarray(spare_capacity, dtype=np.float64)
     if spare.ndim and spare.shape[0] != total:
         raise ValueError(f"{spare.shape[0]} spare capacities for {total} scenarios")
-    out_rows = None if rows is None else compiled.rows(rows)
+    if rows is None:
+        out_rows = None
+    elif isinstance(rows, np.ndarray) and rows.dtype.kind in "iu":  # rows already (as compiled.rows passes them)
+        out_rows = rows.astype(np.int64, copy=False)
+    else:
+        out_rows = compiled.rows(rows)
     n_out = compiled.n_nodes if out_rows is None else len(out_rows)
     itemsize = np.dtype(dtype).itemsize
     if chunk is None:

@@ -159,27 +159,44 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _unprotect(values: np.ndarray) -> np.ndarray:
+def _unprotect(text: str) -> str:
     """Undo the export's spreadsheet protection: a leading ``'`` before a formula character."""
-    protected = np.array([isinstance(v, str) and len(v) > 1 and v[0] == "'" and v[1] in FORMULA_STARTS
-                          for v in values], dtype=bool) if len(values) else np.zeros(0, dtype=bool)
-    if protected.any():
-        values = values.copy()
-        values[protected] = [v[1:] for v in values[protected]]
-    return values
+    return text[1:] if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS else text
 
 
-def _cells(series: pd.Series) -> np.ndarray:
-    """A text column as an object array in which equal cells are one string object (a column of
-    ten million "supplies" holds one string, not ten million)."""
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+_INTEGER = re.compile(r"\s*[+-]?\d{1,18}\s*")
+
+
+def _convert(text: str, column: str):
+    """One distinct cell as its value: None where empty; a number, a year or a flag where the
+    column holds one and the text is one; otherwise the text (which the checks then refuse)."""
+    if text == "":
+        return None
+    if column in _FLOATS:
+        return float(text) if _NUMBER.fullmatch(text) else text
+    if column == "year":
+        return int(text) if _INTEGER.fullmatch(text) else text
+    if column in _BOOLS:
+        return _WORDS.get(text.strip().lower(), text)
+    return text
+
+
+def _factorized(series: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, the distinct cells as values): each distinct cell converted once, and one object
+    per distinct cell (a column of ten million "supplies" holds one string, not ten million)."""
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    texts = [v if isinstance(v, str) else ("" if v is None or v != v else str(v)) for v in uniques.tolist()]
-    return np.asarray(texts + [""], dtype=object)[codes]  # the extra "" keeps a 1-D object array
+    texts = [_unprotect(v) if isinstance(v, str) else ("" if v is None or v != v else str(v))
+             for v in uniques.tolist()]
+    values = np.empty(len(texts) + 1, dtype=object)  # one spare: a 1-D object array even when empty
+    values[:-1] = [_convert(t, column) for t in texts]
+    return codes, values
 
 
 def _typed(frame: pd.DataFrame) -> dict[str, list]:
     """Each column as Python values: None where empty; numbers and booleans converted, a cell that
-    does not convert kept as its text (the checks then refuse it)."""
+    does not convert kept as its text (the checks then refuse it). The codes of the edge ends are
+    kept under ``("codes", column)`` for :func:`_fast`."""
     out = {}
     for column in frame.columns:
         if column in DERIVED:
@@ -188,25 +205,10 @@ def _typed(frame: pd.DataFrame) -> dict[str, list]:
         if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
             out[column] = _typed_numbers(series, column)  # a Parquet column: typed already
             continue
-        cells = _unprotect(_cells(series))
-        empty = cells == ""
-        if column in _FLOATS:
-            numbers = pd.to_numeric(pd.Series(cells), errors="coerce").to_numpy(dtype=np.float64)
-            bad = np.isnan(numbers) & ~empty & (np.char.lower(cells.astype(str)) != "nan")
-            values = numbers.astype(object)
-            values[bad] = cells[bad]
-            values[empty] = None
-            nan_text = ~empty & ~bad & np.isnan(numbers)
-            values[nan_text] = cells[nan_text]  # "nan" is text, not a share
-        elif column == "year":
-            values = np.array([None if c == "" else (int(c) if c.strip().lstrip("+-").isdigit() and len(c) < 20 else c)
-                               for c in cells], dtype=object)
-        elif column in _BOOLS:
-            values = np.array([None if c == "" else _WORDS.get(c.strip().lower(), c) for c in cells], dtype=object)
-        else:
-            values = cells.copy()
-            values[empty] = None
-        out[column] = values.tolist()
+        codes, values = _factorized(series, column)
+        out[column] = values[codes].tolist()
+        if column in ("from", "to"):
+            out[("codes", column)] = (codes, values[:-1])
     return out
 
 
@@ -257,41 +259,25 @@ def _fast(origin, name, title, nodes: dict, edges: dict):
         return None
 
     m = len(edges["from"])
-    low, high = np.full(m, np.nan), np.full(m, np.nan)
-    level = [None] * m
-    share_low, share_high = edges.get("share_low"), edges.get("share_high")
-    share, words = edges.get("share"), edges.get("share_level")
-    for i in range(m):
-        word = words[i] if words is not None else None
-        if isinstance(word, str) and word in LEVELS:
-            low[i], high[i] = LEVELS[word]
-            level[i] = word
-            continue
-        a = share_low[i] if share_low is not None else None
-        b = share_high[i] if share_high is not None else None
-        if share_low is not None and share_high is not None and (a is not None or b is not None):
-            if not isinstance(a, float) or not isinstance(b, float):
-                return None
-            if not (0.0 <= a <= b <= 1.0):
-                return None
-            low[i], high[i] = a, b
-            continue
-        value = share[i] if share is not None else None
-        if value is None:
-            continue
-        if isinstance(value, str) and value.strip().lower() in LEVELS:
-            level[i] = value.strip().lower()
-            low[i], high[i] = LEVELS[level[i]]
-            continue
-        if not isinstance(value, float) or not 0.0 <= value <= 1.0 or math.isnan(value):
-            return None
-        low[i] = high[i] = value
+    shares = _share_columns(edges, m)
+    if shares is None:
+        return None
+    low, high, level = shares
     estimated = edges.get("estimated", [None] * m)
     if any(v is not None and not isinstance(v, bool) for v in estimated):
         return None
     ends = edges["from"], edges["to"]
     if renamed:
         ends = tuple([renamed.get(e, e) for e in column] for column in ends)
+    rows = None
+    if ("codes", "from") in edges and not renamed:  # the ends as rows: one lookup per distinct id
+        index = dict(zip(ids, range(n)))
+        rows = []
+        for end in ("from", "to"):
+            codes, distinct = edges[("codes", end)]
+            found = np.fromiter((index.get(v, -1) if isinstance(v, str) else -1 for v in distinct.tolist()),
+                                dtype=np.int64, count=len(distinct))
+            rows.append(found[codes] if len(codes) else np.zeros(0, dtype=np.int64))
     edge_columns = {"from": ends[0], "to": ends[1], "type": edges["type"], "share_low": low,
                     "share_high": high, "share_level": level,
                     "estimated": np.array([v is True for v in estimated], dtype=bool)}
@@ -299,7 +285,57 @@ def _fast(origin, name, title, nodes: dict, edges: dict):
         edge_columns[column] = edges.get(column, [None] * m)
     cited = sorted({s for s in edge_columns["source"] if isinstance(s, str) and s})
     sources = {key: Source.model_construct(title=key, publisher=None, year=None, url=None) for key in cited}
-    return check_columns(origin, name, title, None, sources, node_columns, edge_columns)
+    return check_columns(origin, name, title, None, sources, node_columns, edge_columns,
+                         ends=tuple(rows) if rows is not None else None)
+
+
+def _share_columns(edges: dict, m: int):
+    """(low, high, level) from the share columns, as the row-by-row reader takes them: a known
+    ``share_level`` word, else ``share_low`` and ``share_high``, else ``share``; None when a
+    cell needs the row-by-row reader's message."""
+    def column(name):
+        values = edges.get(name)
+        return np.full(m, None, dtype=object) if values is None else np.asarray(values + [None], dtype=object)[:-1]
+
+    words, lows, highs, points = column("share_level"), column("share_low"), column("share_high"), column("share")
+    low, high = np.full(m, np.nan), np.full(m, np.nan)
+    level = np.full(m, None, dtype=object)
+    worded = pd.Series(words, dtype=object).isin(list(LEVELS)).to_numpy()
+    if worded.any():
+        pairs = np.array([LEVELS[w] for w in words[worded].tolist()])
+        low[worded], high[worded] = pairs[:, 0], pairs[:, 1]
+        level[worded] = words[worded]
+    ranged = np.zeros(m, dtype=bool)
+    if "share_low" in edges and "share_high" in edges:
+        ranged = ~worded & ((lows != None) | (highs != None))  # noqa: E711
+    if ranged.any():
+        a, b = lows[ranged], highs[ranged]
+        if not set(map(type, a.tolist())) | set(map(type, b.tolist())) <= {float}:
+            return None
+        a, b = a.astype(np.float64), b.astype(np.float64)
+        if not np.all((0.0 <= a) & (a <= b) & (b <= 1.0)):
+            return None
+        low[ranged], high[ranged] = a, b
+    rest = np.flatnonzero(~worded & ~ranged & (points != None))  # noqa: E711
+    if len(rest):
+        values = points[rest]
+        kinds = np.fromiter(map(type, values.tolist()), dtype=object, count=len(rest))
+        texts = kinds == str
+        for i, word in zip(rest[texts].tolist(), values[texts].tolist()):
+            word = word.strip().lower()
+            if word not in LEVELS:
+                return None
+            level[i] = word
+            low[i], high[i] = LEVELS[word]
+        numbers = ~texts
+        if numbers.any():
+            if not set(kinds[numbers].tolist()) <= {float}:
+                return None
+            x = values[numbers].astype(np.float64)
+            if not np.all((0.0 <= x) & (x <= 1.0)):
+                return None
+            low[rest[numbers]] = high[rest[numbers]] = x
+    return low, high, level.tolist()
 
 
 def _node_rows(nodes: dict):
@@ -311,7 +347,7 @@ def _node_rows(nodes: dict):
 
 
 def _edge_rows(edges: dict):
-    names = list(edges)
+    names = [k for k in edges if isinstance(k, str)]
     for values in zip(*(edges[c] for c in names)):
         attrs = {k: v for k, v in zip(names, values) if v is not None}
         yield attrs.pop("from", ""), attrs.pop("to", ""), attrs

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, repeat
 from typing import Iterable
 
@@ -70,6 +71,13 @@ class GraphColumns:
 
     def __repr__(self) -> str:
         return f"<GraphColumns {self.name!r}: {len(self.nodes):,} nodes, {len(self.edges):,} edges>"
+
+    @cached_property
+    def ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each edge's ``from`` and ``to`` as node rows (int64; the checks compute them once)."""
+        ids = self.nodes["id"].tolist()
+        row = dict(zip(ids, range(len(ids))))
+        return _positions(row, self.edges["from"].tolist()), _positions(row, self.edges["to"].tolist())
 
     def to_document(self) -> Document:
         """The pydantic document, validated again from the file format's mappings (pydantic's core
@@ -309,13 +317,16 @@ def _positions(index: dict, values: list) -> np.ndarray:
     return np.fromiter(map(index.get, values, repeat(-1)), dtype=np.int64, count=len(values))
 
 
-def check_columns(origin: str, name: str, title: str, description, sources: dict, nodes: dict, edges: dict):
+def check_columns(origin: str, name: str, title: str, description, sources: dict, nodes: dict, edges: dict,
+                  ends: tuple[np.ndarray, np.ndarray] | None = None):
     """Check columns against every rule of :func:`parse_document`; (GraphColumns, warnings) or None.
 
     ``nodes``: a list per node field (``MISSING`` where ``needs`` or ``critical_mineral`` is absent).
     ``edges``: ``from``, ``to``, ``type``, ``basis``, ``year``, ``source``, ``fact``, ``note`` as
     lists; ``share_low``/``share_high`` float arrays (NaN: no share), ``share_level`` a list, and
     ``estimated`` a bool array. Values already of the right Python types are still checked here.
+    ``ends``: each edge's ``from`` and ``to`` as node rows (-1 where unknown), when the caller
+    has them (a table reader looks up each distinct id once); looked up here otherwise.
     """
     n = len(nodes["id"])
     ids = nodes["id"]
@@ -417,8 +428,11 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
     for column in ("basis", "source", "fact"):
         if np.any(requires & _present(edges[column])):
             return None
-    rows = dict(zip(ids, range(n)))
-    src, dst = _positions(rows, frm), _positions(rows, to)
+    if ends is None:
+        rows = dict(zip(ids, range(n)))
+        src, dst = _positions(rows, frm), _positions(rows, to)
+    else:
+        src, dst = (np.asarray(e, dtype=np.int64) for e in ends)
     if np.any(src < 0) or np.any(dst < 0) or np.any(src == dst):
         return None
     keys = np.sort(src * n + dst)
@@ -456,6 +470,7 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
         "estimated": estimated, "note": edges["note"],
     }, EDGE_COLUMNS)
     columns = GraphColumns(name, title, description, sources, node_frame, edge_frame)
+    columns.__dict__["ends"] = (src, dst)
     return columns, problems.warnings
 
 

@@ -190,8 +190,13 @@ class Graph:
     def aggregates(self) -> tuple[str, ...]:
         """Products whose inputs are other products (an "any modality" roll-up): reported, but not
         counted again in averages over products."""
-        kinds = self.kinds
-        return tuple(p for p in self.products if any(kinds[i] == "product" for i in self.inputs.get(p, ())))
+        nodes, edges = self.columns.nodes, self.columns.edges
+        src, dst = self.columns.ends
+        product = nodes["kind"].to_numpy(dtype=object) == "product"
+        requires = edges["type"].to_numpy(dtype=object) == "requires"
+        ids = nodes["id"].tolist()
+        fed = {ids[d] for d in dst[requires & product[src]].tolist()}
+        return tuple(p for p in self.products if p in fed)
 
     @cached_property
     def evaluation_order(self) -> list[list[str]]:
@@ -228,8 +233,7 @@ class Graph:
         ids = nodes["id"].tolist()
         n = len(ids)
         row = dict(zip(ids, range(n)))
-        src = np.fromiter(map(row.__getitem__, edges["from"].tolist()), dtype=np.int64, count=len(edges))
-        dst = np.fromiter(map(row.__getitem__, edges["to"].tolist()), dtype=np.int64, count=len(edges))
+        src, dst = self.columns.ends
         order = np.argsort(dst, kind="stable")
         ptr = np.r_[0, np.cumsum(np.bincount(dst, minlength=n))]
         country = np.full(n, -1, dtype=np.int64)
