@@ -605,8 +605,7 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
         node_cols.append(Column("doc_id", [i if m != i else None for i, m in zip(ids, mapped)]))
     extras = extra_columns(columns, ids)
     node_cols += extras
-    frm, to = edges["from"].tolist(), edges["to"].tolist()
-    layout = graph_layout(g, ends=(frm, to))
+    layout = graph_layout(g)
     score = next((c for c in extras if c.name == "chokepoint_score"), None)
     scores = [0.0] * n if score is None else [0.0 if v is None else v for v in score.values()]
     top = max(scores, default=0.0) or 1.0
@@ -625,6 +624,7 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
     has_year = ~np.isnan(year)
     supplies = edges["type"].to_numpy(dtype=object) == "supplies"
     index = None if mapped is None else dict(zip(ids, out_ids))
+    frm, to = edges["from"].tolist(), edges["to"].tolist()
     edge_cols = [
         Column("type", edges["type"].to_numpy(dtype=object), text=True),
         Column("share", point),
