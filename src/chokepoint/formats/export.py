@@ -533,7 +533,8 @@ def extra_columns(columns, ids: list) -> list[Column]:
                               for name in names}, columns=names)
     if not len(frame.columns):
         return []
-    frame = frame.reindex(pd.Index(ids, dtype=object))
+    if not (len(frame.index) == len(ids) and frame.index.tolist() == ids):
+        frame = frame.reindex(pd.Index(ids, dtype=object))
     out = []
     for name in frame.columns:
         series = frame[name]
@@ -548,7 +549,7 @@ def extra_columns(columns, ids: list) -> list[Column]:
             out.append(Column(str(name), series.to_numpy(dtype=bool if fill is False else np.int64,
                                                          na_value=fill), mask))
         else:
-            values = series.to_numpy(dtype=object).tolist()
+            values = series.to_numpy(dtype=object, na_value=None).tolist()
             text = set(map(type, values)) <= {str, _NONE}
             if not text:
                 values = [_scalar(v, xml=False) for v in values]
