@@ -26,11 +26,12 @@ from chokepoint.analysis.columns import node_columns
 from chokepoint.api import export_graph
 from chokepoint.errors import InputError
 from chokepoint.formats import export as export_module
-from chokepoint.formats.exchange import csv_texts, export_table, gexf_text, graphml_text, to_export_digraph, write_export
+from chokepoint.formats.exchange import (csv_texts, export_table, gexf_text, graphml_text, to_export_digraph,
+                                         write_export)
 from chokepoint.formats.export import python_round
 from chokepoint.formats.files import (MANIFEST, OWNER_MARK, STAMP_WINDOW, atomic_writers, is_stamped, stamp,
                                       written_by_chokepoint)
-from chokepoint.formats.layout import graph_layout, layered_layout, neumaier_sums, node_rows
+from chokepoint.formats.layout import graph_layout, layered_layout, neumaier_sums
 from chokepoint.generate import generate
 from chokepoint.model.graph import Graph
 from chokepoint.model.validate import parse_document
@@ -133,7 +134,8 @@ def raw_digraph() -> nx.DiGraph:
     raw = nx.DiGraph(name="raw", _private="kept in memory")
     raw.add_node("a b/é", label="A", count=np.int64(3), ratio=np.float64("nan"), tags=["x", "y"],
                  mixed=1, note="bell\x07 here", empty=None, flag=np.bool_(True), x=1, color="#00ff00")
-    raw.add_node("plain", label="null", note="lone \ud800 surrogate", count=5, ratio=0.5, mixed="two", big=2**40, score=float("inf"), x=2.5)
+    raw.add_node("plain", label="null", note="lone \ud800 surrogate", count=5, ratio=0.5, mixed="two", big=2**40,
+                 score=float("inf"), x=2.5)
     raw.add_node(7, first=None, later="=1+1", size=3)
     raw.add_edge("a b/é", "plain", weight=0.0, share=np.float32(0.25), tag="null", flag=True)
     raw.add_edge("plain", "a b/é", weight=-1.0, tag=["p", "q"])
@@ -222,28 +224,6 @@ def test_neumaier_sums_are_python_312s_sum():
             assert got[group] == want or (math.isnan(want) and math.isnan(got[group]))
             if members and sys.version_info >= (3, 12):
                 assert sum(members) == want
-
-
-def test_node_rows_join_ids_by_hash_and_fall_back_to_a_dict():
-    ids = ["a", "b", "c", "dd"]
-    frm, to = node_rows(ids, ["dd", "a", "a"], ["c", "b", "dd"])
-    assert frm.tolist() == [3, 0, 0] and to.tolist() == [2, 1, 3]
-    with pytest.raises(KeyError):  # not an id: the dict says so
-        node_rows(ids, ["zz"])
-    many = [f"n{i}" for i in range(5000)]
-    wanted = [random.Random(1).choice(many) for _ in range(20000)]
-    assert node_rows(many, wanted)[0].tolist() == [int(w[1:]) for w in wanted]
-
-
-def test_the_hash_table_probes_past_clusters_and_refuses_equal_hashes():
-    from chokepoint.formats.layout import _hash_table, _probe
-
-    clustered = np.array([(7 << 58) + i for i in range(300)], dtype=np.int64)  # one slot wanted by all
-    table = _hash_table(clustered)
-    order = np.random.default_rng(2).permutation(300)
-    assert _probe(table, clustered, clustered[order]).tolist() == order.tolist()
-    assert _probe(table, clustered, np.array([12345], dtype=np.int64)) is None  # not there
-    assert _hash_table(np.array([5, 9, 5], dtype=np.int64)) is None  # two ids, one hash: the dict decides
 
 
 # --- numbers --------------------------------------------------------------------------------------

@@ -59,7 +59,8 @@ def graphml_text(digraph: nx.DiGraph) -> str:
 
 
 def gexf_text(digraph: nx.DiGraph) -> str:
-    """GEXF 1.2 of any DiGraph with viz colours, sizes and positions (see :func:`chokepoint.formats.export.write_gexf`)."""
+    """GEXF 1.2 of any DiGraph with viz colours, sizes and positions
+    (see :func:`chokepoint.formats.export.write_gexf`)."""
     buffer = _io.StringIO()
     write_gexf(table_from_digraph(digraph), buffer)
     return buffer.getvalue()

@@ -8,8 +8,11 @@ and the visual properties Gephi reads: ``label``, ``x``, ``y``, ``size``, ``colo
 pydantic document or networkx; :func:`table_from_digraph` builds it from any networkx DiGraph.
 
 The writers (:func:`write_graphml`, :func:`write_gexf`, :func:`write_csv`, :func:`write_json`)
-take blocks of rows at a time, format each column of the block with one comprehension, and hand
-the text to ``out.write``: memory follows the block, not the file. The rules of ``gephi.md`` hold
+take blocks of rows at a time (:data:`BLOCK`) and hand the text to ``out.write``: memory follows
+the block, not the file. A column's text is made once per distinct value (numbers, and text
+columns with few distinct values: a float's ``repr``, escaped XML) and picked for each row by
+index; other text columns are cleaned and escaped a block at a time, with one regular-expression
+scan when nothing needs to change. The rules of ``gephi.md`` hold
 by construction and the output is byte-stable: typed keys per attribute, plain scalars, nothing
 missing written, weights only where positive, NMTOKEN ids, no graph-level data.
 
@@ -28,7 +31,6 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from itertools import chain, repeat
 
 import numpy as np
 import pandas as pd
@@ -531,7 +533,8 @@ def extra_columns(columns, ids: list) -> list[Column]:
                               for name in names}, columns=names)
     if not len(frame.columns):
         return []
-    frame = frame.reindex(pd.Index(ids, dtype=object))
+    if not (len(frame.index) == len(ids) and frame.index.tolist() == ids):
+        frame = frame.reindex(pd.Index(ids, dtype=object))
     out = []
     for name in frame.columns:
         series = frame[name]
@@ -546,7 +549,7 @@ def extra_columns(columns, ids: list) -> list[Column]:
             out.append(Column(str(name), series.to_numpy(dtype=bool if fill is False else np.int64,
                                                          na_value=fill), mask))
         else:
-            values = series.to_numpy(dtype=object).tolist()
+            values = series.to_numpy(dtype=object, na_value=None).tolist()
             text = set(map(type, values)) <= {str, _NONE}
             if not text:
                 values = [_scalar(v, xml=False) for v in values]
@@ -603,8 +606,7 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
         node_cols.append(Column("doc_id", [i if m != i else None for i, m in zip(ids, mapped)]))
     extras = extra_columns(columns, ids)
     node_cols += extras
-    frm, to = edges["from"].tolist(), edges["to"].tolist()
-    layout = graph_layout(g, ends=(frm, to))
+    layout = graph_layout(g)
     score = next((c for c in extras if c.name == "chokepoint_score"), None)
     scores = [0.0] * n if score is None else [0.0 if v is None else v for v in score.values()]
     top = max(scores, default=0.0) or 1.0
@@ -623,6 +625,7 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
     has_year = ~np.isnan(year)
     supplies = edges["type"].to_numpy(dtype=object) == "supplies"
     index = None if mapped is None else dict(zip(ids, out_ids))
+    frm, to = edges["from"].tolist(), edges["to"].tolist()
     edge_cols = [
         Column("type", edges["type"].to_numpy(dtype=object), text=True),
         Column("share", point),
@@ -776,6 +779,17 @@ def _xml_pieces(column: Column, kind: str, start: int, stop: int, pre: str, post
     return make(column.values(start, stop)) if pieces is None else pieces
 
 
+def _interleave(parts: list, rows: int) -> str:
+    """The text of ``rows`` rows, each the concatenation of its piece in every part in order (a
+    part is a list of one piece per row, or one text for every row). One flat list filled by
+    slices and joined once: faster than zipping the parts."""
+    width = len(parts)
+    flat = [""] * (rows * width)
+    for i, part in enumerate(parts):
+        flat[i::width] = [part] * rows if isinstance(part, str) else part
+    return "".join(flat)
+
+
 def _blocks(count: int):
     return ((start, min(count, start + BLOCK)) for start in range(0, count, BLOCK))
 
@@ -805,8 +819,8 @@ def write_graphml(table: ExportTable, out) -> None:
         parts = [['    <node id="' + i + '">\n' for i in ids]]
         parts += [_xml_pieces(col, kind, start, stop, f"      <data key={_attr(node_keys[name])}>", "</data>\n", False)
                   for name, kind, col in node_cols if not _empty(col, start, stop)]
-        parts.append(repeat("    </node>\n"))
-        out.write("".join(chain.from_iterable(zip(*parts))))
+        parts.append("    </node>\n")
+        out.write(_interleave(parts, stop - start))
     for start, stop in _blocks(table.n_edges):
         sources = _escape_list(table.sources[start:stop], True)
         targets = _escape_list(table.targets[start:stop], True)
@@ -814,8 +828,8 @@ def write_graphml(table: ExportTable, out) -> None:
                   for k, u, v in zip(range(start, stop), sources, targets)]]
         parts += [_xml_pieces(col, kind, start, stop, f"      <data key={_attr(edge_keys[name])}>", "</data>\n", False)
                   for name, kind, col in edge_cols if not _empty(col, start, stop)]
-        parts.append(repeat("    </edge>\n"))
-        out.write("".join(chain.from_iterable(zip(*parts))))
+        parts.append("    </edge>\n")
+        out.write(_interleave(parts, stop - start))
     out.write("  </graph>\n</graphml>\n")
 
 
@@ -854,9 +868,9 @@ def write_gexf(table: ExportTable, out) -> None:
                  for i, t in zip(_escape_list(ids, True), _escape_list(names, True))]
         viz = [_viz_color(c or KIND_COLORS.get(k, "#999999"), colors)
                for c, k in zip(color.values(start, stop), kind.values(start, stop))]
-        out.write("".join(chain.from_iterable(zip(
-            opens, _attvalues(node_cols, start, stop), viz, _each(x, start, stop, "gexf x", _viz_x),
-            _each(y, start, stop, "gexf y", _viz_y), _each(size, start, stop, "gexf size", _viz_size)))))
+        out.write(_interleave([opens, _attvalues(node_cols, start, stop), viz, _each(x, start, stop, "gexf x", _viz_x),
+                               _each(y, start, stop, "gexf y", _viz_y), _each(size, start, stop, "gexf size", _viz_size)],
+                              stop - start))
     out.write("    </nodes>\n    <edges>\n")
     weight = next((c for n, _, c in all_edges if n == "weight"), Column("", [None] * table.n_edges))
     for start, stop in _blocks(table.n_edges):
@@ -864,8 +878,7 @@ def write_gexf(table: ExportTable, out) -> None:
                  for k, u, v, w in zip(range(start, stop), _escape_list(table.sources[start:stop], True),
                                        _escape_list(table.targets[start:stop], True),
                                        _each(weight, start, stop, "gexf weight", _gexf_weight))]
-        out.write("".join(chain.from_iterable(zip(opens, _attvalues(edge_cols, start, stop),
-                                                  repeat("      </edge>\n")))))
+        out.write(_interleave([opens, _attvalues(edge_cols, start, stop), "      </edge>\n"], stop - start))
     out.write("    </edges>\n  </graph>\n</gexf>\n")
 
 
@@ -966,9 +979,9 @@ def _csv_lines(cells: list[list[str]]) -> str:
         out.append(column)
     pieces = [out[0]]
     for column in out[1:]:
-        pieces += [repeat(","), column]
-    pieces.append(repeat("\n"))
-    return "".join(chain.from_iterable(zip(*pieces)))
+        pieces += [",", column]
+    pieces.append("\n")
+    return _interleave(pieces, len(out[0]))
 
 
 def write_csv(table: ExportTable, nodes_out, edges_out) -> None:
@@ -1032,8 +1045,7 @@ def write_json(table: ExportTable, out) -> None:
             parts = [[pre + _ENCODE(str(i)) for i in key[start:stop]] for key, pre in ends]
             parts += [_json_pieces(col, start, stop, f",\n      {_ENCODE(col.name)}: ") for col in columns
                       if col.name not in skip and not _empty(col, start, stop)]
-            parts.append(repeat("\n    }"))
-            rows = map("".join, zip(*parts))
-            out.write((",\n" if start else "") + ",\n".join(rows))
+            parts.append(["\n    },\n"] * (stop - start - 1) + ["\n    }"])  # rows joined by ",\n"
+            out.write((",\n" if start else "") + _interleave(parts, stop - start))
         out.write("\n  ]")
     out.write(tail + "\n")

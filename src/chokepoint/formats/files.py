@@ -3,9 +3,9 @@
 Every file chokepoint writes goes through this module: :func:`atomic_write` (one file),
 :func:`atomic_write_many` (files that belong together, such as the CSV pair or an import's graph
 and its report), :func:`atomic_writer` (a file streamed in blocks) and :func:`atomic_writers` (files
-that belong together, streamed). Each writes a temporary
-file created exclusively (``mkstemp``: ``O_CREAT | O_EXCL``, an unpredictable name, in the target's
-folder) and renames it over the target only once it is complete, so a failed or interrupted write
+that belong together, streamed). Each writes a temporary file created exclusively (``mkstemp``:
+``O_CREAT | O_EXCL``, an unpredictable name, in the target's folder) and renames it over the
+target only once it is complete, so a failed or interrupted write
 leaves no partial file and the old file untouched; temporary files are removed on errors, on
 Ctrl-C and on SIGTERM (see :func:`remove_temporaries`).
 
@@ -404,8 +404,8 @@ def atomic_writers(paths, *, force: bool = False):
     in memory. When the block ends without an error, each file that carries :data:`OWNER_MARK`
     within its first :data:`STAMP_WINDOW` bytes gets the SHA-256 of what was written in its place
     (the same stamp as :func:`stamp`; not the files listed by hash, :data:`LISTED_SUFFIXES`), is
-    synced, the CSV files are recorded in their folder's manifest, and all are renamed into place together; otherwise every temporary file is removed
-    and the targets are left as they were.
+    synced, the CSV files are recorded in their folder's manifest, and all are renamed into place
+    together; otherwise every temporary file is removed and the targets are left as they were.
     """
     targets = [Path(p) for p in paths]
     check_distinct(*targets)
@@ -419,8 +419,8 @@ def atomic_writers(paths, *, force: bool = False):
             current = target
             fd, tmp = _temporary(target)
             temps.append(tmp)
-            os.chmod(tmp, _mode_for(target))  # mkstemp makes it 0600: give it the mode open() would
             streams.append(_StreamFile(os.fdopen(fd, "wb"), stamped=target.suffix.lower() not in LISTED_SUFFIXES))
+            os.chmod(tmp, _mode_for(target))  # mkstemp makes it 0600: give it the mode open() would
         yield streams
         for target, stream in zip(targets, streams):
             current = target

@@ -59,85 +59,15 @@ def layered_layout(graph: Graph) -> dict[str, tuple[int, float]]:
     return graph_layout(graph).to_dict()
 
 
-def graph_layout(graph: Graph, *, ends: tuple[list, list] | None = None) -> Layout:
-    """:func:`layered_layout` as arrays over the graph's nodes (see :class:`Layout`); ``ends``: the
-    edges' ``from`` and ``to`` columns as lists, when the caller has them already."""
+def graph_layout(graph: Graph) -> Layout:
+    """:func:`layered_layout` as arrays over the graph's nodes (see :class:`Layout`)."""
     nodes, edges = graph.columns.nodes, graph.columns.edges
     ids = nodes["id"].tolist()
-    frm, to = ends if ends is not None else (edges["from"].tolist(), edges["to"].tolist())
-    src, dst = node_rows(ids, frm, to)
+    src, dst = graph.columns.ends  # node rows, found once when the graph was checked
     code = {kind: i for i, kind in enumerate(KIND_ORDER)}
     kind = np.fromiter(map(code.__getitem__, nodes["kind"].tolist()), dtype=np.int64, count=len(ids))
     requires = edges["type"].to_numpy(dtype=object) == "requires"
     return layout_arrays(ids, kind, src, dst, requires)
-
-
-def node_rows(ids: list, *lists) -> list[np.ndarray]:
-    """The row in ``ids`` of each value of each list, where every value is one of ``ids`` (a
-    validated graph's edge ends).
-
-    A hash join over arrays: the ids' string hashes go into an open-addressing table (numpy
-    arrays, linear probing, every probe step for all values at once), and each value is found by
-    its hash. That reads each string once instead of probing a Python dict with it, which at a
-    million edges is most of the layout's time. When two ids share a hash, or a value's hash is
-    not an id's, a dict does the work (and raises ``KeyError`` for a value that is not an id).
-    """
-    n = len(ids)
-    hashes = np.fromiter(map(hash, ids), dtype=np.int64, count=n)
-    table = _hash_table(hashes)
-    result = []
-    for values in lists:
-        found = None
-        if table is not None:
-            wanted = np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
-            found = _probe(table, hashes, wanted)
-        if found is None:
-            row = dict(zip(ids, range(n)))
-            found = np.fromiter(map(row.__getitem__, values), dtype=np.int64, count=len(values))
-        result.append(found)
-    return result
-
-
-def _slots(hashes: np.ndarray, bits: int) -> np.ndarray:
-    return (hashes.view(np.uint64) >> np.uint64(64 - bits)).astype(np.int64)
-
-
-def _hash_table(hashes: np.ndarray) -> tuple[np.ndarray, int] | None:
-    """(slot -> row, or -1; the table's bits) for distinct hashes, at most a quarter full; None when
-    two hashes are equal."""
-    n = len(hashes)
-    if not n or len(_distinct(hashes)) < n:
-        return None
-    bits = max(4, n.bit_length() + 2)
-    mask = (1 << bits) - 1
-    table = np.full(1 << bits, -1, dtype=np.int64)
-    slot = _slots(hashes, bits)
-    pending = np.arange(n)
-    while pending.size:
-        at = slot[pending]
-        free = table[at] < 0
-        table[at[free]] = pending[free]  # of rows wanting one free slot, one gets it
-        pending = pending[table[at] != pending]
-        slot[pending] = (slot[pending] + 1) & mask
-    return table, bits
-
-
-def _probe(table: tuple[np.ndarray, int], hashes: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
-    """The row whose hash is each wanted hash; None when one is not in the table."""
-    slots, bits = table
-    mask = (1 << bits) - 1
-    at = _slots(wanted, bits)
-    result = np.empty(len(wanted), dtype=np.int64)
-    active = np.arange(len(wanted))
-    while active.size:
-        row = slots[at[active]]
-        if np.any(row < 0):
-            return None
-        hit = hashes[row] == wanted[active]
-        result[active[hit]] = row[hit]
-        active = active[~hit]
-        at[active] = (at[active] + 1) & mask
-    return result
 
 
 def layout_arrays(ids: list, kind: np.ndarray, src: np.ndarray, dst: np.ndarray, requires: np.ndarray) -> Layout:
