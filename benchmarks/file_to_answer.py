@@ -78,6 +78,7 @@ COMMANDS = {
     "validate-parquet": ("parquet", [], "stdout"),
     "sweep": ("json", ["--json"], "stdout"),
     "sweep-parquet": ("parquet", ["-o", "{out}.parquet", "--force"], "file"),
+    "sweep-samples": ("parquet", ["--samples", "1000", "-o", "{out}.parquet", "--force"], "file"),
     "analyse": ("json", ["--json"], "stdout"),
     "analyse-parquet": ("parquet", ["--json"], "stdout"),
     "export": ("json", ["--format", "graphml", "--no-analysis", "-o", "{out}.graphml", "--force"], "file"),
@@ -116,19 +117,19 @@ def compare(naive_out: Path, cutoff_out: Path) -> float:
     return max((abs(naive[k] - ours[k]) for k in naive), default=0.0)
 
 
-def run(sizes, commands, seed: int, repeats: int, workdir: Path, log=print) -> list[dict]:
+def run(sizes, commands, seed: int, repeats: int, workdir: Path, log=print, naive: bool = True) -> list[dict]:
     rows = []
     for edges in sizes:
         graph = workdir / f"g{edges}.json"
-        generate(edges, graph, seed)
-        inputs = {"json": graph}
-        for fmt in {COMMANDS[c][0] for c in commands} - {"json"}:
+        formats = {COMMANDS[c][0] for c in commands} | ({"json"} if naive else set())
+        inputs = {}
+        for fmt in sorted(formats):
             inputs[fmt] = workdir / f"g{edges}{FORMAT_SUFFIX[fmt]}"
             generate(edges, inputs[fmt], seed)
-        size_mb = graph.stat().st_size / 1e6
+        size_mb = graph.stat().st_size / 1e6 if graph.exists() else float("nan")
         best: dict = {}
         for _ in range(repeats):  # interleaved, so that load on the machine hits both alike
-            for name in ["naive", *commands]:
+            for name in (["naive"] if naive else []) + list(commands):
                 out = workdir / f"{name}-{edges}.json"
                 m = naive_answer(graph, out) if name == "naive" else \
                     chokepoint_answer(name, inputs[COMMANDS[name][0]], out)
@@ -136,7 +137,7 @@ def run(sizes, commands, seed: int, repeats: int, workdir: Path, log=print) -> l
                     best[name] = m
                 log(f"{edges:>10,} edges  {name:<16} {m['seconds']:8.2f} s  {m['rss_mb']:8.0f} MB")
         diffs = {c: compare(workdir / f"naive-{edges}.json", workdir / f"{c}-{edges}.json")
-                 for c in commands if c.startswith("cutoff")}
+                 for c in commands if c.startswith("cutoff") and naive}
         rows.append({"edges": edges, "nodes": edges // 5, "file_mb": size_mb, "best": best, "max_diff": diffs})
     return rows
 
@@ -145,10 +146,12 @@ def table(rows, commands) -> str:
     lines = ["| edges | JSON MB | command | seconds | peak MB | / naive |", "|---:|---:|---|---:|---:|---:|"]
     for row in rows:
         b = row["best"]
-        naive = b["naive"]["seconds"]
-        for name in ["naive", *commands]:
-            lines.append(f"| {row['edges']:,} | {row['file_mb']:.0f} | {name} | {b[name]['seconds']:.2f} | "
-                         f"{b[name]['rss_mb']:.0f} | {b[name]['seconds'] / naive:.2f}x |")
+        naive = b["naive"]["seconds"] if "naive" in b else None
+        for name in [n for n in ["naive", *commands] if n in b]:
+            ratio = f"{b[name]['seconds'] / naive:.2f}x" if naive else "(no naive run)"
+            mb = "-" if row["file_mb"] != row["file_mb"] else f"{row['file_mb']:.0f}"
+            lines.append(f"| {row['edges']:,} | {mb} | {name} | {b[name]['seconds']:.2f} | "
+                         f"{b[name]['rss_mb']:.0f} | {ratio} |")
     diffs = "; ".join(f"{r['edges']:,} edges: " + ", ".join(f"{c} {d:.1e}" for c, d in r["max_diff"].items())
                       for r in rows if r["max_diff"])
     if diffs:
@@ -164,18 +167,23 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="runs of each (the fastest is kept)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=None, help="keep the graphs and answers here")
+    parser.add_argument("--no-naive", action="store_true",
+                        help="skip the naive script (e.g. at 10M edges, where its JSON and networkx need ~10 GB)")
     parser.add_argument("--write", action="store_true", help="write the table into benchmarks/RESULTS.md")
+    parser.add_argument("--append", action="store_true",
+                        help="with --write: add the table to the file-to-answer section instead of replacing it")
     parser.add_argument("--src", type=Path, default=None,
                         help="run chokepoint from this source tree (e.g. an older commit's, for before/after)")
     args = parser.parse_args(argv)
     if args.src is not None:
         global SRC
         SRC = args.src.resolve()
-    commands = list(dict.fromkeys(["cutoff", *args.commands]))
+    commands = list(dict.fromkeys(args.commands if args.no_naive else ["cutoff", *args.commands]))
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        rows = run(args.sizes, commands, args.seed, args.repeats, workdir, log=lambda s: print(s, flush=True))
+        rows = run(args.sizes, commands, args.seed, args.repeats, workdir, log=lambda s: print(s, flush=True),
+                   naive=not args.no_naive)
     text = table(rows, commands)
     if args.help_time:
         start = help_time()
@@ -192,11 +200,15 @@ def write_results(text: str, args) -> None:
     """Put the table in RESULTS.md's file-to-answer section (from the marker on), replacing it."""
     path = HERE / "RESULTS.md"
     old = path.read_text(encoding="utf-8") if path.exists() else ""
+    command = (f"`python benchmarks/file_to_answer.py --sizes {' '.join(map(str, args.sizes))} "
+               f"--commands {' '.join(args.commands)} --repeats {args.repeats}"
+               f"{' --no-naive' if args.no_naive else ''} --write` (seed {args.seed}).")
+    if args.append and MARK in old:
+        path.write_text(old.rstrip("\n") + "\n\n" + command + "\n\n" + text + "\n", encoding="utf-8")
+        return
     head = old[:old.index(MARK)].rstrip("\n") if MARK in old else old.rstrip("\n")
     section = [MARK, "", "## From file to answer", "",
-               f"`python benchmarks/file_to_answer.py --sizes {' '.join(map(str, args.sizes))} "
-               f"--commands {' '.join(args.commands)} --repeats {args.repeats} --write` (seed {args.seed}). "
-               "Each command is its own process, timed with `/usr/bin/time -v` (wall clock, peak RSS), "
+               command + " Each command is its own process, timed with `/usr/bin/time -v` (wall clock, peak RSS), "
                "interleaved with the naive script (benchmarks/naive_cutoff.py) on the same acyclic generated "
                "graph.", "", text, ""]
     path.write_text((head + "\n\n" if head else "") + "\n".join(section), encoding="utf-8")

@@ -54,3 +54,16 @@ def test_naive_script_reads_level_words_and_ranges(tmp_path):
     path = tmp_path / "g.json"
     path.write_text(json.dumps(graph))
     assert naive.naive_cutoff(path, "CN") == {"p": pytest.approx(0.175)}
+
+
+def test_file_to_answer_without_the_naive_script(tmp_path):
+    """At 10M edges the naive script (JSON + networkx) is skipped: only the Parquet pair is
+    generated, and the table says there is no ratio rather than inventing one."""
+    bench = _load("file_to_answer")
+    rows = bench.run([1000], ["validate-parquet"], seed=3, repeats=1, workdir=tmp_path, log=lambda s: None,
+                     naive=False)
+    (row,) = rows
+    assert set(row["best"]) == {"validate-parquet"} and row["max_diff"] == {}
+    assert not (tmp_path / "g1000.json").exists() and (tmp_path / "g1000.edges.parquet").exists()
+    assert "| 1,000 | - | validate-parquet |" in bench.table(rows, ["validate-parquet"])
+    assert "(no naive run)" in bench.table(rows, ["validate-parquet"])
