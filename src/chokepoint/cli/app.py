@@ -18,12 +18,12 @@ DEFAULT_MAX_NODES = 2_000_000
 DEFAULT_THRESHOLD = 0.65
 
 
-class RootGroup(TyperGroup):
-    """The top-level group, whose options left at their defaults are taken as they are (then only their
-    callback runs): typer (0.2x) checks every option's value with a pydantic TypeAdapter, the unset
-    ``--help`` too, 0.2 s before ``chokepoint CMD --help`` could print a line. The defaults are ours (the
-    library's, held equal to it by tests/test_startup.py); a value given on the command line is checked
-    as before."""
+class Group(TyperGroup):
+    """A group of commands (the app, ``import``) whose options left at their defaults are taken as they are
+    (then only their callback runs): typer (0.2x) checks every option's value with a pydantic TypeAdapter,
+    the group's unset ``--help`` too, 0.2 s before ``chokepoint CMD --help`` could print a line. The defaults
+    are ours (the library's, held equal to it by tests/test_startup.py); a value given on the command line
+    is checked as before."""
 
     def get_params(self, ctx):
         params = super().get_params(ctx)
@@ -44,7 +44,7 @@ def _default_as_given(param, process):
 
 app = typer.Typer(
     name="chokepoint",
-    cls=RootGroup,
+    cls=Group,
     help="Question the supply-chain graphs built from technology dependency reports.",
     no_args_is_help=True,
     add_completion=False,
