@@ -8,6 +8,11 @@ Every import in ``src/chokepoint`` is parsed, those inside functions included, a
   (an optional dependency, or a measured start-up cost); the one exception: in the ``cli`` package a
   package import inside a command may carry a comment saying "start-up" (``--help`` must not load the
   library: see tests/test_startup.py);
+- a library that only some commands need (networkx, scipy.optimize, matplotlib, openpyxl, dask) imported
+  at the top of a module other than those that exist for it (:data:`WHERE_USED`): elsewhere it is imported
+  inside the function that uses it, so that loading a graph and running a scenario does not load it;
+- a name of a lazy table (``_LAZY`` of ``chokepoint`` and ``chokepoint.api``, ``COMMANDS`` of the CLI) that
+  names a module of a higher layer, or no module;
 - more than 10 modules at the top level.
 """
 
@@ -177,6 +182,86 @@ def test_the_checker_sees_hidden_imports(tmp_path, module, source, allowed):
     entries = [(module, entry) for entry in imports(module, path)]
     assert entries and all(entry[4] for _, entry in entries)  # each seen, and seen inside the function
     assert (hidden_imports(entries) == []) is allowed
+
+
+#: The libraries that only some commands need (0.2-0.3 s each to import), and the modules that exist for them
+#: and may import them at the top; anywhere else they are imported inside the function that uses them.
+WHERE_USED = {
+    "networkx": {"engine.reference"},
+    "scipy.optimize": set(),
+    "matplotlib": {"plot", "remedies.figures", "report.html"},
+    "openpyxl": {"report.workbook"},
+    "dask": set(), "distributed": set(),
+}
+
+
+def top_level_imports(path: Path):
+    """(library, line) of each import at the top of a module (in ``if``/``try`` blocks too, not under
+    ``if TYPE_CHECKING:``), a ``from scipy import optimize`` as ``scipy.optimize``."""
+    def visit(body):
+        for node in body:
+            if isinstance(node, ast.If):
+                if "TYPE_CHECKING" not in ast.unparse(node.test):
+                    yield from visit(node.body)
+                yield from visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                for block in (node.body, node.orelse, node.finalbody, *(h.body for h in node.handlers)):
+                    yield from visit(block)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    yield alias.name, node.lineno
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                yield node.module, node.lineno
+                for alias in node.names:
+                    yield f"{node.module}.{alias.name}", node.lineno
+    yield from visit(ast.parse(path.read_text()).body)
+
+
+def heavy_at_the_top(name: str, path: Path) -> list[str]:
+    found = []
+    for library, line in top_level_imports(path):
+        for heavy, allowed in WHERE_USED.items():
+            if (library == heavy or library.startswith(heavy + ".")) and name not in allowed:
+                found.append(f"{name}:{line}: {library} at the top (import it in the function that uses it, "
+                             f"with a 'start-up' comment)")
+    return found
+
+
+def test_heavy_libraries_are_imported_where_used():
+    found = [line for name, path in modules().items() for line in heavy_at_the_top(name, path)]
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("module, source, allowed", [
+    ("model.graph", "import networkx as nx\n", False),
+    ("model.graph", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import networkx as nx\n", True),
+    ("model.graph", "def f():\n    import networkx as nx  # start-up\n", True),
+    ("remedies.plan", "from scipy import optimize\n", False),
+    ("remedies.plan", "try:\n    from scipy.optimize import milp\nexcept ImportError:\n    pass\n", False),
+    ("remedies.plan", "from scipy import sparse\n", True),
+    ("engine.reference", "import networkx as nx\n", True),
+    ("analysis.chokepoints", "import networkx as nx\n", False),
+    ("formats.graphs", "import matplotlib.pyplot\n", False),
+])
+def test_the_checker_sees_a_heavy_import(tmp_path, module, source, allowed):
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    assert (heavy_at_the_top(module, path) == []) is allowed
+
+
+def test_the_lazy_tables_name_modules_of_the_same_layer_or_lower():
+    """The names resolved on first use (PEP 562) and the CLI's commands are imported by name, which the
+    import checks above cannot see: each table names modules that exist, of the same layer or lower."""
+    import chokepoint
+    from chokepoint import api, cli
+
+    known = modules()
+    tables = [("__init__", "", chokepoint._LAZY.values()), ("api", "api.", api._LAZY.values()),
+              ("cli", "cli.", cli.COMMANDS.values())]
+    for owner, prefix, targets in tables:
+        for target in set(targets):
+            assert prefix + target in known, f"{owner}: no module {prefix + target}"
+            assert layer(prefix + target) <= layer(owner), f"{owner} -> {prefix + target}"
 
 
 def test_at_most_ten_modules_at_the_top_level():

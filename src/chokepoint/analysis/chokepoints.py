@@ -30,7 +30,6 @@ the sparse knockouts to one full scenario per knockout, and the rest to the dens
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_array
@@ -219,6 +218,7 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
             dominated_by.setdefault(node, []).append(product)
     notes = []
     if graph.n_nodes <= BETWEENNESS_MAX_NODES:
+        import networkx as nx  # start-up: networkx (0.2 s) only for the betweenness of a small graph
         between = nx.betweenness_centrality(graph.digraph)
     else:
         between = {}

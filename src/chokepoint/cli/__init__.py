@@ -1,8 +1,10 @@
 """The command line: a thin layer that parses options, makes one library call and renders the result.
 
 Each command module registers its commands on the one app of :mod:`chokepoint.cli.app`; this
-module imports them all and holds :func:`main`, where errors become one line on stderr and an
-exit code. Nothing below the CLI imports it.
+module holds :func:`main`, where errors become one line on stderr and an exit code, and imports a
+command's module only when that command runs (:data:`COMMANDS`): ``chokepoint --version`` loads
+neither typer nor a command, ``chokepoint CMD`` (``CMD --help`` too) only CMD's module, and
+``chokepoint --help`` every one. Nothing below the CLI imports it.
 """
 
 from __future__ import annotations
@@ -16,13 +18,72 @@ os.environ["MPLBACKEND"] = "Agg"
 import errno  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import types  # noqa: E402
 import warnings  # noqa: E402
+from importlib import import_module  # noqa: E402
 
 from ..errors import ChokepointError, ValidationError  # noqa: E402
-from . import analysis, evidence, exchange, graphs, imports, remedies, scale  # noqa: E402,F401 - each registers its commands on app
-from .app import DEFAULT_MAX_BYTES, DEFAULT_MAX_NODES, app  # noqa: E402
+from ..version import __version__  # noqa: E402
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "main"]
+
+#: Each command, in the order ``--help`` lists them, and the module of this package that registers it
+#: (tests/test_startup.py holds this table to what the modules register).
+COMMANDS = {
+    "analyse": "analysis", "target": "analysis", "cutoff": "analysis",
+    "explain": "evidence", "sensitivity": "evidence",
+    "export": "exchange", "plot": "exchange", "report": "exchange",
+    "list": "graphs", "validate": "graphs", "show": "graphs",
+    "timeline": "remedies", "plan": "remedies",
+    "sweep": "scale", "generate": "scale",
+    "import": "imports",
+}
+
+#: The top-level options that take a value (the word after them is not the command).
+_ROOT_VALUES = ("--max-bytes", "--max-nodes")
+
+
+def _command(args) -> str | None:
+    """The command that ``args`` run, when it is one of :data:`COMMANDS` and no top-level ``--help`` comes
+    before it; else None (then every command is registered: the top-level help lists them all, and a
+    mistyped command gets its suggestions)."""
+    words = iter(args)
+    for word in words:
+        if word in _ROOT_VALUES:
+            next(words, None)
+        elif word == "--help" or word == "--":
+            return None
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def _app(command: str | None = None):
+    """The typer app with ``command``'s module registered (every module when None), in :data:`COMMANDS` order
+    whichever ran first."""
+    for module in dict.fromkeys([COMMANDS[command]] if command in COMMANDS else COMMANDS.values()):
+        import_module(f".{module}", __name__)  # each registers its commands on the app
+    from .app import app  # start-up: typer, loaded by a command or a help, not by --version
+    order = {name: at for at, name in enumerate(COMMANDS)}
+    app.registered_commands.sort(key=lambda info: order.get(info.name or info.callback.__name__.replace("_", "-"), len(order)))
+    return app
+
+
+class _Package(types.ModuleType):
+    """This package, whose ``app`` is the typer app with every command (made on first use) although
+    ``app`` is also the name of a module in it: the import system, naming that module here when it is
+    first imported, does not replace the app."""
+
+    @property
+    def app(self):
+        return _app()
+
+    @app.setter
+    def app(self, value) -> None:
+        pass
+
+
+sys.modules[__name__].__class__ = _Package
 
 #: Error lines printed for one run; the rest are counted in one line.
 MAX_ERROR_LINES = 100
@@ -77,6 +138,13 @@ def _limits():
     return None if graphs is None else graphs.LIMITS
 
 
+def _restore_limits(saved) -> None:
+    """The library's size limits as they were before the run (its defaults if it was not loaded then)."""
+    graphs = sys.modules.get("chokepoint.formats.graphs")
+    if graphs is not None:
+        graphs.LIMITS.update(saved or {"max_bytes": graphs.DEFAULT_MAX_BYTES, "max_nodes": graphs.DEFAULT_MAX_NODES})
+
+
 def _remove_temporaries() -> None:
     """The temporary files of a write cut short; only a run that loaded the file writers can have made any
     (``formats.files`` pulls in tempfile, zipfile and hashlib: a third of --help's start-up)."""
@@ -101,10 +169,14 @@ def main() -> None:
     except ValueError:  # not the main thread
         previous = None
     loaded = _limits()
-    saved = dict(loaded) if loaded is not None else {"max_bytes": DEFAULT_MAX_BYTES, "max_nodes": DEFAULT_MAX_NODES}
+    saved = dict(loaded) if loaded is not None else None
     code = 0
     try:
-        result = app(standalone_mode=False)
+        if sys.argv[1:] == ["--version"]:  # what the app's --version prints, without loading typer
+            sys.stdout.write(__version__ + "\n")
+            result = 0
+        else:
+            result = _app(_command(sys.argv[1:]))(standalone_mode=False)
         code = result if isinstance(result, int) else 0
         sys.stdout.flush()
     except KeyboardInterrupt:
@@ -118,9 +190,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         code = _handle(exc)
     finally:
-        loaded = _limits()
-        if loaded is not None:
-            loaded.update(saved)
+        _restore_limits(saved)
         _remove_temporaries()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -6,6 +6,7 @@ import json
 import sys
 
 import typer
+from typer.core import TyperGroup
 
 from ..version import __version__
 
@@ -16,8 +17,34 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_NODES = 2_000_000
 DEFAULT_THRESHOLD = 0.65
 
+
+class Group(TyperGroup):
+    """A group of commands (the app, ``import``) whose options left at their defaults are taken as they are
+    (then only their callback runs): typer (0.2x) checks every option's value with a pydantic TypeAdapter,
+    the group's unset ``--help`` too, 0.2 s before ``chokepoint CMD --help`` could print a line. The defaults
+    are ours (the library's, held equal to it by tests/test_startup.py); a value given on the command line
+    is checked as before."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if "process_value" not in vars(param):
+                param.process_value = _default_as_given(param, param.process_value)
+        return params
+
+
+def _default_as_given(param, process):
+    def process_value(ctx, value):
+        source = ctx.get_parameter_source(param.name)
+        if getattr(source, "name", None) == "DEFAULT" and value == param.default and type(value) is type(param.default):
+            return value if param.callback is None else param.callback(ctx, param, value)
+        return process(ctx, value)
+    return process_value
+
+
 app = typer.Typer(
     name="chokepoint",
+    cls=Group,
     help="Question the supply-chain graphs built from technology dependency reports.",
     no_args_is_help=True,
     add_completion=False,

@@ -9,10 +9,10 @@ from typing import Optional
 import typer
 
 from ..errors import InputError
-from .app import app
+from .app import Group, app
 
 import_app = typer.Typer(help="Build a graph file from published data (USGS MCS) or any shares table.",
-                         no_args_is_help=True)
+                         no_args_is_help=True, cls=Group)
 app.add_typer(import_app, name="import")
 
 OUTPUT_HELP = "The graph file to write (.yaml or .json); replaced only if chokepoint wrote it, unless --force."

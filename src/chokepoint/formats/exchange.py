@@ -26,8 +26,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..model import Graph, safe_json
@@ -37,6 +36,9 @@ from .export import (  # noqa: F401 - the writer's names, public here as before
     KIND_ORDER, NODE_FIELDS, RESERVED, VISUAL, ExportTable, _public, _scalar, export_ids, export_table,
     spreadsheet_safe, table_from_digraph, write_csv, write_gexf, write_graphml, write_json)
 from .files import GENERATOR, OWNER_MARK, atomic_writers, check_distinct, check_output
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FORMATS = ("graphml", "gexf", "csv", "json")
 SUFFIXES = {"graphml": ".graphml", "gexf": ".gexf", "json": ".json"}
@@ -506,6 +508,7 @@ def to_export_digraph(g: Graph, columns=None, scenario: dict | None = None) -> n
 
 def table_digraph(table: ExportTable) -> nx.DiGraph:
     """An export table as a networkx DiGraph (node and edge attributes in the order JSON writes them)."""
+    import networkx as nx  # start-up: networkx (0.2 s) only for a DiGraph, not for loading a graph file
     out = nx.DiGraph()
     out.graph.update(table.meta)
     out.add_nodes_from(zip(table.ids, table.node_rows()))

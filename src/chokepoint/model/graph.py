@@ -14,9 +14,8 @@ import math
 from collections import defaultdict
 from contextlib import contextmanager
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -24,6 +23,9 @@ from .columnar import GraphColumns
 from .countries import country_name
 from .document import Document, Edge, Node
 from .schema import ITEM_KINDS
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class Supply(NamedTuple):
@@ -202,6 +204,7 @@ class Graph:
     def evaluation_order(self) -> list[list[str]]:
         """Strongly connected components of the supply graph in topological order (ties by their
         smallest id; a node on no cycle is a component of its own)."""
+        import networkx as nx  # start-up: networkx (0.2 s) only for the views that need it, not for a cutoff
         condensed = nx.condensation(self.digraph)
         key = lambda c: min(condensed.nodes[c]["members"])  # noqa: E731
         return [sorted(condensed.nodes[c]["members"]) for c in nx.lexicographical_topological_sort(condensed, key=key)]
@@ -286,6 +289,7 @@ class Graph:
 
 def to_digraph(graph: Graph) -> nx.DiGraph:
     """The graph as a networkx DiGraph; node and edge attributes use the file format's names."""
+    import networkx as nx  # start-up: networkx (0.2 s) only for the views that need it, not for a cutoff
     result = nx.DiGraph(name=graph.name, title=graph.title)
     for node in graph.document.nodes:
         attrs = node.model_dump(exclude_none=True)
