@@ -71,6 +71,10 @@ GEXF_TYPES = {"boolean": "boolean", "int": "integer", "long": "long", "double": 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Rows formatted and written at a time.
 BLOCK = 32_768
+#: An export of a graph with more edges than this leaves the analysis columns out unless they are
+#: asked for (``analysis=True``, ``--analysis``): the chokepoint ranking knocks out every node in
+#: turn, about 50 of the 70 CPU seconds of a default export at 1M edges (4 s at 100,000).
+ANALYSIS_MAX_EDGES = 100_000
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]+")
 _SAFE_IDS = re.compile(r"[A-Za-z0-9._:-]+(?:\n[A-Za-z0-9._:-]+)*")
@@ -504,6 +508,16 @@ def python_round(values, digits: int) -> np.ndarray:
     return result + 0.0
 
 
+def analysis_left_out(n_edges: int) -> str | None:
+    """Why an export of a graph with ``n_edges`` edges leaves its analysis columns out when nobody
+    asked either way (the text of the warning and of the file's ``analysis`` attribute), or None
+    when it keeps them (at most :data:`ANALYSIS_MAX_EDGES` edges)."""
+    if n_edges <= ANALYSIS_MAX_EDGES:
+        return None
+    return (f"analysis columns left out: {n_edges:,} edges is more than {ANALYSIS_MAX_EDGES:,} (the chokepoint "
+            "scores knock out every node in turn); export with --analysis to add them")
+
+
 def graph_meta(g: Graph, scenario=None) -> dict:
     """The graph attributes an export carries: generator, name, title, description, sources, scenario."""
     columns = g.columns
@@ -557,7 +571,7 @@ def extra_columns(columns, ids: list) -> list[Column]:
     return out
 
 
-def export_table(g: Graph, columns=None, scenario: dict | None = None) -> ExportTable:
+def export_table(g: Graph, columns=None, scenario: dict | None = None, *, note: str | None = None) -> ExportTable:
     """The export of a graph as a table, from its columns (no pydantic document, no networkx).
 
     Parameters
@@ -569,6 +583,9 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
         a frame indexed by node id, or a mapping node id -> {name: value}.
     scenario
         The cutoff the columns describe (``{"countries": [...], "blocs": [...]}``), or None.
+    note
+        Why the analysis columns were left out (:func:`analysis_left_out`): kept as the graph
+        attribute ``analysis`` (the metadata comment of GraphML, the ``graph`` of node-link JSON).
 
     Node ids that are not NMTOKEN-safe are mapped to ``<cleaned>_<hash>`` and the original is kept
     in ``doc_id``. A node's attributes: its document fields (``needs`` for all but countries,
@@ -640,7 +657,10 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
         Column("share_level", edges["share_level"].to_numpy(dtype=object), text=True),
         Column("weight", point, point > 0),
     ]
-    return ExportTable(graph_meta(g, scenario), out_ids, node_cols,
+    meta = graph_meta(g, scenario)
+    if note:
+        meta["analysis"] = note
+    return ExportTable(meta, out_ids, node_cols,
                        frm if index is None else [index[i] for i in frm],
                        to if index is None else [index[i] for i in to], edge_cols)
 
