@@ -23,13 +23,16 @@ XML forbids are dropped and the text ``null`` (which Gephi reads as empty) becom
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
 import io as _io
 import json
 import math
+import queue
 import re
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -347,7 +350,9 @@ class ExportTable:
     node's attributes are written in node-link JSON (a name may come twice, over disjoint rows: a
     given label comes right after the kind, a default one after the document's fields);
     ``sources``/``targets``: each edge's ends (as written); ``edges``: its attributes; ``meta``: the
-    graph attributes (name, title, description, sources, scenario), written as a comment in XML.
+    graph attributes (name, title, description, sources, scenario), written as a comment in XML;
+    ``ends`` (optional): each edge's ends as rows of ``ids`` (two integer arrays), which lets a
+    writer make each end's text once per node.
     """
 
     meta: dict
@@ -357,6 +362,7 @@ class ExportTable:
     targets: list
     edges: list[Column]
     _typed: dict = field(default_factory=dict, repr=False)
+    ends: tuple | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -662,7 +668,7 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None, *, note: 
         meta["analysis"] = note
     return ExportTable(meta, out_ids, node_cols,
                        frm if index is None else [index[i] for i in frm],
-                       to if index is None else [index[i] for i in to], edge_cols)
+                       to if index is None else [index[i] for i in to], edge_cols, ends=g.columns.ends)
 
 
 def table_from_digraph(digraph, *, csv_ids: bool = False) -> ExportTable:
@@ -814,6 +820,56 @@ def _blocks(count: int):
     return ((start, min(count, start + BLOCK)) for start in range(0, count, BLOCK))
 
 
+class _Behind:
+    """``out.write`` in a second thread, at most two blocks behind the text being made: the file
+    stream encodes, hashes and writes (hashing and writing release the GIL) while the next block is
+    formatted. Writes happen in order, all before :meth:`close` returns; an error in the thread is
+    raised by the next :meth:`write` or by :meth:`close`."""
+
+    def __init__(self, out):
+        self.out, self.error = out, None
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.thread = threading.Thread(target=self._run, name="chokepoint-export-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (text := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.out.write(text)
+                except BaseException as exc:  # noqa: BLE001 - handed to the writing thread
+                    self.error = exc
+
+    def write(self, text: str) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(text)
+
+    def close(self, *, check: bool = True) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if check and self.error is not None:
+            raise self.error
+
+
+@contextlib.contextmanager
+def _written_behind(outs: list, rows: int):
+    """The streams of ``outs`` written from a second thread (:class:`_Behind`) when there is more
+    than a block of ``rows``; the streams themselves otherwise. Every write is done on leaving."""
+    if rows <= BLOCK:
+        yield outs
+        return
+    behind = [_Behind(out) for out in outs]
+    try:
+        yield behind
+    except BaseException:
+        for stream in behind:
+            stream.close(check=False)
+        raise
+    for stream in behind:
+        stream.close()
+
+
 def write_graphml(table: ExportTable, out) -> None:
     """GraphML for Gephi 0.10 and Gephi Lite (see ``gephi.md``): byte-stable, scalars only.
 
@@ -822,6 +878,11 @@ def write_graphml(table: ExportTable, out) -> None:
     Graph attributes go to a JSON comment, not to graph-level ``<data>``. ``out.write`` gets the
     text a block of rows at a time.
     """
+    with _written_behind([out], table.n_nodes + table.n_edges) as (behind,):
+        _write_graphml(table, behind)
+
+
+def _write_graphml(table: ExportTable, out) -> None:
     node_cols, edge_cols = table.columns("node"), table.columns("edge")
     node_keys, edge_keys = _key_ids(node_cols, "n."), _key_ids(edge_cols, "e.")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', f"<!-- {MARKER} ({GENERATOR}) {OWNER_MARK} -->",
@@ -837,20 +898,31 @@ def write_graphml(table: ExportTable, out) -> None:
     for start, stop in _blocks(table.n_nodes):
         ids = _escape_list(table.ids[start:stop], True)
         parts = [['    <node id="' + i + '">\n' for i in ids]]
-        parts += [_xml_pieces(col, kind, start, stop, f"      <data key={_attr(node_keys[name])}>", "</data>\n", False)
-                  for name, kind, col in node_cols if not _empty(col, start, stop)]
-        parts.append("    </node>\n")
-        out.write(_interleave(parts, stop - start))
-    for start, stop in _blocks(table.n_edges):
-        sources = _escape_list(table.sources[start:stop], True)
-        targets = _escape_list(table.targets[start:stop], True)
-        parts = [[f'    <edge id="e{k}" source="{u}" target="{v}">\n'
-                  for k, u, v in zip(range(start, stop), sources, targets)]]
-        parts += [_xml_pieces(col, kind, start, stop, f"      <data key={_attr(edge_keys[name])}>", "</data>\n", False)
-                  for name, kind, col in edge_cols if not _empty(col, start, stop)]
-        parts.append("    </edge>\n")
-        out.write(_interleave(parts, stop - start))
+        out.write(_interleave(parts + _xml_data(node_cols, node_keys, start, stop) + ["    </node>\n"], stop - start))
+    if table.ends is not None and table.n_edges:  # each end's text made once per node, picked by row
+        ids = np.array(_escape_list(table.ids, True) + [""], dtype=object)
+        src, dst = table.ends
+        froms, tos = '" source="' + ids, '" target="' + ids + '">\n'
+        for start, stop in _blocks(table.n_edges):
+            parts = ['    <edge id="e', list(map(str, range(start, stop))), froms[src[start:stop]].tolist(),
+                     tos[dst[start:stop]].tolist()]
+            out.write(_interleave(parts + _xml_data(edge_cols, edge_keys, start, stop) + ["    </edge>\n"],
+                                  stop - start))
+    else:
+        for start, stop in _blocks(table.n_edges):
+            sources = _escape_list(table.sources[start:stop], True)
+            targets = _escape_list(table.targets[start:stop], True)
+            parts = [[f'    <edge id="e{k}" source="{u}" target="{v}">\n'
+                      for k, u, v in zip(range(start, stop), sources, targets)]]
+            out.write(_interleave(parts + _xml_data(edge_cols, edge_keys, start, stop) + ["    </edge>\n"],
+                                  stop - start))
     out.write("  </graph>\n</graphml>\n")
+
+
+def _xml_data(columns, keys: dict, start: int, stop: int) -> list:
+    """The ``<data>`` pieces of rows ``start:stop``, a list per column with a value in them."""
+    return [_xml_pieces(col, kind, start, stop, f"      <data key={_attr(keys[name])}>", "</data>\n", False)
+            for name, kind, col in columns if not _empty(col, start, stop)]
 
 
 # --- GEXF -------------------------------------------------------------------------------------
