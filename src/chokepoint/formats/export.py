@@ -867,7 +867,10 @@ def _written_behind(outs: list, rows: int):
             stream.close(check=False)
         raise
     for stream in behind:
-        stream.close()
+        stream.close(check=False)
+    for stream in behind:
+        if stream.error is not None:
+            raise stream.error
 
 
 def write_graphml(table: ExportTable, out) -> None:
@@ -929,6 +932,11 @@ def _xml_data(columns, keys: dict, start: int, stop: int) -> list:
 
 def write_gexf(table: ExportTable, out) -> None:
     """GEXF 1.2 with viz colours (integer r, g, b), sizes and positions (z = 0.0); byte-stable."""
+    with _written_behind([out], table.n_nodes + table.n_edges) as (behind,):
+        _write_gexf(table, behind)
+
+
+def _write_gexf(table: ExportTable, out) -> None:
     all_nodes, all_edges = table.columns("node"), table.columns("edge")
     node_cols = [c for c in all_nodes if c[0] not in VISUAL and c[0] != "label"]
     edge_cols = [c for c in all_edges if c[0] not in VISUAL and c[0] != "label"]
@@ -1083,6 +1091,11 @@ def write_csv(table: ExportTable, nodes_out, edges_out) -> None:
     Text cells that a spreadsheet would run as a formula are written with a leading ``'``
     (:func:`spreadsheet_safe`); numbers are written as numbers.
     """
+    with _written_behind([nodes_out, edges_out], table.n_nodes + table.n_edges) as behind:
+        _write_csv(table, *behind)
+
+
+def _write_csv(table: ExportTable, nodes_out, edges_out) -> None:
     for out, first, keys, scope, count in (
             (nodes_out, ("id",), (table.ids,), "node", table.n_nodes),
             (edges_out, ("from", "to"), (table.sources, table.targets), "edge", table.n_edges)):
@@ -1116,6 +1129,11 @@ def write_json(table: ExportTable, out) -> None:
     edge ends are ``from``/``to`` as in the file format, because ``source`` is the edge's citation.
     Read it with ``nx.node_link_graph(data, source="from", target="to")``. The generator carries
     the ownership stamp."""
+    with _written_behind([out], table.n_nodes + table.n_edges) as (behind,):
+        _write_json(table, behind)
+
+
+def _write_json(table: ExportTable, out) -> None:
     graph = {"generator": f"{GENERATOR} {OWNER_MARK}"}
     graph.update({k: v for k, v in _public(table.meta).items() if k != "generator"})
     marks = ("\x00nodes\x00", "\x00edges\x00")
