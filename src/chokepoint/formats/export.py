@@ -8,8 +8,9 @@ and the visual properties Gephi reads: ``label``, ``x``, ``y``, ``size``, ``colo
 pydantic document or networkx; :func:`table_from_digraph` builds it from any networkx DiGraph.
 
 The writers (:func:`write_graphml`, :func:`write_gexf`, :func:`write_csv`, :func:`write_json`)
-take blocks of rows at a time (:data:`BLOCK`) and hand the text to ``out.write``: memory follows
-the block, not the file. A column's text is made once per distinct value (numbers, and text
+take blocks of rows at a time (:data:`BLOCK`) and hand the text to ``out.write`` (from a second
+thread past one block, so that the file is hashed and written while the next block is formatted):
+memory follows the block, not the file. A column's text is made once per distinct value (numbers, and text
 columns with few distinct values: a float's ``repr``, escaped XML) and picked for each row by
 index; other text columns are cleaned and escaped a block at a time, with one regular-expression
 scan when nothing needs to change. The rules of ``gephi.md`` hold
