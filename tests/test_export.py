@@ -504,3 +504,91 @@ def test_show_and_analyse_read_back_exports(cli, tmp_path):
         assert _json.loads(shown.out) == _json.loads(cli("show", "quantum", "--json").out)
         assert cli("analyse", out).code == 0
     assert oct((tmp_path / "quantum.graphml").stat().st_mode & 0o777) != oct(0o600)
+
+
+# --- the analysis columns of a large graph ----------------------------------------------------
+
+def _meta(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    found = re.search(r"<!-- chokepoint-meta: (.*) -->", text)
+    return json.loads(found.group(1)) if found else {}
+
+
+def test_analysis_is_left_out_past_the_limit_unless_asked(tmp_path, monkeypatch):
+    """By default the analysis columns are written up to ANALYSIS_MAX_EDGES edges and left out
+    above (with a warning and the graph attribute ``analysis`` saying why); ``analysis=True``
+    writes them at any size and ``analysis=False`` never, both without a note. The limit is
+    lowered here to quantum's edge count minus one, so quantum is "large"."""
+    from chokepoint.formats import export as export_module
+
+    edges = len(Graph(chokepoint.load_graph("quantum").document).columns.edges)
+    small = export_graph("quantum", tmp_path / "small.graphml")[0]
+    asked = export_graph("quantum", tmp_path / "asked.graphml", analysis=True)[0]
+    assert small.read_bytes() == asked.read_bytes()  # at most the limit: the same file as before
+    assert "chokepoint_score" in small.read_text() and "analysis" not in _meta(small)
+    monkeypatch.setattr(export_module, "ANALYSIS_MAX_EDGES", edges - 1)
+    with pytest.warns(UserWarning, match=rf"analysis columns left out: {edges:,} edges is more than {edges - 1:,}"):
+        auto = export_graph("quantum", tmp_path / "auto.graphml")[0]
+    note = _meta(auto)["analysis"]
+    assert note.startswith("analysis columns left out") and "--analysis" in note
+    none = export_graph("quantum", tmp_path / "none.graphml", analysis=False)[0]
+    assert "chokepoint_score" not in auto.read_text() and "top_country" not in auto.read_text()
+    assert "analysis" not in _meta(none)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # asked for either way: no warning
+        again = export_graph("quantum", tmp_path / "again.graphml", analysis=True)[0]
+        export_graph("quantum", tmp_path / "none2.graphml", analysis=False)
+    assert again.read_bytes() == asked.read_bytes()
+    with pytest.warns(UserWarning, match="analysis columns left out"):
+        data = json.loads(Path(export_graph("quantum", tmp_path / "auto.json")[0]).read_text())
+    assert data["graph"]["analysis"] == note
+    # the node and edge lines are those of --no-analysis: only the note (and the stamp) differ
+    def body(path):
+        return [line for line in path.read_text().splitlines() if "chokepoint-" not in line]
+    assert body(auto) == body(none) and len(body(auto)) > 100
+
+
+def test_the_cli_says_on_stderr_when_it_leaves_the_analysis_out(cli, tmp_path, monkeypatch):
+    from chokepoint.formats import export as export_module
+
+    monkeypatch.setattr(export_module, "ANALYSIS_MAX_EDGES", 3)
+    result = cli("export", "quantum", "-o", tmp_path / "q.graphml")
+    assert result.code == 0, result.err
+    assert result.err.startswith("warning: analysis columns left out: ") and "--analysis" in result.err
+    assert "chokepoint_score" not in (tmp_path / "q.graphml").read_text()
+    result = cli("export", "quantum", "-o", tmp_path / "a.graphml", "--analysis")
+    assert result.code == 0 and result.err == ""
+    assert "chokepoint_score" in (tmp_path / "a.graphml").read_text()
+    result = cli("export", "quantum", "-o", tmp_path / "n.graphml", "--no-analysis")
+    assert result.code == 0 and result.err == ""
+    assert cli("export", "quantum", "-o", tmp_path / "q.xlsx").code == 0  # xlsx: analysis not an option there
+    assert "--no-analysis do not apply" in cli("export", "quantum", "-o", tmp_path / "n.xlsx", "--no-analysis").err
+
+
+def test_the_limit_is_on_edges_at_most_kept():
+    from chokepoint.formats.export import ANALYSIS_MAX_EDGES, analysis_left_out
+
+    assert ANALYSIS_MAX_EDGES == 100_000
+    assert analysis_left_out(100_000) is None and analysis_left_out(0) is None
+    assert analysis_left_out(1_000_000).startswith("analysis columns left out: 1,000,000 edges is more than 100,000")
+
+
+def test_export_help_names_every_input_it_reads_and_the_limit(cli, tmp_path):
+    """The graph argument reads table pairs (CSV, Parquet) and GraphML too, and the help says so;
+    the default of --analysis quotes the library's limit. Each input the help names is read."""
+    from chokepoint.formats.export import ANALYSIS_MAX_EDGES
+
+    result = cli("export", "--help")
+    assert result.code == 0
+    text = " ".join(result.out.split())
+    for words in ("bundled graph's name", "YAML, JSON", "GraphML", "table pair", "CSV or Parquet",
+                  "X.csv or X.parquet", f"up to {ANALYSIS_MAX_EDGES:,} edges"):
+        assert words in text, words
+    assert "YAML/JSON graph file." not in text
+    assert cli("export", "quantum", "--format", "csv", "-o", tmp_path / "q.csv").code == 0
+    assert cli("export", "quantum", "-o", tmp_path / "q.graphml").code == 0
+    for source in (tmp_path / "q.csv", tmp_path / "q.graphml"):
+        out = tmp_path / f"from-{source.suffix[1:]}.graphml"
+        result = cli("export", source, "-o", out)
+        assert result.code == 0, result.err
+        assert out.read_text().count("<edge ") == (tmp_path / "q.graphml").read_text().count("<edge ")

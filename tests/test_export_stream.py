@@ -313,3 +313,54 @@ def test_csv_lines_are_what_the_csv_module_writes():
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(zip(*cells))
         assert _csv_lines(cells) == buffer.getvalue(), cells
+
+
+def test_a_write_that_fails_in_the_writing_thread_leaves_nothing(tmp_path, monkeypatch):
+    """Past one block the file is written from a second thread; a disk that fills up there is the
+    same one-line error as in the main thread, and nothing is left, the old file kept."""
+    from chokepoint.formats import files
+
+    monkeypatch.setattr(export_module, "BLOCK", 3)
+    old = tmp_path / "q.graphml"
+    export_graph("quantum", old, analysis=False)
+    before = old.read_bytes()
+    calls = {"n": 0}
+    real = files._StreamFile.write
+
+    def fail_on_the_fifth(self, text):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError(28, "No space left on device")
+        real(self, text)
+
+    monkeypatch.setattr(files._StreamFile, "write", fail_on_the_fifth)
+    with pytest.raises(InputError, match="No space left"):
+        export_graph("quantum", old, with_cutoff=["CN"])
+    assert calls["n"] >= 5 and old.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q.graphml"]
+
+
+def test_writes_behind_keep_their_order_and_raise_on_close():
+    """The writing thread writes every text in order before close returns, and an error there is
+    raised in the caller (not lost with the thread)."""
+    got = []
+
+    class Sink:
+        def write(self, text):
+            if text == "bad":
+                raise OSError(5, "I/O error")
+            got.append(text)
+
+    behind = export_module._Behind(Sink())
+    for i in range(100):
+        behind.write(str(i))
+    behind.close()
+    assert got == [str(i) for i in range(100)]
+    behind = export_module._Behind(Sink())
+    behind.write("bad")
+    with pytest.raises(OSError, match="I/O error"):
+        for i in range(100):
+            behind.write(str(i))
+        behind.close()
+    behind.close(check=False)
+    assert not behind.thread.is_alive()

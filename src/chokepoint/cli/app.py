@@ -52,7 +52,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-GRAPH_HELP = "A bundled graph's name (see `chokepoint list`) or a YAML/JSON graph file."
+GRAPH_HELP = ("A bundled graph's name (see `chokepoint list`), a graph file (YAML, JSON, or GraphML an export wrote), "
+              "or a table pair, CSV or Parquet: X.csv or X.parquet for X.nodes.* and X.edges.*, or a folder "
+              "holding nodes.* and edges.*.")
 COUNTRY_HELP = "Country to cut off: ISO alpha-2 code (CN) or name; repeat for several."
 BLOC_HELP = "Bloc to cut off (G7, EU, Quad, 'Chip 4', NATO, ...); repeat for several."
 

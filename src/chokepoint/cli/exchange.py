@@ -20,15 +20,18 @@ def export(
                                          help="graphml, gexf, csv, json or xlsx (default: from the output's suffix)."),
     with_cutoff: Optional[List[str]] = typer.Option(None, "--with-cutoff", help=CUTOFF_HELP),
     bloc: Optional[List[str]] = typer.Option(None, "--bloc", "-b", help=BLOC_HELP),
-    analysis: bool = typer.Option(True, "--analysis/--no-analysis",
-                                  help="Add concentration, target status and chokepoint scores per node."),
+    analysis: Optional[bool] = typer.Option(
+        None, "--analysis/--no-analysis", show_default=False,
+        help="Add concentration, target status and chokepoint scores per node, or leave them out. "
+             "Default: added up to 100,000 edges; a larger graph is written without them (they knock out "
+             "every node in turn: about a minute at 1M edges), with a warning and a note in the file."),
     force: bool = typer.Option(False, "--force", help="Overwrite a file that chokepoint did not write."),
 ) -> None:
     """Write the graph for Gephi (GraphML, GEXF), spreadsheets (CSV) or scripts (node-link JSON)."""
     from .. import api  # start-up: loaded when a command runs, not for --help
     from ..report import write_workbook  # start-up: loaded when a command runs, not for --help
     if (format or "").lower() == "xlsx" or (format is None and output.lower().endswith(".xlsx")):
-        if bloc or not analysis:
+        if bloc or analysis is False:
             raise InputError("--bloc and --no-analysis do not apply to xlsx (each --with-cutoff country gets a sheet)")
         typer.echo(f"wrote {write_workbook(graph, output, countries=tuple(with_cutoff or ()), force=force)}")
         return

@@ -8,8 +8,9 @@ and the visual properties Gephi reads: ``label``, ``x``, ``y``, ``size``, ``colo
 pydantic document or networkx; :func:`table_from_digraph` builds it from any networkx DiGraph.
 
 The writers (:func:`write_graphml`, :func:`write_gexf`, :func:`write_csv`, :func:`write_json`)
-take blocks of rows at a time (:data:`BLOCK`) and hand the text to ``out.write``: memory follows
-the block, not the file. A column's text is made once per distinct value (numbers, and text
+take blocks of rows at a time (:data:`BLOCK`) and hand the text to ``out.write`` (from a second
+thread past one block, so that the file is hashed and written while the next block is formatted):
+memory follows the block, not the file. A column's text is made once per distinct value (numbers, and text
 columns with few distinct values: a float's ``repr``, escaped XML) and picked for each row by
 index; other text columns are cleaned and escaped a block at a time, with one regular-expression
 scan when nothing needs to change. The rules of ``gephi.md`` hold
@@ -23,13 +24,16 @@ XML forbids are dropped and the text ``null`` (which Gephi reads as empty) becom
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
 import io as _io
 import json
 import math
+import queue
 import re
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,6 +75,10 @@ GEXF_TYPES = {"boolean": "boolean", "int": "integer", "long": "long", "double": 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Rows formatted and written at a time.
 BLOCK = 32_768
+#: An export of a graph with more edges than this leaves the analysis columns out unless they are
+#: asked for (``analysis=True``, ``--analysis``): the chokepoint ranking knocks out every node in
+#: turn, about 50 of the 70 CPU seconds of a default export at 1M edges (4 s at 100,000).
+ANALYSIS_MAX_EDGES = 100_000
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]+")
 _SAFE_IDS = re.compile(r"[A-Za-z0-9._:-]+(?:\n[A-Za-z0-9._:-]+)*")
@@ -343,7 +351,9 @@ class ExportTable:
     node's attributes are written in node-link JSON (a name may come twice, over disjoint rows: a
     given label comes right after the kind, a default one after the document's fields);
     ``sources``/``targets``: each edge's ends (as written); ``edges``: its attributes; ``meta``: the
-    graph attributes (name, title, description, sources, scenario), written as a comment in XML.
+    graph attributes (name, title, description, sources, scenario), written as a comment in XML;
+    ``ends`` (optional): each edge's ends as rows of ``ids`` (two integer arrays), which lets a
+    writer make each end's text once per node.
     """
 
     meta: dict
@@ -353,6 +363,7 @@ class ExportTable:
     targets: list
     edges: list[Column]
     _typed: dict = field(default_factory=dict, repr=False)
+    ends: tuple | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -504,6 +515,16 @@ def python_round(values, digits: int) -> np.ndarray:
     return result + 0.0
 
 
+def analysis_left_out(n_edges: int) -> str | None:
+    """Why an export of a graph with ``n_edges`` edges leaves its analysis columns out when nobody
+    asked either way (the text of the warning and of the file's ``analysis`` attribute), or None
+    when it keeps them (at most :data:`ANALYSIS_MAX_EDGES` edges)."""
+    if n_edges <= ANALYSIS_MAX_EDGES:
+        return None
+    return (f"analysis columns left out: {n_edges:,} edges is more than {ANALYSIS_MAX_EDGES:,} (the chokepoint "
+            "scores knock out every node in turn); export with --analysis to add them")
+
+
 def graph_meta(g: Graph, scenario=None) -> dict:
     """The graph attributes an export carries: generator, name, title, description, sources, scenario."""
     columns = g.columns
@@ -557,7 +578,7 @@ def extra_columns(columns, ids: list) -> list[Column]:
     return out
 
 
-def export_table(g: Graph, columns=None, scenario: dict | None = None) -> ExportTable:
+def export_table(g: Graph, columns=None, scenario: dict | None = None, *, note: str | None = None) -> ExportTable:
     """The export of a graph as a table, from its columns (no pydantic document, no networkx).
 
     Parameters
@@ -569,6 +590,9 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
         a frame indexed by node id, or a mapping node id -> {name: value}.
     scenario
         The cutoff the columns describe (``{"countries": [...], "blocs": [...]}``), or None.
+    note
+        Why the analysis columns were left out (:func:`analysis_left_out`): kept as the graph
+        attribute ``analysis`` (the metadata comment of GraphML, the ``graph`` of node-link JSON).
 
     Node ids that are not NMTOKEN-safe are mapped to ``<cleaned>_<hash>`` and the original is kept
     in ``doc_id``. A node's attributes: its document fields (``needs`` for all but countries,
@@ -640,9 +664,12 @@ def export_table(g: Graph, columns=None, scenario: dict | None = None) -> Export
         Column("share_level", edges["share_level"].to_numpy(dtype=object), text=True),
         Column("weight", point, point > 0),
     ]
-    return ExportTable(graph_meta(g, scenario), out_ids, node_cols,
+    meta = graph_meta(g, scenario)
+    if note:
+        meta["analysis"] = note
+    return ExportTable(meta, out_ids, node_cols,
                        frm if index is None else [index[i] for i in frm],
-                       to if index is None else [index[i] for i in to], edge_cols)
+                       to if index is None else [index[i] for i in to], edge_cols, ends=g.columns.ends)
 
 
 def table_from_digraph(digraph, *, csv_ids: bool = False) -> ExportTable:
@@ -794,6 +821,59 @@ def _blocks(count: int):
     return ((start, min(count, start + BLOCK)) for start in range(0, count, BLOCK))
 
 
+class _Behind:
+    """``out.write`` in a second thread, at most two blocks behind the text being made: the file
+    stream encodes, hashes and writes (hashing and writing release the GIL) while the next block is
+    formatted. Writes happen in order, all before :meth:`close` returns; an error in the thread is
+    raised by the next :meth:`write` or by :meth:`close`."""
+
+    def __init__(self, out):
+        self.out, self.error = out, None
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.thread = threading.Thread(target=self._run, name="chokepoint-export-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (text := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.out.write(text)
+                except BaseException as exc:  # noqa: BLE001 - handed to the writing thread
+                    self.error = exc
+
+    def write(self, text: str) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(text)
+
+    def close(self, *, check: bool = True) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if check and self.error is not None:
+            raise self.error
+
+
+@contextlib.contextmanager
+def _written_behind(outs: list, rows: int):
+    """The streams of ``outs`` written from a second thread (:class:`_Behind`) when there is more
+    than a block of ``rows``; the streams themselves otherwise. Every write is done on leaving."""
+    if rows <= BLOCK:
+        yield outs
+        return
+    behind = [_Behind(out) for out in outs]
+    try:
+        yield behind
+    except BaseException:
+        for stream in behind:
+            stream.close(check=False)
+        raise
+    for stream in behind:
+        stream.close(check=False)
+    for stream in behind:
+        if stream.error is not None:
+            raise stream.error
+
+
 def write_graphml(table: ExportTable, out) -> None:
     """GraphML for Gephi 0.10 and Gephi Lite (see ``gephi.md``): byte-stable, scalars only.
 
@@ -802,6 +882,11 @@ def write_graphml(table: ExportTable, out) -> None:
     Graph attributes go to a JSON comment, not to graph-level ``<data>``. ``out.write`` gets the
     text a block of rows at a time.
     """
+    with _written_behind([out], table.n_nodes + table.n_edges) as (behind,):
+        _write_graphml(table, behind)
+
+
+def _write_graphml(table: ExportTable, out) -> None:
     node_cols, edge_cols = table.columns("node"), table.columns("edge")
     node_keys, edge_keys = _key_ids(node_cols, "n."), _key_ids(edge_cols, "e.")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', f"<!-- {MARKER} ({GENERATOR}) {OWNER_MARK} -->",
@@ -817,26 +902,42 @@ def write_graphml(table: ExportTable, out) -> None:
     for start, stop in _blocks(table.n_nodes):
         ids = _escape_list(table.ids[start:stop], True)
         parts = [['    <node id="' + i + '">\n' for i in ids]]
-        parts += [_xml_pieces(col, kind, start, stop, f"      <data key={_attr(node_keys[name])}>", "</data>\n", False)
-                  for name, kind, col in node_cols if not _empty(col, start, stop)]
-        parts.append("    </node>\n")
-        out.write(_interleave(parts, stop - start))
-    for start, stop in _blocks(table.n_edges):
-        sources = _escape_list(table.sources[start:stop], True)
-        targets = _escape_list(table.targets[start:stop], True)
-        parts = [[f'    <edge id="e{k}" source="{u}" target="{v}">\n'
-                  for k, u, v in zip(range(start, stop), sources, targets)]]
-        parts += [_xml_pieces(col, kind, start, stop, f"      <data key={_attr(edge_keys[name])}>", "</data>\n", False)
-                  for name, kind, col in edge_cols if not _empty(col, start, stop)]
-        parts.append("    </edge>\n")
-        out.write(_interleave(parts, stop - start))
+        out.write(_interleave(parts + _xml_data(node_cols, node_keys, start, stop) + ["    </node>\n"], stop - start))
+    if table.ends is not None and table.n_edges:  # each end's text made once per node, picked by row
+        ids = np.array(_escape_list(table.ids, True) + [""], dtype=object)
+        src, dst = table.ends
+        froms, tos = '" source="' + ids, '" target="' + ids + '">\n'
+        for start, stop in _blocks(table.n_edges):
+            parts = ['    <edge id="e', list(map(str, range(start, stop))), froms[src[start:stop]].tolist(),
+                     tos[dst[start:stop]].tolist()]
+            out.write(_interleave(parts + _xml_data(edge_cols, edge_keys, start, stop) + ["    </edge>\n"],
+                                  stop - start))
+    else:
+        for start, stop in _blocks(table.n_edges):
+            sources = _escape_list(table.sources[start:stop], True)
+            targets = _escape_list(table.targets[start:stop], True)
+            parts = [[f'    <edge id="e{k}" source="{u}" target="{v}">\n'
+                      for k, u, v in zip(range(start, stop), sources, targets)]]
+            out.write(_interleave(parts + _xml_data(edge_cols, edge_keys, start, stop) + ["    </edge>\n"],
+                                  stop - start))
     out.write("  </graph>\n</graphml>\n")
+
+
+def _xml_data(columns, keys: dict, start: int, stop: int) -> list:
+    """The ``<data>`` pieces of rows ``start:stop``, a list per column with a value in them."""
+    return [_xml_pieces(col, kind, start, stop, f"      <data key={_attr(keys[name])}>", "</data>\n", False)
+            for name, kind, col in columns if not _empty(col, start, stop)]
 
 
 # --- GEXF -------------------------------------------------------------------------------------
 
 def write_gexf(table: ExportTable, out) -> None:
     """GEXF 1.2 with viz colours (integer r, g, b), sizes and positions (z = 0.0); byte-stable."""
+    with _written_behind([out], table.n_nodes + table.n_edges) as (behind,):
+        _write_gexf(table, behind)
+
+
+def _write_gexf(table: ExportTable, out) -> None:
     all_nodes, all_edges = table.columns("node"), table.columns("edge")
     node_cols = [c for c in all_nodes if c[0] not in VISUAL and c[0] != "label"]
     edge_cols = [c for c in all_edges if c[0] not in VISUAL and c[0] != "label"]
@@ -991,6 +1092,11 @@ def write_csv(table: ExportTable, nodes_out, edges_out) -> None:
     Text cells that a spreadsheet would run as a formula are written with a leading ``'``
     (:func:`spreadsheet_safe`); numbers are written as numbers.
     """
+    with _written_behind([nodes_out, edges_out], table.n_nodes + table.n_edges) as behind:
+        _write_csv(table, *behind)
+
+
+def _write_csv(table: ExportTable, nodes_out, edges_out) -> None:
     for out, first, keys, scope, count in (
             (nodes_out, ("id",), (table.ids,), "node", table.n_nodes),
             (edges_out, ("from", "to"), (table.sources, table.targets), "edge", table.n_edges)):
@@ -1024,6 +1130,11 @@ def write_json(table: ExportTable, out) -> None:
     edge ends are ``from``/``to`` as in the file format, because ``source`` is the edge's citation.
     Read it with ``nx.node_link_graph(data, source="from", target="to")``. The generator carries
     the ownership stamp."""
+    with _written_behind([out], table.n_nodes + table.n_edges) as (behind,):
+        _write_json(table, behind)
+
+
+def _write_json(table: ExportTable, out) -> None:
     graph = {"generator": f"{GENERATOR} {OWNER_MARK}"}
     graph.update({k: v for k, v in _public(table.meta).items() if k != "generator"})
     marks = ("\x00nodes\x00", "\x00edges\x00")

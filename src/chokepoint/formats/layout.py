@@ -92,19 +92,20 @@ def layout_arrays(ids: list, kind: np.ndarray, src: np.ndarray, dst: np.ndarray,
         local[group] = np.arange(len(group))
     inputs = _neighbours(column, dst, src, len(counts))  # per column: (member, input) over edges in document order
     users = _neighbours(column, src, dst, len(counts))
+    inputs = [(local[own], other) for own, other in inputs]  # each edge's member as its place in the column
+    users = [(local[own], other) for own, other in users]
     cols = list(range(len(counts)))
     for sweep in range(SWEEPS):
         order_cols, near = (cols, inputs) if sweep % 2 == 0 else (cols[::-1], users)
         for col in order_cols:
             group = members[col]  # kept in id order: the sort below starts from it
-            own, other = near[col]
+            at, other = near[col]
             key = rank[group].copy()
-            if len(own):
-                at = local[own]
+            if len(at):
                 total, count = _python_sums(rank[other], at, len(group))
                 has = count > 0
                 key[has] = total[has] / count[has]
-            new = group[np.lexsort((by_id[group], key))]
+            new = group[np.argsort(key, kind="stable")]  # ties by id: the group is in id order
             rank[new] = np.arange(len(new)) / max(1, len(new) - 1)
     position = np.empty(n, dtype=np.float64)
     for group in members:
@@ -162,7 +163,10 @@ def _neighbours(column, own_end, other_end, columns: int) -> list[tuple[np.ndarr
     is in another column, in the document's order."""
     cross = column[own_end] != column[other_end]
     own, other = own_end[cross], other_end[cross]
-    order = np.argsort(column[own], kind="stable")
+    keys = column[own]
+    if columns <= np.iinfo(np.int16).max:  # a stable sort of 16-bit keys is a radix sort: same order, faster
+        keys = keys.astype(np.int16)
+    order = np.argsort(keys, kind="stable")
     own, other = own[order], other[order]
     bounds = np.r_[0, np.cumsum(np.bincount(column[own], minlength=columns))]
     return [(own[bounds[c]:bounds[c + 1]], other[bounds[c]:bounds[c + 1]]) for c in range(columns)]
