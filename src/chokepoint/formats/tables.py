@@ -17,6 +17,7 @@ are those of every other path, naming the row (``edges[12] (CN -> gallium)``: th
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import os
@@ -36,9 +37,10 @@ from .files import atomic_write_many, check_output
 try:  # optional dependency (the "scale" extra): Parquet, and columns encoded in Arrow
     import pyarrow
     import pyarrow.compute as pc
+    import pyarrow.csv as pyarrow_csv
     HAVE_PYARROW = True
 except ImportError:  # pragma: no cover - exercised where pyarrow is not installed
-    pyarrow = pc = None
+    pyarrow = pc = pyarrow_csv = None
     HAVE_PYARROW = False
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -121,14 +123,9 @@ def _read(path: Path, origin: str) -> pd.DataFrame:
             head = handle.read(8192)
         if b"\x00" in head:
             raise InputError(f"{path}: a binary file, not CSV")
-        kwargs = dict(dtype=str, keep_default_na=False, na_filter=False)
-        if HAVE_PYARROW:
-            try:
-                frame = pd.read_csv(path, engine="pyarrow", **kwargs)
-            except Exception:  # noqa: BLE001 - pyarrow's reader refuses what the C reader explains: read again
-                frame = pd.read_csv(path, engine="c", **kwargs)
-        else:  # pragma: no cover - without the scale extra
-            frame = pd.read_csv(path, engine="c", **kwargs)
+        frame = _read_csv_arrow(path) if HAVE_PYARROW else None
+        if frame is None:  # pandas' reader: the same cells, and the messages for what is not a table
+            frame = pd.read_csv(path, engine="c", dtype=str, keep_default_na=False, na_filter=False)
     except InputError:
         raise
     except UnicodeDecodeError as exc:
@@ -143,6 +140,30 @@ def _read(path: Path, origin: str) -> pd.DataFrame:
     if frame.columns.duplicated().any():
         raise InputError(f"{path}: column '{frame.columns[frame.columns.duplicated()][0]}' appears twice")
     return frame
+
+
+def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+    """A CSV table read by pyarrow (several times faster than pandas' reader), every cell as text;
+    None when pyarrow refuses it or its header is not plain (empty or repeated names, which
+    pandas renames): pandas' reader then reads it, and says what is wrong."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, StopIteration, csv.Error):
+        return None
+    if not header or "" in header or len(set(header)) != len(header):
+        return None
+    try:
+        table = pyarrow_csv.read_csv(
+            path, parse_options=pyarrow_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pyarrow_csv.ConvertOptions(
+                column_types={name: pyarrow.string() for name in header}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except Exception:  # noqa: BLE001 - anything pyarrow refuses goes to pandas' reader and its message
+        return None
+    if table.column_names != header or not table.num_rows:
+        return None
+    return table.to_pandas()
 
 
 def _check_columns(frame: pd.DataFrame, known, path: Path) -> None:
@@ -243,19 +264,20 @@ def _coded(frame: pd.DataFrame, ids: pd.Series | None = None, coded_ids: Coded |
     once, as :func:`_typed` converts it. With the nodes' ``ids`` (and their coded column), the
     edge ends are coded by node row when every end is a node's id cell."""
     out = {}
+    ends = None
+    if ids is not None and coded_ids is not None and "from" in frame and "to" in frame:
+        ends = _id_rows(frame["from"], frame["to"], ids)
     for column in frame.columns:
         if column in DERIVED:
             continue
         series = frame[column]
-        if column in ("from", "to") and ids is not None and coded_ids is not None:
-            rows = _id_rows(series, ids)
-            if rows is not None:  # the same cell text as the node's id: the same value
-                out[column] = Coded(rows, coded_ids.tolist())
-                continue
+        if column in ("from", "to") and ends is not None:  # the same cell text as a node's id: its value
+            out[column] = Coded(ends[column == "to"], coded_ids.tolist())
+            continue
         if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
             out[column] = _coded_numbers(series, column)
         else:
-            codes, texts = _text_codes(series)
+            codes, texts = _text_codes(series, distinct=column != "id")
             if texts and "\n'" in "\n" + "\n".join(texts):  # a protected cell: undo it (rare)
                 texts = [_unprotect(t) for t in texts]
             if column in _FLOATS or column == "year" or column in _BOOLS:
@@ -266,11 +288,16 @@ def _coded(frame: pd.DataFrame, ids: pd.Series | None = None, coded_ids: Coded |
     return out
 
 
-def _text_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """(codes, the distinct cells as text; "" for an empty or missing cell), each distinct cell once."""
+def _text_codes(series: pd.Series, distinct: bool = True) -> tuple[np.ndarray, list[str]]:
+    """(codes, the distinct cells as text; "" for an empty or missing cell), each distinct cell
+    once; with ``distinct`` false (the ids: distinct when the graph is valid) a code per row."""
     if HAVE_PYARROW and isinstance(series.array, pd.arrays.ArrowStringArray):
         chunks = pyarrow.array(series.array)
         array = chunks.combine_chunks() if isinstance(chunks, pyarrow.ChunkedArray) else chunks
+        if not distinct and (pyarrow.types.is_string(array.type) or pyarrow.types.is_large_string(array.type)):
+            if array.null_count:
+                array = pc.fill_null(array, "")
+            return np.arange(len(array), dtype=np.intp), array.to_pylist()
         if pyarrow.types.is_string(array.type) or pyarrow.types.is_large_string(array.type):
             encoded = array.dictionary_encode()
             texts = encoded.dictionary.to_pylist()
@@ -284,23 +311,20 @@ def _text_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes, texts
 
 
-def _id_rows(series: pd.Series, ids: pd.Series) -> np.ndarray | None:
-    """Each cell's row among the node ids' cells (the first of equal cells); None when pyarrow
-    is missing, a column is not text, or a cell is no id's cell."""
-    if not (HAVE_PYARROW and isinstance(series.array, pd.arrays.ArrowStringArray)
-            and isinstance(ids.array, pd.arrays.ArrowStringArray)):
+def _id_rows(frm: pd.Series, to: pd.Series, ids: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each edge end's row among the node ids' cells (the first of equal cells), in one look-up;
+    None when pyarrow is missing, a column is not text, or a cell is no id's cell."""
+    if not (HAVE_PYARROW and all(isinstance(s.array, pd.arrays.ArrowStringArray) for s in (frm, to, ids))):
         return None
-    cells, names = pyarrow.array(series.array), pyarrow.array(ids.array)
-    if isinstance(names, pyarrow.ChunkedArray):
-        names = names.combine_chunks()
-    if cells.type != names.type:
+    columns = [pyarrow.array(s.array) for s in (frm, to, ids)]
+    columns = [c.combine_chunks() if isinstance(c, pyarrow.ChunkedArray) else c for c in columns]
+    if len({c.type for c in columns}) != 1:
         return None
-    rows = pc.index_in(cells, value_set=names)
+    rows = pc.index_in(pyarrow.concat_arrays(columns[:2]), value_set=columns[2])
     if rows.null_count:
         return None
-    if isinstance(rows, pyarrow.ChunkedArray):
-        rows = rows.combine_chunks()
-    return rows.to_numpy(zero_copy_only=False).astype(np.intp)
+    rows = rows.to_numpy(zero_copy_only=False).astype(np.intp)
+    return rows[:len(frm)], rows[len(frm):]
 
 
 def _coded_numbers(series: pd.Series, column: str) -> Coded:
@@ -361,7 +385,7 @@ def _fast(origin, name, title, nodes: dict, edges: dict):
         node_columns[column] = nodes.get(column, _nothing(n))
     if renamed and any(v is not None and not isinstance(v, str) for v in ids):
         return None
-    if not renamed and not all(isinstance(v, str) for v in nodes["id"].values):
+    if not renamed and set(map(type, nodes["id"].values)) != {str}:
         return None
 
     m = len(edges["from"])

@@ -151,7 +151,7 @@ def frame(columns: dict, names) -> pd.DataFrame:
             data[name] = values
         else:  # object, never pandas' inferred string dtype (None stays None)
             data[name] = pd.Series(values, dtype=object, copy=False)
-    return pd.DataFrame(data, columns=list(names))
+    return pd.DataFrame(data, columns=list(names), copy=False)  # the columns as they are: no block copied
 
 
 def _column(values: list, name: str):
@@ -292,7 +292,7 @@ class Coded:
 
     def __init__(self, codes, values):
         self.codes = np.asarray(codes, dtype=np.intp)
-        self.values = list(values)
+        self.values = values if type(values) is list else list(values)  # a list is kept, not copied
         self._table = self._list = None
 
     def __len__(self) -> int:
@@ -348,8 +348,8 @@ def _types(values: Iterable, allowed: tuple) -> bool:
 
 def _distinct_texts(values) -> list:
     """The distinct values other than None (checked to be strings already)."""
-    if isinstance(values, Coded):
-        return [v for v in set(values.values) if v is not None]
+    if isinstance(values, Coded):  # distinct already (or nearly: repeats do not change a check)
+        return [v for v in values.values if v is not None]
     return [v for v in set(values) if v is not None]
 
 
