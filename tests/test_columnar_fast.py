@@ -109,3 +109,28 @@ def test_the_coded_table_path_accepts_only_what_rows_accept(suffix, tmp_path, mo
         assert got.document == expected.document, case
         assert got.warnings == expected.warnings, case
     assert refused > 100 and fast > 25, (refused, fast)
+
+
+def test_edge_ends_looked_up_in_arrow_agree_with_the_dict(monkeypatch):
+    """Past ``ARROW_ENDS`` edges a document's ends are found by pyarrow: the same rows as the dict
+    look-up, and an end that is no id (unknown, not a string, null) refuses the columns."""
+    import copy
+
+    from chokepoint.generate import generate
+    from chokepoint.model import columnar, parse_document
+
+    pytest.importorskip("pyarrow")
+    data = generate(nodes=3_000, edges=15_000, seed=4).to_document()
+    assert len(data["edges"]) >= columnar.ARROW_ENDS
+    fast, warnings = columnar.columns_from_data(data, "g.json")
+    monkeypatch.setattr(columnar, "pc", None)
+    slow, slow_warnings = columnar.columns_from_data(data, "g.json")
+    monkeypatch.undo()
+    assert [e.tolist() for e in fast.ends] == [e.tolist() for e in slow.ends]
+    assert fast.to_document() == slow.to_document() and warnings == slow_warnings
+    for bad in ("nowhere", 7, None, ["CN"]):
+        broken = copy.deepcopy(data)
+        broken["edges"][-1]["to"] = bad
+        assert columnar.columns_from_data(broken, "g.json") is None
+        with pytest.raises(ValidationError):
+            parse_document(broken, "g.json")

@@ -31,6 +31,12 @@ from pydantic import TypeAdapter
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+try:  # optional dependency (the "scale" extra): a million edge ends looked up in contiguous memory
+    import pyarrow
+    import pyarrow.compute as pc
+except ImportError:  # pragma: no cover - exercised where pyarrow is not installed
+    pyarrow = pc = None
+
 from .countries import is_country_code
 from .document import _CONTROL, ID_PATTERN, MAX_TEXT, Document, Edge, Node, Share, Source
 from .schema import ITEM_KINDS, KINDS, LEVELS, NODE_FIELDS, SUM_TOLERANCE, SUPPLIER_KINDS
@@ -210,7 +216,30 @@ def columns_from_data(data, origin: str) -> tuple[GraphColumns, list[str]] | Non
     edges = {"from": get["from"], "to": get["to"], "type": get["type"], "share_low": low, "share_high": high,
              "share_level": level, "basis": get["basis"], "year": get["year"], "source": get["source"],
              "fact": get["fact"], "estimated": estimated, "note": get["note"]}
-    return check_columns(origin, data["name"], data["title"], data.get("description"), sources, nodes, edges)
+    return check_columns(origin, data["name"], data["title"], data.get("description"), sources, nodes, edges,
+                         ends=_arrow_ends(nodes["id"], get["from"], get["to"]))
+
+
+#: Fewer edges than this are looked up in a dict (pyarrow's set-up is not worth it).
+ARROW_ENDS = 10_000
+
+
+def _arrow_ends(ids: list, frm: list, to: list) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each edge end's row among the ids, by string equality in pyarrow (the first of equal ids),
+    -1 where an end is no id (or not a string); None without pyarrow, for few edges, or when the
+    ids are not all strings (the checks then look ends up themselves)."""
+    if pc is None or len(frm) < ARROW_ENDS:
+        return None
+    try:
+        names = pyarrow.array(ids, type=pyarrow.large_string())
+        cells = pyarrow.array(frm + to, type=pyarrow.large_string())
+    except Exception:  # noqa: BLE001 - not all strings (or not encodable): the checks decide
+        return None
+    if names.null_count:
+        return None
+    rows = pc.index_in(cells, value_set=names).to_numpy(zero_copy_only=False)
+    rows = np.where(np.isnan(rows), -1, rows).astype(np.int64) if rows.dtype.kind == "f" else rows.astype(np.int64)
+    return rows[:len(frm)], rows[len(frm):]
 
 
 def _all_mappings(values: list) -> bool:
@@ -415,6 +444,14 @@ def _of_ids(values, ids: list) -> bool:
     return isinstance(values, Coded) and values.values is ids
 
 
+def _rows_of(index: dict, values) -> np.ndarray | None:
+    """Each value's row in ``index``; None when one is not there."""
+    try:
+        return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
+    except (KeyError, TypeError):
+        return None
+
+
 def _positions(index: dict, values) -> np.ndarray:
     if isinstance(values, Coded):
         return np.append(_positions(index, values.values), -1)[values.codes]
@@ -438,8 +475,9 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
     ``edges``: ``from``, ``to``, ``type``, ``basis``, ``year``, ``source``, ``fact``, ``note`` as
     lists; ``share_low``/``share_high`` float arrays (NaN: no share), ``share_level`` a list, and
     ``estimated`` a bool array. Values already of the right Python types are still checked here.
-    ``ends``: each edge's ``from`` and ``to`` as node rows (-1 where unknown), when the caller
-    has them (a table reader looks up each distinct id once); looked up here otherwise.
+    ``ends``: each edge's ``from`` and ``to`` as node rows (-1 where no id is equal to it), when
+    the caller has them (found by equality with the ids: a row means the end is that id); looked
+    up here otherwise.
     """
     n = len(nodes["id"])
     ids = nodes["id"]
@@ -507,6 +545,19 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
     m = len(edges["from"])
     frm, to, etype = edges["from"], edges["to"], edges["type"]
     known = _of_ids(frm, ids) and _of_ids(to, ids)  # codes that are node rows: ids checked above
+    if ends is not None:  # rows found by equality with the ids: strings, identifiers (checked above)
+        ends = tuple(np.asarray(e, dtype=np.int64) for e in ends)
+        if np.any(ends[0] < 0) or np.any(ends[1] < 0):
+            return None
+        known = True
+    if ends is None and not known and not isinstance(frm, Coded) and not isinstance(to, Coded):
+        # each end looked up among the ids: found, it is an id (a string, checked above); not
+        # found (or not hashable), the graph is refused anyway (an unknown node, or not a string)
+        index = dict(zip(ids, range(n)))
+        ends = _rows_of(index, frm), _rows_of(index, to)
+        if ends[0] is None or ends[1] is None:
+            return None
+        known = True
     if m:
         if not known and (not _types(frm, (str,)) or not _types(to, (str,)) or not _idents_ok(frm)
                           or not _idents_ok(to)):
