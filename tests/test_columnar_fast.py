@@ -134,3 +134,17 @@ def test_edge_ends_looked_up_in_arrow_agree_with_the_dict(monkeypatch):
         assert columnar.columns_from_data(broken, "g.json") is None
         with pytest.raises(ValidationError):
             parse_document(broken, "g.json")
+
+
+def test_a_csv_pair_reads_the_same_without_pyarrow(tmp_path, monkeypatch, cli):
+    """Without pyarrow, pandas' CSV reader and pandas' factorize code the columns: the same graph."""
+    from chokepoint.model import columnar
+
+    path = tmp_path / "g.csv"
+    assert cli("generate", "--nodes", "600", "--edges", "3000", "--seed", "8", "-o", path).code == 0
+    with_arrow = read_table_graph(path, max_bytes=10 ** 9, max_nodes=None)
+    monkeypatch.setattr(tables, "HAVE_PYARROW", False)
+    monkeypatch.setattr(columnar, "pc", None)
+    without = read_table_graph(path, max_bytes=10 ** 9, max_nodes=None)
+    assert "document" not in without.__dict__ and "document" not in with_arrow.__dict__
+    assert without.document == with_arrow.document and without.warnings == with_arrow.warnings
