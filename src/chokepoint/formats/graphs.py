@@ -105,6 +105,10 @@ def read_data(path: Path, *, max_bytes: int | None = None, origin: str | None = 
         raise InputError(f"{name}: cannot read ({exc.strerror})") from None
     if b"\x00" in raw[:8192]:
         raise InputError(f"{name}: a binary file, not YAML or JSON")
+    if path.suffix.lower() == ".json":
+        fast = _fast_json(raw)  # before decoding: orjson reads the bytes (and refuses what is not UTF-8)
+        if fast is not None:
+            return fast
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -112,9 +116,6 @@ def read_data(path: Path, *, max_bytes: int | None = None, origin: str | None = 
     if not text.strip():
         raise InputError(f"{name}: empty file")
     if path.suffix.lower() == ".json":
-        fast = _fast_json(raw)
-        if fast is not None:
-            return fast
         try:
             return safe_json.loads(text)
         except (json.JSONDecodeError, safe_json.JSONError) as exc:
@@ -158,9 +159,17 @@ def _fast_json(raw: bytes):
     counted = _keys(data)
     if counted is None:
         return None
-    if raw.count(b":") == counted or len(_KEY.findall(raw)) == counted:
+    if raw.count(b":") == counted or _key_colons(raw) == counted:
         return data
     return None
+
+
+def _key_colons(raw: bytes) -> int:
+    """How many colons follow a quote, with only whitespace between (``_KEY``'s matches): when
+    no quote is followed by whitespace anywhere, simply the quote-colon pairs (a fast count)."""
+    if not any(pair in raw for pair in (b'" ', b'"\t', b'"\n', b'"\r')):
+        return raw.count(b'":')
+    return len(_KEY.findall(raw))
 
 
 def _keys(data) -> int | None:

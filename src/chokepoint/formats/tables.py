@@ -17,6 +17,7 @@ are those of every other path, naming the row (``edges[12] (CN -> gallium)``: th
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import os
@@ -28,15 +29,18 @@ import pandas as pd
 
 from ..errors import InputError
 from ..model import Graph, Source, parse_document
-from ..model.columnar import MISSING, check_columns
+from ..model.columnar import MISSING, Coded, check_columns
 from ..model.schema import LEVELS
 from .exchange import ANALYSIS_FIELDS, CUTOFF_FIELDS, FORMULA_STARTS, VISUAL, _document
 from .files import atomic_write_many, check_output
 
-try:  # optional dependency (the "scale" extra): Parquet, and a faster CSV reader
-    import pyarrow  # noqa: F401
+try:  # optional dependency (the "scale" extra): Parquet, and columns encoded in Arrow
+    import pyarrow
+    import pyarrow.compute as pc
+    import pyarrow.csv as pyarrow_csv
     HAVE_PYARROW = True
 except ImportError:  # pragma: no cover - exercised where pyarrow is not installed
+    pyarrow = pc = pyarrow_csv = None
     HAVE_PYARROW = False
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -94,11 +98,12 @@ def read_table_graph(path, *, origin: str | None = None, max_bytes: int, max_nod
     stem = re.sub(r"\.(nodes|edges)$", "", Path(stem).stem if Path(stem).suffix.lower() in TABLE_SUFFIXES else stem,
                   flags=re.IGNORECASE)
     name = re.sub(r"[^a-z0-9-]+", "-", stem.lower()).strip("-") or "graph"
-    typed_nodes, typed_edges = _typed(nodes), _typed(edges)
-    fast = _fast(origin, name, stem, typed_nodes, typed_edges)
+    coded_nodes = _coded(nodes)
+    fast = _fast(origin, name, stem, coded_nodes, _coded(edges, nodes.get("id"), coded_nodes.get("id")))
     if fast is not None:
         columns, warnings = fast
         return Graph(columns=columns, origin=origin, warnings=tuple(warnings))
+    typed_nodes, typed_edges = _typed(nodes), _typed(edges)
     data = _document(_node_rows(typed_nodes), _edge_rows(typed_edges), {}, stem, origin=origin)
     data["name"], data["title"] = name, stem
     document, warnings = parse_document(data, origin)
@@ -118,14 +123,9 @@ def _read(path: Path, origin: str) -> pd.DataFrame:
             head = handle.read(8192)
         if b"\x00" in head:
             raise InputError(f"{path}: a binary file, not CSV")
-        kwargs = dict(dtype=str, keep_default_na=False, na_filter=False)
-        if HAVE_PYARROW:
-            try:
-                frame = pd.read_csv(path, engine="pyarrow", **kwargs)
-            except Exception:  # noqa: BLE001 - pyarrow's reader refuses what the C reader explains: read again
-                frame = pd.read_csv(path, engine="c", **kwargs)
-        else:  # pragma: no cover - without the scale extra
-            frame = pd.read_csv(path, engine="c", **kwargs)
+        frame = _read_csv_arrow(path) if HAVE_PYARROW else None
+        if frame is None:  # pandas' reader: the same cells, and the messages for what is not a table
+            frame = pd.read_csv(path, engine="c", dtype=str, keep_default_na=False, na_filter=False)
     except InputError:
         raise
     except UnicodeDecodeError as exc:
@@ -140,6 +140,30 @@ def _read(path: Path, origin: str) -> pd.DataFrame:
     if frame.columns.duplicated().any():
         raise InputError(f"{path}: column '{frame.columns[frame.columns.duplicated()][0]}' appears twice")
     return frame
+
+
+def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+    """A CSV table read by pyarrow (several times faster than pandas' reader), every cell as text;
+    None when pyarrow refuses it or its header is not plain (empty or repeated names, which
+    pandas renames): pandas' reader then reads it, and says what is wrong."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, StopIteration, csv.Error):
+        return None
+    if not header or "" in header or len(set(header)) != len(header):
+        return None
+    try:
+        table = pyarrow_csv.read_csv(
+            path, parse_options=pyarrow_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pyarrow_csv.ConvertOptions(
+                column_types={name: pyarrow.string() for name in header}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except Exception:  # noqa: BLE001 - anything pyarrow refuses goes to pandas' reader and its message
+        return None
+    if table.column_names != header or not table.num_rows:
+        return None
+    return table.to_pandas()
 
 
 def _check_columns(frame: pd.DataFrame, known, path: Path) -> None:
@@ -233,29 +257,135 @@ def _typed_numbers(series: pd.Series, column: str) -> list:
     return values.tolist()
 
 
+# --- the column path: each column coded once per distinct cell -----------------------------------
+
+def _coded(frame: pd.DataFrame, ids: pd.Series | None = None, coded_ids: Coded | None = None) -> dict[str, Coded]:
+    """Each column (but the derived ones) as codes into its distinct cells, each cell converted
+    once, as :func:`_typed` converts it. With the nodes' ``ids`` (and their coded column), the
+    edge ends are coded by node row when every end is a node's id cell."""
+    out = {}
+    ends = None
+    if ids is not None and coded_ids is not None and "from" in frame and "to" in frame:
+        ends = _id_rows(frame["from"], frame["to"], ids)
+    for column in frame.columns:
+        if column in DERIVED:
+            continue
+        series = frame[column]
+        if column in ("from", "to") and ends is not None:  # the same cell text as a node's id: its value
+            out[column] = Coded(ends[column == "to"], coded_ids.tolist())
+            continue
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            out[column] = _coded_numbers(series, column)
+        else:
+            codes, texts = _text_codes(series, distinct=column != "id")
+            if texts and "\n'" in "\n" + "\n".join(texts):  # a protected cell: undo it (rare)
+                texts = [_unprotect(t) for t in texts]
+            if column in _FLOATS or column == "year" or column in _BOOLS:
+                values = [_convert(t, column) for t in texts]
+            else:
+                values = [None if t == "" else t for t in texts]
+            out[column] = Coded(codes, values)
+    return out
+
+
+def _text_codes(series: pd.Series, distinct: bool = True) -> tuple[np.ndarray, list[str]]:
+    """(codes, the distinct cells as text; "" for an empty or missing cell), each distinct cell
+    once; with ``distinct`` false (the ids: distinct when the graph is valid) a code per row."""
+    if HAVE_PYARROW and isinstance(series.array, pd.arrays.ArrowStringArray):
+        chunks = pyarrow.array(series.array)
+        array = chunks.combine_chunks() if isinstance(chunks, pyarrow.ChunkedArray) else chunks
+        if not distinct and (pyarrow.types.is_string(array.type) or pyarrow.types.is_large_string(array.type)):
+            if array.null_count:
+                array = pc.fill_null(array, "")
+            return np.arange(len(array), dtype=np.intp), array.to_pylist()
+        if pyarrow.types.is_string(array.type) or pyarrow.types.is_large_string(array.type):
+            encoded = array.dictionary_encode()
+            texts = encoded.dictionary.to_pylist()
+            indices = encoded.indices
+            if indices.null_count:
+                indices = pc.fill_null(indices, len(texts))
+                texts.append("")
+            return indices.to_numpy(zero_copy_only=False).astype(np.intp), texts
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    texts = [v if isinstance(v, str) else ("" if v is None or v != v else str(v)) for v in uniques.tolist()]
+    return codes, texts
+
+
+def _id_rows(frm: pd.Series, to: pd.Series, ids: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each edge end's row among the node ids' cells (the first of equal cells), in one look-up;
+    None when pyarrow is missing, a column is not text, or a cell is no id's cell."""
+    if not (HAVE_PYARROW and all(isinstance(s.array, pd.arrays.ArrowStringArray) for s in (frm, to, ids))):
+        return None
+    columns = [pyarrow.array(s.array) for s in (frm, to, ids)]
+    columns = [c.combine_chunks() if isinstance(c, pyarrow.ChunkedArray) else c for c in columns]
+    if len({c.type for c in columns}) != 1:
+        return None
+    rows = pc.index_in(pyarrow.concat_arrays(columns[:2]), value_set=columns[2])
+    if rows.null_count:
+        return None
+    rows = rows.to_numpy(zero_copy_only=False).astype(np.intp)
+    return rows[:len(frm)], rows[len(frm):]
+
+
+def _coded_numbers(series: pd.Series, column: str) -> Coded:
+    """A typed (Parquet) column, coded by each distinct bit pattern: the values of :func:`_typed_numbers`."""
+    if pd.api.types.is_bool_dtype(series):
+        missing = pd.isna(series).to_numpy()
+        codes = series.to_numpy(dtype=object, na_value=False).astype(bool).astype(np.intp)
+        codes[missing] = 2
+        return _compacted(codes, [False, True, None])
+    numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    codes, bits = pd.factorize(numbers.view(np.int64))
+    distinct = np.asarray(bits, dtype=np.int64).view(np.float64)
+    if column in _BOOLS:  # numbers in a flag column: as written (the checks refuse them)
+        return Coded(codes, [None if x != x else x for x in distinct.tolist()])
+    missing = np.isnan(distinct)
+    values = distinct.astype(object)
+    if column == "year" or pd.api.types.is_integer_dtype(series):
+        whole = ~missing & np.isfinite(distinct) & (distinct == np.round(distinct)) & (np.abs(distinct) < 2 ** 53)
+        if whole.any():
+            values[whole] = distinct[whole].astype(np.int64).tolist()
+    values[missing] = None
+    return Coded(codes, values.tolist())
+
+
+def _compacted(codes: np.ndarray, values: list) -> Coded:
+    """Only the values some row uses (a value no row holds must not fail a type check)."""
+    used = np.bincount(codes, minlength=len(values)) > 0
+    if used.all():
+        return Coded(codes, values)
+    new = np.cumsum(used) - 1
+    return Coded(new[codes], [v for v, u in zip(values, used.tolist()) if u])
+
+
+def _nothing(count: int) -> Coded:
+    return Coded(np.zeros(count, dtype=np.intp), [None] if count else [])
+
+
 def _fast(origin, name, title, nodes: dict, edges: dict):
-    """The column checks on typed tables; None when anything needs the row-by-row path."""
+    """The column checks on coded tables; None when anything needs the row-by-row path."""
     n = len(nodes["id"])
-    ids = nodes["id"]
+    ids = nodes["id"].tolist()
     renamed = {}
     if "doc_id" in nodes:
-        renamed = {i: d for i, d in zip(ids, nodes["doc_id"]) if d is not None}
+        renamed = {i: d for i, d in zip(ids, nodes["doc_id"].tolist()) if d is not None}
         ids = [renamed.get(i, i) for i in ids]
-    label = nodes.get("label", [None] * n)
+    label = nodes.get("label", _nothing(n))
     if "label_default" in nodes:
-        if any(d is not None and not isinstance(d, bool) for d in nodes["label_default"]):
+        if any(d is not None and not isinstance(d, bool) for d in nodes["label_default"].values):
             return None
-        label = [None if d is True else v for v, d in zip(label, nodes["label_default"])]
+        label = [None if d is True else v for v, d in zip(label.tolist(), nodes["label_default"].tolist())]
     node_columns = {"id": ids, "kind": nodes["kind"], "label": label}
     for column in ("stage", "country", "note"):
-        node_columns[column] = nodes.get(column, [None] * n)
-    needs = nodes.get("needs", [None] * n)
-    node_columns["needs"] = [MISSING if v is None or v == "all" else v for v in needs]
-    critical = nodes.get("critical_mineral", [None] * n)
-    node_columns["critical_mineral"] = [MISSING if v is None or v is False else v for v in critical]
+        node_columns[column] = nodes.get(column, _nothing(n))
+    node_columns["needs"] = nodes.get("needs", _nothing(n)).map(lambda v: MISSING if v is None or v == "all" else v)
+    node_columns["critical_mineral"] = nodes.get("critical_mineral", _nothing(n)).map(
+        lambda v: MISSING if v is None or v is False else v)
     for column in ("stockpile_months", "unknown_max_share"):
-        node_columns[column] = nodes.get(column, [None] * n)
-    if any(v is not None and not isinstance(v, str) for v in ids):
+        node_columns[column] = nodes.get(column, _nothing(n))
+    if renamed and any(v is not None and not isinstance(v, str) for v in ids):
+        return None
+    if not renamed and set(map(type, nodes["id"].values)) != {str}:
         return None
 
     m = len(edges["from"])
@@ -263,79 +393,81 @@ def _fast(origin, name, title, nodes: dict, edges: dict):
     if shares is None:
         return None
     low, high, level = shares
-    estimated = edges.get("estimated", [None] * m)
-    if any(v is not None and not isinstance(v, bool) for v in estimated):
+    estimated = edges.get("estimated", _nothing(m))
+    if any(v is not None and not isinstance(v, bool) for v in estimated.values):
         return None
-    ends = edges["from"], edges["to"]
+    frm, to = edges["from"], edges["to"]
     if renamed:
-        ends = tuple([renamed.get(e, e) for e in column] for column in ends)
-    rows = None
-    if ("codes", "from") in edges and not renamed:  # the ends as rows: one lookup per distinct id
-        index = dict(zip(ids, range(n)))
-        rows = []
-        for end in ("from", "to"):
-            codes, distinct = edges[("codes", end)]
-            found = np.fromiter((index.get(v, -1) if isinstance(v, str) else -1 for v in distinct.tolist()),
-                                dtype=np.int64, count=len(distinct))
-            rows.append(found[codes] if len(codes) else np.zeros(0, dtype=np.int64))
-    edge_columns = {"from": ends[0], "to": ends[1], "type": edges["type"], "share_low": low,
-                    "share_high": high, "share_level": level,
-                    "estimated": np.array([v is True for v in estimated], dtype=bool)}
+        frm, to = (end.map(lambda e: renamed.get(e, e)) for end in (frm, to))
+    edge_columns = {"from": frm, "to": to, "type": edges["type"], "share_low": low,
+                    "share_high": high, "share_level": level, "estimated": estimated.mask(lambda v: v is True)}
     for column in ("basis", "year", "source", "fact", "note"):
-        edge_columns[column] = edges.get(column, [None] * m)
-    cited = sorted({s for s in edge_columns["source"] if isinstance(s, str) and s})
+        edge_columns[column] = edges.get(column, _nothing(m))
+    cited = sorted({s for s in edge_columns["source"].values if isinstance(s, str) and s})
     sources = {key: Source.model_construct(title=key, publisher=None, year=None, url=None) for key in cited}
-    return check_columns(origin, name, title, None, sources, node_columns, edge_columns,
-                         ends=tuple(rows) if rows is not None else None)
+    return check_columns(origin, name, title, None, sources, node_columns, edge_columns)
+
+
+_LEVEL_WORDS = list(LEVELS)
+_LEVEL_PAIRS = np.array([LEVELS[w] for w in _LEVEL_WORDS], dtype=np.float64).reshape(-1, 2)
 
 
 def _share_columns(edges: dict, m: int):
     """(low, high, level) from the share columns, as the row-by-row reader takes them: a known
     ``share_level`` word, else ``share_low`` and ``share_high``, else ``share``; None when a
     cell needs the row-by-row reader's message."""
-    def column(name):
-        values = edges.get(name)
-        return np.full(m, None, dtype=object) if values is None else np.asarray(values + [None], dtype=object)[:-1]
-
-    words, lows, highs, points = column("share_level"), column("share_low"), column("share_high"), column("share")
+    words, lows, highs, points = (edges.get(c, _nothing(m)) for c in ("share_level", "share_low", "share_high",
+                                                                      "share"))
     low, high = np.full(m, np.nan), np.full(m, np.nan)
-    level = np.full(m, None, dtype=object)
-    worded = pd.Series(words, dtype=object).isin(list(LEVELS)).to_numpy()
+    level = np.full(m, len(_LEVEL_WORDS), dtype=np.intp)  # codes into the words, and None
+    found = np.append([_LEVEL_WORDS.index(w) if isinstance(w, str) and w in LEVELS else -1 for w in words.values],
+                      -1).astype(np.intp)[words.codes]
+    worded = found >= 0
     if worded.any():
-        pairs = np.array([LEVELS[w] for w in words[worded].tolist()])
-        low[worded], high[worded] = pairs[:, 0], pairs[:, 1]
-        level[worded] = words[worded]
+        low[worded], high[worded] = _LEVEL_PAIRS[found[worded], 0], _LEVEL_PAIRS[found[worded], 1]
+        level[worded] = found[worded]
     ranged = np.zeros(m, dtype=bool)
     if "share_low" in edges and "share_high" in edges:
-        ranged = ~worded & ((lows != None) | (highs != None))  # noqa: E711
+        ranged = ~worded & (lows.mask(lambda v: v is not None) | highs.mask(lambda v: v is not None))
     if ranged.any():
-        a, b = lows[ranged], highs[ranged]
-        if not set(map(type, a.tolist())) | set(map(type, b.tolist())) <= {float}:
+        if not (lows.mask(lambda v: type(v) is float)[ranged].all() and highs.mask(lambda v: type(v) is float)[ranged].all()):
             return None
-        a, b = a.astype(np.float64), b.astype(np.float64)
+        a, b = _float_values(lows)[ranged], _float_values(highs)[ranged]
         if not np.all((0.0 <= a) & (a <= b) & (b <= 1.0)):
             return None
         low[ranged], high[ranged] = a, b
-    rest = np.flatnonzero(~worded & ~ranged & (points != None))  # noqa: E711
-    if len(rest):
-        values = points[rest]
-        kinds = np.fromiter(map(type, values.tolist()), dtype=object, count=len(rest))
-        texts = kinds == str
-        for i, word in zip(rest[texts].tolist(), values[texts].tolist()):
-            word = word.strip().lower()
-            if word not in LEVELS:
-                return None
-            level[i] = word
-            low[i], high[i] = LEVELS[word]
-        numbers = ~texts
-        if numbers.any():
-            if not set(kinds[numbers].tolist()) <= {float}:
-                return None
-            x = values[numbers].astype(np.float64)
-            if not np.all((0.0 <= x) & (x <= 1.0)):
-                return None
-            low[rest[numbers]] = high[rest[numbers]] = x
-    return low, high, level.tolist()
+    rest = ~worded & ~ranged & points.mask(lambda v: v is not None)
+    if rest.any():
+        # each distinct cell: a level word (its index), a number in [0, 1] (-1), or refused (-2)
+        status, numbers = [], []
+        for v in points.values:
+            x = np.nan
+            if isinstance(v, str):
+                word = v.strip().lower()
+                code = _LEVEL_WORDS.index(word) if word in LEVELS else -2
+            elif type(v) is float:
+                code, x = (-1, v) if 0.0 <= v <= 1.0 else (-2, v)
+            else:
+                code = -2 if v is not None else -3
+            status.append(code)
+            numbers.append(x)
+        row_status = np.asarray(status, dtype=np.intp)[points.codes][rest]
+        if np.any(row_status == -2):
+            return None
+        texts = row_status >= 0
+        where = np.flatnonzero(rest)
+        if texts.any():
+            chosen = row_status[texts]
+            low[where[texts]], high[where[texts]] = _LEVEL_PAIRS[chosen, 0], _LEVEL_PAIRS[chosen, 1]
+            level[where[texts]] = chosen
+        values = np.asarray(numbers, dtype=np.float64)[points.codes][rest][~texts]
+        low[where[~texts]] = high[where[~texts]] = values
+    return low, high, Coded(level, _LEVEL_WORDS + [None])
+
+
+def _float_values(column: Coded) -> np.ndarray:
+    return np.append(np.array([v if type(v) is float else np.nan for v in column.values], dtype=np.float64),
+                     np.nan)[column.codes]
 
 
 def _node_rows(nodes: dict):

@@ -31,6 +31,12 @@ from pydantic import TypeAdapter
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+try:  # optional dependency (the "scale" extra): a million edge ends looked up in contiguous memory
+    import pyarrow
+    import pyarrow.compute as pc
+except ImportError:  # pragma: no cover - exercised where pyarrow is not installed
+    pyarrow = pc = None
+
 from .countries import is_country_code
 from .document import _CONTROL, ID_PATTERN, MAX_TEXT, Document, Edge, Node, Share, Source
 from .schema import ITEM_KINDS, KINDS, LEVELS, NODE_FIELDS, SUM_TOLERANCE, SUPPLIER_KINDS
@@ -145,8 +151,13 @@ def frame(columns: dict, names) -> pd.DataFrame:
     data = {}
     for name in names:
         values = columns[name]
-        data[name] = values if isinstance(values, np.ndarray) else pd.Series(values, dtype=object)
-    return pd.DataFrame(data, columns=list(names))
+        if isinstance(values, Coded):
+            values = values.objects()
+        if isinstance(values, np.ndarray) and values.dtype != object:
+            data[name] = values
+        else:  # object, never pandas' inferred string dtype (None stays None)
+            data[name] = pd.Series(values, dtype=object, copy=False)
+    return pd.DataFrame(data, columns=list(names), copy=False)  # the columns as they are: no block copied
 
 
 def _column(values: list, name: str):
@@ -188,8 +199,8 @@ def columns_from_data(data, origin: str) -> tuple[GraphColumns, list[str]] | Non
     nodes = {}
     for name in NODE_COLUMNS:
         default = MISSING if name in ("needs", "critical_mineral") else None
-        nodes[name] = [d.get(name, default) for d in raw_nodes]
-    get = {name: [d.get(name, MISSING if name == "estimated" else None) for d in raw_edges]
+        nodes[name] = list(map(dict.get, raw_nodes, repeat(name), repeat(default)))
+    get = {name: list(map(dict.get, raw_edges, repeat(name), repeat(MISSING if name == "estimated" else None)))
            for name in EDGE_KEYS if name in edge_keys or name in ("from", "to", "type")}
     n_edges = len(raw_edges)
     for name in EDGE_KEYS:
@@ -205,7 +216,30 @@ def columns_from_data(data, origin: str) -> tuple[GraphColumns, list[str]] | Non
     edges = {"from": get["from"], "to": get["to"], "type": get["type"], "share_low": low, "share_high": high,
              "share_level": level, "basis": get["basis"], "year": get["year"], "source": get["source"],
              "fact": get["fact"], "estimated": estimated, "note": get["note"]}
-    return check_columns(origin, data["name"], data["title"], data.get("description"), sources, nodes, edges)
+    return check_columns(origin, data["name"], data["title"], data.get("description"), sources, nodes, edges,
+                         ends=_arrow_ends(nodes["id"], get["from"], get["to"]))
+
+
+#: Fewer edges than this are looked up in a dict (pyarrow's set-up is not worth it).
+ARROW_ENDS = 10_000
+
+
+def _arrow_ends(ids: list, frm: list, to: list) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each edge end's row among the ids, by string equality in pyarrow (the first of equal ids),
+    -1 where an end is no id (or not a string); None without pyarrow, for few edges, or when the
+    ids are not all strings (the checks then look ends up themselves)."""
+    if pc is None or len(frm) < ARROW_ENDS:
+        return None
+    try:
+        names = pyarrow.array(ids, type=pyarrow.large_string())
+        cells = pyarrow.array(frm + to, type=pyarrow.large_string())
+    except Exception:  # noqa: BLE001 - not all strings (or not encodable): the checks decide
+        return None
+    if names.null_count:
+        return None
+    rows = pc.index_in(cells, value_set=names).to_numpy(zero_copy_only=False)
+    rows = np.where(np.isnan(rows), -1, rows).astype(np.int64) if rows.dtype.kind == "f" else rows.astype(np.int64)
+    return rows[:len(frm)], rows[len(frm):]
 
 
 def _all_mappings(values: list) -> bool:
@@ -214,7 +248,11 @@ def _all_mappings(values: list) -> bool:
 
 def _flags(values: list) -> np.ndarray | None:
     """A StrictBool column where a key may be absent (false); None when a value is not a boolean."""
-    if not values:
+    if isinstance(values, Coded):
+        if not set(map(type, values.values)) <= {bool, _Missing}:
+            return None
+        return values.mask(lambda v: v is True)
+    if not len(values):
         return np.zeros(0, dtype=bool)
     if not set(map(type, values)) <= {bool, _Missing}:
         return None
@@ -272,13 +310,81 @@ def _shares(values: list):
 # the rules, over columns
 
 
+class Coded:
+    """A column as each row's code into its distinct values: the rules that look at one value
+    run once per distinct value (a column of a million ``"supplies"`` holds one string).
+
+    ``values`` are Python objects (``None`` for an empty cell); ``codes`` index them, one per row.
+    """
+
+    __slots__ = ("codes", "values", "_table", "_list")
+
+    def __init__(self, codes, values):
+        self.codes = np.asarray(codes, dtype=np.intp)
+        self.values = values if type(values) is list else list(values)  # a list is kept, not copied
+        self._table = self._list = None
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, row: int):
+        return self.values[self.codes[row]]
+
+    def __iter__(self):
+        return iter(self.objects().tolist())
+
+    def table(self) -> np.ndarray:
+        """The distinct values as an object array (one spare slot, None: 1-D even when empty)."""
+        if self._table is None:
+            table = np.empty(len(self.values) + 1, dtype=object)
+            table[:-1] = np.fromiter(self.values, dtype=object, count=len(self.values)) if self.values else []
+            self._table = table
+        return self._table
+
+    def objects(self) -> np.ndarray:
+        """Each row's value, as an object array."""
+        return self.table()[self.codes]
+
+    def tolist(self) -> list:
+        """Each row's value (the same list on every call: do not change it)."""
+        if self._list is None:
+            self._list = self.objects().tolist()
+        return self._list
+
+    def flags(self, array_test) -> np.ndarray:
+        """Each row's ``array_test(object array of the distinct values)``, a boolean array."""
+        return np.asarray(array_test(self.table()), dtype=bool)[self.codes]
+
+    def mask(self, predicate) -> np.ndarray:
+        """Each row's ``predicate(value)``, computed once per distinct value."""
+        flags = np.fromiter((bool(predicate(v)) for v in self.values), dtype=bool, count=len(self.values))
+        return np.append(flags, False)[self.codes]
+
+    def map(self, function) -> "Coded":
+        """The same rows with each distinct value replaced by ``function(value)``."""
+        return Coded(self.codes, [function(v) for v in self.values])
+
+
+def _values(column):
+    """Values whose types and texts stand for the whole column: the distinct values of a coded
+    column, else the column itself."""
+    return column.values if isinstance(column, Coded) else column
+
+
 def _types(values: Iterable, allowed: tuple) -> bool:
-    return set(map(type, values)) <= set(allowed)
+    return set(map(type, _values(values))) <= set(allowed)
 
 
-def _texts_ok(values: list, limit: int = MAX_TEXT, minimum: int = 0) -> bool:
+def _distinct_texts(values) -> list:
+    """The distinct values other than None (checked to be strings already)."""
+    if isinstance(values, Coded):  # distinct already (or nearly: repeats do not change a check)
+        return [v for v in values.values if v is not None]
+    return [v for v in set(values) if v is not None]
+
+
+def _texts_ok(values, limit: int = MAX_TEXT, minimum: int = 0) -> bool:
     """Strings (None allowed) within the length limits and free of control characters."""
-    texts = [v for v in values if v is not None]
+    texts = _distinct_texts(values)
     if not texts:
         return True
     lengths = list(map(len, texts))
@@ -287,22 +393,33 @@ def _texts_ok(values: list, limit: int = MAX_TEXT, minimum: int = 0) -> bool:
     return _CONTROL.search("\n".join(texts)) is None
 
 
-def _idents_ok(values: list) -> bool:
+def _idents_ok(values) -> bool:
     """Non-empty strings of at most 200 characters (None allowed)."""
-    texts = [v for v in values if v is not None]
+    texts = _distinct_texts(values)
     if not texts:
         return True
     lengths = list(map(len, texts))
     return max(lengths) <= 200 and min(lengths) >= 1
 
 
-def _given(values: list) -> np.ndarray:
+def _is_given(value) -> bool:
+    return value is not None and value is not MISSING and value != "" and value is not False
+
+
+def _given(values) -> np.ndarray:
     """Whether each value counts as given (not None, False, "" or absent)."""
-    array = _objects(values)
+    if isinstance(values, Coded):
+        return values.flags(_given_array)
+    return _given_array(_objects(values))
+
+
+def _given_array(array: np.ndarray) -> np.ndarray:
     return (array != None) & (array != MISSING) & (array != "") & (array != False)  # noqa: E711, E712
 
 
 def _objects(values) -> np.ndarray:
+    if isinstance(values, Coded):
+        return values.objects()
     if isinstance(values, np.ndarray) and values.dtype == object:
         return values
     return np.fromiter(values, dtype=object, count=len(values))
@@ -310,11 +427,44 @@ def _objects(values) -> np.ndarray:
 
 def _present(values) -> np.ndarray:
     """Which values are not None."""
+    if isinstance(values, Coded):
+        return values.flags(lambda table: table != None)  # noqa: E711
     return _objects(values) != None  # noqa: E711
 
 
-def _positions(index: dict, values: list) -> np.ndarray:
+def _equals(values, word) -> np.ndarray:
+    """Which values are ``word`` (a string)."""
+    if isinstance(values, Coded):
+        return values.flags(lambda table: table == word)
+    return _objects(values) == word
+
+
+def _of_ids(values, ids: list) -> bool:
+    """Whether a column is coded by node row: its distinct values are the id list itself."""
+    return isinstance(values, Coded) and values.values is ids
+
+
+def _rows_of(index: dict, values) -> np.ndarray | None:
+    """Each value's row in ``index``; None when one is not there."""
+    try:
+        return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
+    except (KeyError, TypeError):
+        return None
+
+
+def _positions(index: dict, values) -> np.ndarray:
+    if isinstance(values, Coded):
+        return np.append(_positions(index, values.values), -1)[values.codes]
     return np.fromiter(map(index.get, values, repeat(-1)), dtype=np.int64, count=len(values))
+
+
+def _floats(values) -> np.ndarray:
+    """Numbers (None: NaN) as a float array; OverflowError for an integer past the floats."""
+    if isinstance(values, Coded):
+        return np.append(_floats(values.values), np.nan)[values.codes]
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        return values
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def check_columns(origin: str, name: str, title: str, description, sources: dict, nodes: dict, edges: dict,
@@ -325,13 +475,14 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
     ``edges``: ``from``, ``to``, ``type``, ``basis``, ``year``, ``source``, ``fact``, ``note`` as
     lists; ``share_low``/``share_high`` float arrays (NaN: no share), ``share_level`` a list, and
     ``estimated`` a bool array. Values already of the right Python types are still checked here.
-    ``ends``: each edge's ``from`` and ``to`` as node rows (-1 where unknown), when the caller
-    has them (a table reader looks up each distinct id once); looked up here otherwise.
+    ``ends``: each edge's ``from`` and ``to`` as node rows (-1 where no id is equal to it), when
+    the caller has them (found by equality with the ids: a row means the end is that id); looked
+    up here otherwise.
     """
     n = len(nodes["id"])
     ids = nodes["id"]
     kinds = nodes["kind"]
-    if n == 0 or not _types(ids, (str,)) or not _types(kinds, (str,)) or not set(kinds) <= set(KINDS):
+    if n == 0 or not _types(ids, (str,)) or not _types(kinds, (str,)) or not set(_values(kinds)) <= set(KINDS):
         return None
     joined = "\n".join(ids)
     if _ID_RUN.fullmatch(joined) is None or joined.count("\n") != n - 1 or max(map(len, ids)) > 200:
@@ -341,7 +492,7 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
             return None
     if not _types(nodes["country"], (str, _NONE)) or not _idents_ok(nodes["country"]):
         return None
-    if not _types(nodes["needs"], (str, _Missing)) or not set(nodes["needs"]) <= {"all", "any", MISSING}:
+    if not _types(nodes["needs"], (str, _Missing)) or not set(_values(nodes["needs"])) <= {"all", "any", MISSING}:
         return None
     critical = _flags(nodes["critical_mineral"])
     if critical is None:
@@ -352,7 +503,7 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
         if not _types(values, (int, float, _NONE)):
             return None
         try:
-            array = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            array = _floats(values)
         except OverflowError:
             return None
         given = ~np.isnan(array) | _present(values)
@@ -382,7 +533,7 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
     if not all(is_country_code(c) for c in set(np.asarray(ids, dtype=object)[country_kind].tolist())):
         return None
     facility = kind_code == KINDS.index("facility")
-    located = np.asarray(nodes["country"], dtype=object)[facility]
+    located = _objects(nodes["country"])[facility]
     if len(located):
         if not all(isinstance(c, str) and is_country_code(c) for c in set(located.tolist())):
             return None
@@ -393,10 +544,25 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
     # edges
     m = len(edges["from"])
     frm, to, etype = edges["from"], edges["to"], edges["type"]
-    if m:
-        if not _types(frm, (str,)) or not _types(to, (str,)) or not _idents_ok(frm) or not _idents_ok(to):
+    known = _of_ids(frm, ids) and _of_ids(to, ids)  # codes that are node rows: ids checked above
+    if ends is not None:  # rows found by equality with the ids: strings, identifiers (checked above)
+        ends = tuple(np.asarray(e, dtype=np.int64) for e in ends)
+        if np.any(ends[0] < 0) or np.any(ends[1] < 0):
             return None
-        if not _types(etype, (str,)) or not set(etype) <= {"supplies", "requires"}:
+        known = True
+    if ends is None and not known and not isinstance(frm, Coded) and not isinstance(to, Coded):
+        # each end looked up among the ids: found, it is an id (a string, checked above); not
+        # found (or not hashable), the graph is refused anyway (an unknown node, or not a string)
+        index = dict(zip(ids, range(n)))
+        ends = _rows_of(index, frm), _rows_of(index, to)
+        if ends[0] is None or ends[1] is None:
+            return None
+        known = True
+    if m:
+        if not known and (not _types(frm, (str,)) or not _types(to, (str,)) or not _idents_ok(frm)
+                          or not _idents_ok(to)):
+            return None
+        if not _types(etype, (str,)) or not set(_values(etype)) <= {"supplies", "requires"}:
             return None
         for column in ("basis", "note"):
             if not _types(edges[column], (str, _NONE)) or not _texts_ok(edges[column]):
@@ -408,7 +574,7 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
         if not _types(edges["year"], (int, _NONE)):
             return None
     try:
-        years = np.array([np.nan if y is None else y for y in edges["year"]], dtype=np.float64) if m else np.zeros(0)
+        years = _floats(edges["year"]) if m else np.zeros(0)
     except OverflowError:
         return None
     if np.any(~np.isnan(years) & ((years < 1800) | (years > 2200))):
@@ -417,7 +583,7 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
     high = np.asarray(edges["share_high"], dtype=np.float64)
     level = edges["share_level"]
     estimated = np.asarray(edges["estimated"], dtype=bool)
-    supplies = _objects(etype) == "supplies"
+    supplies = _equals(etype, "supplies")
     has_share = ~np.isnan(low)
     worded = _present(level)
     if np.any(supplies & ~has_share) or np.any(supplies & worded & ~estimated):
@@ -428,7 +594,9 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
     for column in ("basis", "source", "fact"):
         if np.any(requires & _present(edges[column])):
             return None
-    if ends is None:
+    if ends is None and known:
+        src, dst = frm.codes, to.codes
+    elif ends is None:
         rows = dict(zip(ids, range(n)))
         src, dst = _positions(rows, frm), _positions(rows, to)
     else:
@@ -438,7 +606,7 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
     keys = np.sort(src * n + dst)
     if m and np.any(keys[1:] == keys[:-1]):
         return None
-    cited = {s for s in edges["source"] if s is not None}
+    cited = set(_distinct_texts(edges["source"]))
     if not cited <= set(sources):
         return None
     supplier_ok = np.isin(kind_code, [KINDS.index(k) for k in SUPPLIER_KINDS])
@@ -460,7 +628,7 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
 
     node_frame = frame({
         "id": ids, "kind": kinds, "label": nodes["label"], "stage": nodes["stage"], "country": nodes["country"],
-        "needs": [None if v is MISSING else v for v in nodes["needs"]], "critical_mineral": critical,
+        "needs": _without_missing(nodes["needs"]), "critical_mineral": critical,
         "stockpile_months": floats["stockpile_months"], "unknown_max_share": floats["unknown_max_share"],
         "note": nodes["note"],
     }, NODE_COLUMNS)
@@ -472,6 +640,13 @@ def check_columns(origin: str, name: str, title: str, description, sources: dict
     columns = GraphColumns(name, title, description, sources, node_frame, edge_frame)
     columns.__dict__["ends"] = (src, dst)
     return columns, problems.warnings
+
+
+def _without_missing(values):
+    """``None`` where a value is absent (``MISSING``)."""
+    if isinstance(values, Coded):
+        return values.map(lambda v: None if v is MISSING else v)
+    return [None if v is MISSING else v for v in values]
 
 
 def _exact_sums(values: np.ndarray, groups: np.ndarray, candidates: np.ndarray) -> dict[int, float]:
