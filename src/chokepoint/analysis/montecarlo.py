@@ -46,6 +46,7 @@ from ..engine import (
     DEFAULT_MEMORY, REQUIRES, SUPPLIES, compile_arrays, compile_graph, default_chunk, evaluate, exact_row_sums,
     scenario_matrix,
 )
+from ..engine.evaluate import ScenarioDraws
 from .scenarios import check_spare_capacity, resolve_countries, scenario_combos, sweep_to_frame
 from .concentration import EPS, target
 from .evidence import bounds
@@ -59,6 +60,8 @@ MEMORY = 1 << 30
 PER_DRAW = 16
 #: Draws made at once when evaluating draw by draw.
 DRAW_CHUNK = 32
+#: Draws evaluated at once on the pairs path (fewer when the pairs of a block need more memory).
+PAIR_DRAWS = 64
 #: Values reduced to quantiles at once (np.quantile works on a copy).
 REDUCE_BYTES = 64 << 20
 
@@ -309,6 +312,29 @@ def _values_by_draw(compiled, cuts, out, row_idx, *, draw, sample_start, spare, 
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _values_by_pairs(compiled, cuts, out, row_idx, *, draw, sample_start, spare, threads, progress):
+    """Fill ``out`` (rows x scenarios x draws) a chunk of draws at a time, every scenario at once:
+    each draw's baseline once, and per scenario only the rows its cut reaches
+    (:class:`chokepoint.engine.evaluate.ScenarioDraws`, the same values to the last bit)."""
+    n_scen, samples = len(cuts), out.shape[2]
+    draws_of = ScenarioDraws(compiled, cuts, rows=row_idx)
+    per = max(1, min(samples, PAIR_DRAWS, DEFAULT_MEMORY // max(1, draws_of.nbytes(1))))
+    chunks = [(d0, min(samples, d0 + per)) for d0 in range(0, samples, per)]
+
+    def one(bound):
+        d0, d1 = bound
+        out[:, :, d0:d1] = draws_of.evaluate(draw(d1 - d0, sample_start + d0).T, spare)
+        if progress is not None:
+            progress(n_scen * (d1 - d0))
+
+    if threads > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(min(threads, len(chunks))) as pool:
+            list(pool.map(one, chunks))
+    else:
+        for bound in chunks:
+            one(bound)
+
+
 def _values_by_column(compiled, cuts, out, row_idx, *, draw, sample_start, spare, dtype, chunk, progress):
     """Fill ``out`` (rows x scenarios x draws): columns (draw, scenario), draw-major, chunk by chunk,
     each chunk with the draws it needs as a share matrix."""
@@ -355,7 +381,10 @@ def _block_values(compiled, cuts, row_idx, *, samples, seed, sample_start=0, spa
         return out
     options = dict(draw=_draws_for(compiled, target, seed), sample_start=sample_start, spare=spare, dtype=dtype,
                    progress=progress)
-    if chunk is None and len(cuts) >= PER_DRAW:
+    if chunk is None and np.dtype(dtype) == np.float64:
+        _values_by_pairs(target.compiled, cuts, out, target.rows, threads=threads, draw=options["draw"],
+                         sample_start=sample_start, spare=spare, progress=progress)
+    elif chunk is None and len(cuts) >= PER_DRAW:
         _values_by_draw(target.compiled, cuts, out, target.rows, threads=threads, **options)
     else:
         _values_by_column(target.compiled, cuts, out, target.rows, chunk=chunk, **options)

@@ -613,3 +613,314 @@ def _segment_reduce(ptr, src, M, r0, r1, out, op, mask) -> None:
         out[sel] = op(out[sel], M[src[base[sel] + k]])
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# many scenarios under many share draws: only the (row, scenario) pairs a cut can reach
+#
+# Under share draws every column has its own shares, so nothing is shared between columns but
+# the rows no cut reaches: those are the same in every scenario of a draw. They are computed once
+# per draw (the draw's baseline, one column per draw), and each scenario only computes the rows
+# its cut reaches (its "pairs"), reading the baseline where a source is not reached. The draws
+# are the inner, contiguous axis: a pair's value for D draws is one row of D values, computed by
+# the same operations, in the same order, as the dense engine's column for that (scenario, draw)
+# (the same gathers, products, Fast2Sum steps, remainder, cap; min and max are exact), so every
+# value is the dense engine's to the last bit.
+
+
+@dataclass
+class _PairTerms:
+    """Weighted terms (or inputs) of some pairs, in processing order (by number of terms, desc)."""
+
+    pairs: np.ndarray   # pair numbers (rows of the pair matrix)
+    deg: np.ndarray     # terms per pair, descending
+    first: np.ndarray   # position of each pair's first term in ``src``/``eid``
+    src: np.ndarray     # row of Z each term reads (a baseline row, or n + a pair)
+    eid: np.ndarray | None = None   # supply edge of each term (its share)
+    rem: np.ndarray | None = None   # each pair's row (for its remainder)
+    contiguous: bool = False        # ``pairs`` is a run of consecutive numbers
+
+
+@dataclass
+class _PairGroup:
+    base: int
+    inputs: int
+    pairs: np.ndarray               # the group's pairs
+    country: np.ndarray | None      # facilities: Z row of the country's value, per pair
+    terms: _PairTerms | None
+    ins: _PairTerms | None
+
+
+@dataclass
+class _PairCycle:
+    """A level's cycle block for the scenarios that reach it, as a small dense system."""
+
+    block: _Cycles           # renumbered: the external rows first, then the block's rows
+    ext: np.ndarray          # (external rows x scenarios) Z rows to gather
+    out: np.ndarray          # (block rows x scenarios) pairs to write
+    rem_rows: np.ndarray     # the block's rows (for their remainders)
+    zr: np.ndarray           # forced zeros in the block: local row, scenario
+    zc: np.ndarray
+    ids: list
+
+
+@dataclass
+class _PairLevel:
+    groups: list
+    zeros: np.ndarray        # pairs forced to zero (acyclic rows of the level)
+    cycle: _PairCycle | None
+
+
+@dataclass
+class _PairPlan:
+    n: int
+    n_pairs: int
+    n_scen: int
+    levels: list
+    out: np.ndarray          # (rows kept x scenarios) Z rows of the result
+
+
+def _sources_matrix(cg: CompiledGraph) -> csr_array:
+    """(n x n) 0/1: each row's suppliers, inputs and country."""
+    n = cg.n_nodes
+    fac = np.flatnonzero(cg.country >= 0)
+    dst = np.concatenate([np.repeat(np.arange(n), np.diff(cg.sup_ptr)), np.repeat(np.arange(n), np.diff(cg.in_ptr)), fac])
+    src = np.concatenate([cg.sup_src.astype(np.int64), cg.in_src.astype(np.int64), cg.country[fac].astype(np.int64)])
+    return csr_array((np.ones(len(src), dtype=np.float32), (dst, src)), shape=(n, n))
+
+
+def _reached(cg: CompiledGraph, zeros: _Scenarios) -> np.ndarray:
+    """(n x scenarios) bool: the rows a scenario's forced zeros can change (themselves included);
+    a cycle block is reached whole."""
+    n, S = cg.n_nodes, zeros.count
+    reach = np.zeros((n, S), dtype=bool)
+    reach[zeros.rows, zeros.cols] = True
+    if not len(zeros.rows):
+        return reach
+    M = _sources_matrix(cg)
+    first = int(cg.level[zeros.rows.min()])
+    for level in range(first, cg.n_levels):
+        start, cyc, stop = int(cg.level_ptr[level]), int(cg.cyclic_ptr[level]), int(cg.level_ptr[level + 1])
+        for a, b in ((start, cyc), (cyc, stop)):
+            if b > a:
+                reach[a:b] |= (M[a:b, :stop] @ reach[:stop].astype(np.float32)) > 0
+                if a == cyc:  # the cycle block: a scenario that reaches any of it reaches all of it
+                    reach[a:b, reach[a:b].any(axis=0)] = True
+    return reach
+
+
+def _pair_terms(ptr, src, rows, scen, z_of, with_eid: bool, pairs) -> _PairTerms:
+    deg = (ptr[rows + 1] - ptr[rows]).astype(np.int64)
+    order = np.argsort(-deg, kind="stable")
+    rows, scen, deg, pairs = rows[order], scen[order], deg[order], pairs[order]
+    first = np.r_[0, np.cumsum(deg)[:-1]].astype(np.int64) if len(deg) else np.zeros(0, dtype=np.int64)
+    total = int(deg.sum())
+    e = np.repeat(ptr[rows] - first, deg) + np.arange(total, dtype=np.int64)
+    z = z_of(src[e].astype(np.int64), np.repeat(scen, deg))
+    contiguous = bool(len(pairs)) and bool(np.all(np.diff(pairs) == 1))
+    return _PairTerms(pairs, deg, first, z, e if with_eid else None, rows, contiguous)
+
+
+def _build_pair_plan(cg: CompiledGraph, plan: _Plan, zeros: _Scenarios, out_rows: np.ndarray) -> _PairPlan:
+    n, S = cg.n_nodes, zeros.count
+    reach = _reached(cg, zeros)
+    prow, pscen = np.nonzero(reach)  # row-major: pairs by row, then scenario
+    prow, pscen = prow.astype(np.int64), pscen.astype(np.int64)
+    pair_id = np.full((n, S), -1, dtype=np.int64)
+    pair_id[prow, pscen] = np.arange(len(prow))
+    del reach
+
+    def z_of(rows, scen):
+        p = pair_id[rows, scen]
+        return np.where(p >= 0, n + p, rows)
+
+    levels = []
+    for level in plan.levels:
+        groups = []
+        for group in level.acyclic_groups:
+            p0, p1 = np.searchsorted(prow, [group.start, group.stop])
+            if p1 == p0:
+                continue
+            rows, scen, pairs = prow[p0:p1], pscen[p0:p1], np.arange(p0, p1, dtype=np.int64)
+            country = terms = ins = None
+            if group.base == _BASE_FACILITY:
+                country = z_of(cg.country[rows].astype(np.int64), scen)
+            elif group.base == _BASE_SUPPLIED:
+                terms = _pair_terms(cg.sup_ptr, cg.sup_src, rows, scen, z_of, True, pairs)
+            if group.inputs != _IN_NONE:
+                ins = _pair_terms(cg.in_ptr, cg.in_src, rows, scen, z_of, False, pairs)
+            groups.append(_PairGroup(group.base, group.inputs, pairs, country, terms, ins))
+        lo, hi = np.searchsorted(zeros.rows, [level.start, level.cyclic])
+        forced = pair_id[zeros.rows[lo:hi], zeros.cols[lo:hi]]
+        cycle = None
+        if level.block is not None:
+            cycle = _pair_cycle(cg, level.block, pair_id, z_of, zeros)
+        levels.append(_PairLevel(groups, forced, cycle))
+    out = z_of(np.repeat(out_rows, S), np.tile(np.arange(S, dtype=np.int64), len(out_rows))).reshape(len(out_rows), S)
+    return _PairPlan(n, len(prow), S, levels, out)
+
+
+def _pair_cycle(cg, block: _Cycles, pair_id, z_of, zeros: _Scenarios) -> _PairCycle | None:
+    c0, c1 = block.start, block.stop
+    scen = np.flatnonzero((pair_id[c0:c1] >= 0).any(axis=0))
+    if not len(scen):
+        return None
+    K = c1 - c0
+    ext_rows = np.unique(np.concatenate([
+        np.asarray(block.country, dtype=np.int64), np.asarray(block.ext_terms.src, dtype=np.int64),
+        np.asarray(block.ext_all[1], dtype=np.int64), np.asarray(block.ext_any[1], dtype=np.int64)]))
+    R = len(ext_rows)
+
+    def outside(rows):
+        return np.searchsorted(ext_rows, np.asarray(rows, dtype=np.int64))
+
+    def inside(rows):
+        return np.asarray(rows, dtype=np.int64) - c0 + R
+
+    local = _Cycles(
+        R, R + K, outside(block.country), block.fac_rows, block.sup_rows,
+        _Terms(block.ext_terms.rows, block.ext_terms.deg, block.ext_terms.first, outside(block.ext_terms.src),
+               block.ext_terms.eid),
+        _Terms(block.int_terms.rows, block.int_terms.deg, block.int_terms.first, inside(block.int_terms.src),
+               block.int_terms.eid),
+        (block.ext_all[0], outside(block.ext_all[1])), (block.int_all[0], inside(block.int_all[1])),
+        (block.ext_any[0], outside(block.ext_any[1])), (block.int_any[0], inside(block.int_any[1])),
+        block.any_rows,
+    )
+    ext = z_of(np.repeat(ext_rows, len(scen)), np.tile(scen, R)).reshape(R, len(scen))
+    out = pair_id[c0:c1][:, scen]
+    lo, hi = np.searchsorted(zeros.rows, [c0, c1])
+    where = np.searchsorted(scen, zeros.cols[lo:hi])
+    return _PairCycle(local, ext, out, np.arange(c0, c1), zeros.rows[lo:hi] - c0, where, [cg.ids[r] for r in range(c0, c1)])
+
+
+class _DrawContext(_Context):
+    """A cycle block's context under draws: columns (scenario, draw), the draws' shares repeated."""
+
+    def __init__(self, A, spare, draw_shares, reps, remainder, ids):
+        self.cg = type("_Ids", (), {"ids": ids})()
+        self.A, self.dtype, self.exact = A, np.float64, True
+        self.S = A.shape[1]
+        self.spare = spare
+        self.scalar_spare = True
+        self.no_spare = float(spare) == 0.0
+        self.draw_shares, self.reps = draw_shares, reps
+        self.shares = draw_shares  # not None: per-column weights
+        self.remainder = remainder
+
+    def weights(self, eid):
+        return np.tile(self.draw_shares[eid], (1, self.reps))
+
+
+_PAIR_BLOCK_BYTES = 256 << 10
+
+
+def _evaluate_pairs(cg: CompiledGraph, plan: _Plan, pp: _PairPlan, shares: np.ndarray, spare: float) -> np.ndarray:
+    """(rows kept x scenarios x draws) under the draws ``shares`` (supply edges x draws)."""
+    n, D = cg.n_nodes, shares.shape[1]
+    Z = np.empty((n + pp.n_pairs, D))
+    base = Z[:n]
+    none = _Scenarios(D, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    ctx = _Context(cg, base, np.float64(spare), shares, np.float64, True)
+    for level in plan.levels:  # the draws' baselines (nothing cut): one column per draw
+        for group in level.acyclic_groups:
+            _group_values(ctx, group, base[group.start:group.stop])
+        if level.block is not None:
+            _iterate_cycles(ctx, level.block, none.rows, none.cols)
+    rem = ctx.remainder
+    B = max(16, _PAIR_BLOCK_BYTES // max(1, 8 * D))
+    buf = [np.empty((B, D)) for _ in range(6)]
+    gain = 1.0 + float(spare)
+    for level in pp.levels:
+        for g in level.groups:
+            if g.base == _BASE_COUNTRY or (g.base == _BASE_ONE and g.inputs == _IN_NONE):
+                Z[n + g.pairs] = 1.0
+            elif g.base == _BASE_FACILITY:
+                Z[n + g.pairs] = Z[g.country]
+            elif g.base == _BASE_SUPPLIED:
+                _pair_supplied(Z, n, shares, rem, g.terms, buf, B, spare != 0.0, gain)
+            if g.inputs != _IN_NONE:
+                _pair_inputs(Z, n, g.ins, buf, B, g.inputs == _IN_ANY, g.base == _BASE_ONE)
+        if len(level.zeros):
+            Z[n + level.zeros] = 0.0
+        if level.cycle is not None:
+            _pair_cycle_values(Z, n, level.cycle, shares, rem, spare)
+    return Z[pp.out]
+
+
+def _pair_supplied(Z, n, W, rem, terms: _PairTerms, buf, B, spare: bool, gain: float) -> None:
+    """As :func:`_supplied_terms` in exact mode, for pairs: ``min(1, (fsum(share * value) + remainder) * gain)``."""
+    s_, c_, t_, z_, x_, w_ = buf
+    P = len(terms.pairs)
+    for b0 in range(0, P, B):
+        b1 = min(P, b0 + B)
+        size = b1 - b0
+        deg, first = terms.deg[b0:b1], terms.first[b0:b1]
+        s, c = s_[:size], c_[:size]
+        top, lowest = int(deg[0]), int(deg[-1])
+        if top == 0:
+            s[:] = 0.0
+        for k in range(top):
+            m = size if k < lowest else int(np.searchsorted(-deg, -k, side="left"))
+            e = first[:m] + k
+            w = np.take(W, terms.eid[e], axis=0, out=w_[:m])
+            if k == 0:
+                np.take(Z, terms.src[e], axis=0, out=s[:m])
+                s[:m] *= w
+                c[:] = 0.0
+                if m < size:
+                    s[m:] = 0.0
+                continue
+            x = np.take(Z, terms.src[e], axis=0, out=x_[:m])
+            x *= w
+            _fast_two_sum(s[:m], c[:m], x, t_[:m], z_[:m])
+        r = np.take(rem, terms.rem[b0:b1], axis=0, out=x_[:size])
+        _fast_two_sum(s, c, r, t_[:size], z_[:size])
+        s += c
+        if spare:
+            s *= gain
+        np.minimum(s, 1.0, out=s)
+        Z[n + terms.pairs[b0:b1]] = s
+
+
+def _pair_inputs(Z, n, ins: _PairTerms, buf, B, any_: bool, replace: bool) -> None:
+    """As :func:`_combine_inputs`, for pairs: min (``all``) or max (``any``) of the inputs, then
+    ``min`` with the base (``replace``: the inputs alone)."""
+    op = np.maximum if any_ else np.minimum
+    acc_, x_ = buf[0], buf[4]
+    P = len(ins.pairs)
+    for b0 in range(0, P, B):
+        b1 = min(P, b0 + B)
+        size = b1 - b0
+        deg, first = ins.deg[b0:b1], ins.first[b0:b1]
+        acc = np.take(Z, ins.src[first], axis=0, out=acc_[:size])
+        lowest = int(deg[-1])
+        for k in range(1, int(deg[0])):
+            m = size if k < lowest else int(np.searchsorted(-deg, -k, side="left"))
+            x = np.take(Z, ins.src[first[:m] + k], axis=0, out=x_[:m])
+            op(acc[:m], x, out=acc[:m])
+        if ins.contiguous:  # the pairs in their own order: a slice, no gather and scatter
+            dst = Z[n + int(ins.pairs[b0]):n + int(ins.pairs[b0]) + size]
+            if replace:
+                dst[...] = acc
+            else:
+                np.minimum(dst, acc, out=dst)
+            continue
+        dst = n + ins.pairs[b0:b1]
+        Z[dst] = acc if replace else np.minimum(Z[dst], acc)
+
+
+def _pair_cycle_values(Z, n, cyc: _PairCycle, W, rem, spare: float) -> None:
+    """A cycle block for the scenarios that reach it: the dense iteration on a small matrix whose
+    columns are (scenario, draw), the external values gathered from the pairs and baselines."""
+    R, Sc = cyc.ext.shape
+    K, D = len(cyc.rem_rows), Z.shape[1]
+    A = np.empty((R + K, Sc * D))
+    A[:R] = Z[cyc.ext].reshape(R, Sc * D)
+    remainder = np.zeros((R + K, Sc * D))
+    remainder[R:] = np.tile(rem[cyc.rem_rows], (1, Sc))
+    ctx = _DrawContext(A, np.float64(spare), W, Sc, remainder, cyc.ids)
+    zr = np.repeat(cyc.zr + R, D)
+    zc = (np.repeat(cyc.zc * D, D) + np.tile(np.arange(D), len(cyc.zc))).astype(np.int64)
+    _iterate_cycles(ctx, cyc.block, zr, zc)
+    Z[n + cyc.out.reshape(-1)] = A[R:].reshape(K * Sc, D)
