@@ -62,6 +62,9 @@ PER_DRAW = 16
 DRAW_CHUNK = 32
 #: Draws evaluated at once on the pairs path (fewer when the pairs of a block need more memory).
 PAIR_DRAWS = 64
+#: Working memory of one thread on the pairs path (its values of every row and pair for a chunk
+#: of draws); taken from ``memory`` before the block's sampled values.
+PAIR_MEMORY = 128 << 20
 #: Values reduced to quantiles at once (np.quantile works on a copy).
 REDUCE_BYTES = 64 << 20
 
@@ -318,12 +321,15 @@ def _values_by_pairs(compiled, cuts, out, row_idx, *, draw, sample_start, spare,
     (:class:`chokepoint.engine.evaluate.ScenarioDraws`, the same values to the last bit)."""
     n_scen, samples = len(cuts), out.shape[2]
     draws_of = ScenarioDraws(compiled, cuts, rows=row_idx)
-    per = max(1, min(samples, PAIR_DRAWS, DEFAULT_MEMORY // max(1, draws_of.nbytes(1))))
+    per = max(1, min(samples, PAIR_DRAWS, PAIR_MEMORY // max(1, draws_of.nbytes(1))))
     chunks = [(d0, min(samples, d0 + per)) for d0 in range(0, samples, per)]
+    local = threading.local()  # each thread's working buffer, reused from chunk to chunk
 
     def one(bound):
         d0, d1 = bound
-        out[:, :, d0:d1] = draws_of.evaluate(draw(d1 - d0, sample_start + d0).T, spare)
+        if getattr(local, "work", None) is None:
+            local.work = np.empty(draws_of.nbytes(per) // 8)
+        out[:, :, d0:d1] = draws_of.evaluate(draw(d1 - d0, sample_start + d0).T, spare, work=local.work)
         if progress is not None:
             progress(n_scen * (d1 - d0))
 

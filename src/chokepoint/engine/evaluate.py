@@ -241,11 +241,12 @@ class ScenarioDraws:
         """Working memory of :meth:`evaluate` for ``draws`` draws (the values of every pair and row)."""
         return (self.compiled.n_nodes + self._plan.n_pairs) * 8 * max(1, int(draws))
 
-    def evaluate(self, shares: np.ndarray, spare_capacity: float = 0.0) -> np.ndarray:
+    def evaluate(self, shares: np.ndarray, spare_capacity: float = 0.0, *, work: np.ndarray | None = None) -> np.ndarray:
         """Availability of the rows under each scenario for each draw: (rows x scenarios x draws).
 
         ``shares``: (supply edges x draws), in the order of ``compiled.sup_src``; the remainder is
         ``max(0, 1 - sum)`` per item and draw. ``spare_capacity``: one value for every scenario.
+        ``work``: a float64 buffer of :meth:`nbytes` bytes to compute in, reused from call to call.
         """
         shares = np.asarray(shares, dtype=np.float64)
         if shares.ndim != 2 or shares.shape[0] != len(self.compiled.sup_src):
@@ -254,7 +255,7 @@ class ScenarioDraws:
             raise ValueError("one spare capacity for every scenario")
         compiled = self.compiled
         return _evaluate_pairs(compiled, _plan(compiled), self._plan, np.ascontiguousarray(shares),
-                               float(spare_capacity))
+                               float(spare_capacity), work)
 
 
 def evaluate_scenarios(compiled: CompiledGraph, scenarios, **options):

@@ -656,6 +656,7 @@ class _PairCycle:
     """A level's cycle block for the scenarios that reach it, as a small dense system."""
 
     block: _Cycles           # renumbered: the external rows first, then the block's rows
+    ext_rows: np.ndarray     # the rows outside the block that it reads
     ext: np.ndarray          # (external rows x scenarios) Z rows to gather
     out: np.ndarray          # (block rows x scenarios) pairs to write
     rem_rows: np.ndarray     # the block's rows (for their remainders)
@@ -791,34 +792,41 @@ def _pair_cycle(cg, block: _Cycles, pair_id, z_of, zeros: _Scenarios) -> _PairCy
     out = pair_id[c0:c1][:, scen]
     lo, hi = np.searchsorted(zeros.rows, [c0, c1])
     where = np.searchsorted(scen, zeros.cols[lo:hi])
-    return _PairCycle(local, ext, out, np.arange(c0, c1), zeros.rows[lo:hi] - c0, where, [cg.ids[r] for r in range(c0, c1)])
+    return _PairCycle(local, ext_rows, ext, out, np.arange(c0, c1), zeros.rows[lo:hi] - c0, where, [cg.ids[r] for r in range(c0, c1)])
 
 
 class _DrawContext(_Context):
-    """A cycle block's context under draws: columns (scenario, draw), the draws' shares repeated."""
+    """A cycle block's context under draws: columns (scenario, draw), each with its draw's shares."""
 
-    def __init__(self, A, spare, draw_shares, reps, remainder, ids):
+    def __init__(self, A, spare, draw_shares, draws, remainder, ids):
         self.cg = type("_Ids", (), {"ids": ids})()
         self.A, self.dtype, self.exact = A, np.float64, True
         self.S = A.shape[1]
         self.spare = spare
         self.scalar_spare = True
         self.no_spare = float(spare) == 0.0
-        self.draw_shares, self.reps = draw_shares, reps
+        self.draw_shares, self.draws = draw_shares, draws  # column j is draw ``draws[j]``
         self.shares = draw_shares  # not None: per-column weights
         self.remainder = remainder
 
     def weights(self, eid):
-        return np.tile(self.draw_shares[eid], (1, self.reps))
+        return self.draw_shares[eid][:, self.draws]
 
 
 _PAIR_BLOCK_BYTES = 256 << 10
 
 
-def _evaluate_pairs(cg: CompiledGraph, plan: _Plan, pp: _PairPlan, shares: np.ndarray, spare: float) -> np.ndarray:
-    """(rows kept x scenarios x draws) under the draws ``shares`` (supply edges x draws)."""
+def _evaluate_pairs(cg: CompiledGraph, plan: _Plan, pp: _PairPlan, shares: np.ndarray, spare: float,
+                    work: np.ndarray | None = None) -> np.ndarray:
+    """(rows kept x scenarios x draws) under the draws ``shares`` (supply edges x draws).
+    ``work``: a float64 buffer of at least (rows + pairs) x draws values to compute in (reused
+    from call to call: no fresh pages each time)."""
     n, D = cg.n_nodes, shares.shape[1]
-    Z = np.empty((n + pp.n_pairs, D))
+    size = (n + pp.n_pairs) * D
+    if work is not None and work.dtype == np.float64 and work.size >= size and work.flags.c_contiguous:
+        Z = work.reshape(-1)[:size].reshape(n + pp.n_pairs, D)
+    else:
+        Z = np.empty((n + pp.n_pairs, D))
     base = Z[:n]
     none = _Scenarios(D, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     ctx = _Context(cg, base, np.float64(spare), shares, np.float64, True)
@@ -831,6 +839,7 @@ def _evaluate_pairs(cg: CompiledGraph, plan: _Plan, pp: _PairPlan, shares: np.nd
     B = max(16, _PAIR_BLOCK_BYTES // max(1, 8 * D))
     buf = [np.empty((B, D)) for _ in range(6)]
     gain = 1.0 + float(spare)
+    jit = _compiled_pair_kernels() if USE_JIT else None
     for level in pp.levels:
         for g in level.groups:
             if g.base == _BASE_COUNTRY or (g.base == _BASE_ONE and g.inputs == _IN_NONE):
@@ -838,9 +847,17 @@ def _evaluate_pairs(cg: CompiledGraph, plan: _Plan, pp: _PairPlan, shares: np.nd
             elif g.base == _BASE_FACILITY:
                 Z[n + g.pairs] = Z[g.country]
             elif g.base == _BASE_SUPPLIED:
-                _pair_supplied(Z, n, shares, rem, g.terms, buf, B, spare != 0.0, gain)
+                if jit is not None:
+                    t = g.terms
+                    jit[0](Z, n, shares, rem, t.pairs, t.deg, t.first, t.src, t.eid, t.rem, spare != 0.0, gain)
+                else:
+                    _pair_supplied(Z, n, shares, rem, g.terms, buf, B, spare != 0.0, gain)
             if g.inputs != _IN_NONE:
-                _pair_inputs(Z, n, g.ins, buf, B, g.inputs == _IN_ANY, g.base == _BASE_ONE)
+                if jit is not None:
+                    t = g.ins
+                    jit[1](Z, n, t.pairs, t.deg, t.first, t.src, g.inputs == _IN_ANY, g.base == _BASE_ONE)
+                else:
+                    _pair_inputs(Z, n, g.ins, buf, B, g.inputs == _IN_ANY, g.base == _BASE_ONE)
         if len(level.zeros):
             Z[n + level.zeros] = 0.0
         if level.cycle is not None:
@@ -912,15 +929,134 @@ def _pair_inputs(Z, n, ins: _PairTerms, buf, B, any_: bool, replace: bool) -> No
 
 def _pair_cycle_values(Z, n, cyc: _PairCycle, W, rem, spare: float) -> None:
     """A cycle block for the scenarios that reach it: the dense iteration on a small matrix whose
-    columns are (scenario, draw), the external values gathered from the pairs and baselines."""
+    columns are (scenario, draw), the external values gathered from the pairs and baselines.
+
+    A column whose every value read from outside the block is its draw's baseline's (and with no
+    forced zero in the block) iterates exactly as the baseline did: it takes the baseline's values.
+    """
     R, Sc = cyc.ext.shape
-    K, D = len(cyc.rem_rows), Z.shape[1]
-    A = np.empty((R + K, Sc * D))
-    A[:R] = Z[cyc.ext].reshape(R, Sc * D)
-    remainder = np.zeros((R + K, Sc * D))
-    remainder[R:] = np.tile(rem[cyc.rem_rows], (1, Sc))
-    ctx = _DrawContext(A, np.float64(spare), W, Sc, remainder, cyc.ids)
-    zr = np.repeat(cyc.zr + R, D)
-    zc = (np.repeat(cyc.zc * D, D) + np.tile(np.arange(D), len(cyc.zc))).astype(np.int64)
+    D = Z.shape[1]
+    ext = Z[cyc.ext]                                             # (external rows, scenarios, draws)
+    differs = (ext != Z[cyc.ext_rows][:, None, :]).any(axis=0)  # (scenarios, draws)
+    if len(cyc.zc):
+        differs[cyc.zc] = True
+    Z[n + cyc.out] = Z[cyc.rem_rows][:, None, :]
+    js, ds = np.nonzero(differs)
+    if not len(js):
+        return
+    K = len(cyc.rem_rows)
+    A = np.empty((R + K, len(js)))
+    A[:R] = ext[:, js, ds]
+    remainder = np.zeros((R + K, len(js)))
+    remainder[R:] = rem[cyc.rem_rows][:, ds]
+    ctx = _DrawContext(A, np.float64(spare), W, ds, remainder, cyc.ids)
+    zr = zc = np.zeros(0, dtype=np.int64)
+    if len(cyc.zc):
+        col_of = np.full((Sc, D), -1, dtype=np.int64)
+        col_of[js, ds] = np.arange(len(js))
+        cols = col_of[cyc.zc]                                    # (zeros, draws): all in ``differs``
+        zr = np.repeat(cyc.zr + R, D)
+        zc = cols.reshape(-1)
     _iterate_cycles(ctx, cyc.block, zr, zc)
-    Z[n + cyc.out.reshape(-1)] = A[R:].reshape(K * Sc, D)
+    Z[n + cyc.out[:, js], ds[None, :]] = A[R:]
+
+
+# ---------------------------------------------------------------------------------------------
+# the pair kernels compiled (numba, optional): the same operations, fused over a pair's terms
+#
+# The loops below do, value by value, exactly what the numpy kernels above do array by array
+# (products, Fast2Sum on max and min, the remainder, the cap; min and max for inputs) in the
+# same order, so the results are the same to the last bit (no fast-math: no reassociation, no
+# fused multiply-add, and no product feeds an addition directly). They keep a pair's running
+# sums in registers instead of passing over arrays of pairs once per operation.
+
+#: Use the compiled pair kernels when numba is installed (``pip install 'chokepoint[fast]'``).
+USE_JIT = True
+_JIT: list = []
+_JIT_LOCK = threading.Lock()
+
+
+def _py_pair_supplied(Z, n, W, rem, pairs, deg, first, src, eid, remrow, spare, gain):
+    D = Z.shape[1]
+    s = np.empty(D)
+    c = np.empty(D)
+    for i in range(len(pairs)):
+        f = first[i]
+        dg = deg[i]
+        if dg == 0:
+            for d in range(D):
+                s[d] = 0.0
+                c[d] = 0.0
+        else:
+            z = src[f]
+            e = eid[f]
+            for d in range(D):
+                s[d] = Z[z, d] * W[e, d]
+                c[d] = 0.0
+            for k in range(1, dg):
+                z = src[f + k]
+                e = eid[f + k]
+                for d in range(D):
+                    x = Z[z, d] * W[e, d]
+                    a = s[d]
+                    t = a if a >= x else x
+                    y = x if a >= x else a
+                    a = t + y
+                    t = a - t
+                    c[d] += y - t
+                    s[d] = a
+        r = remrow[i]
+        p = n + pairs[i]
+        for d in range(D):
+            x = rem[r, d]
+            a = s[d]
+            t = a if a >= x else x
+            y = x if a >= x else a
+            a = t + y
+            t = a - t
+            v = a + (c[d] + (y - t))
+            if spare:
+                v = v * gain
+            Z[p, d] = v if v < 1.0 else 1.0
+
+
+def _py_pair_inputs(Z, n, pairs, deg, first, src, any_, replace):
+    D = Z.shape[1]
+    acc = np.empty(D)
+    for i in range(len(pairs)):
+        f = first[i]
+        z = src[f]
+        for d in range(D):
+            acc[d] = Z[z, d]
+        for k in range(1, deg[i]):
+            z = src[f + k]
+            if any_:
+                for d in range(D):
+                    x = Z[z, d]
+                    acc[d] = x if x > acc[d] else acc[d]
+            else:
+                for d in range(D):
+                    x = Z[z, d]
+                    acc[d] = x if x < acc[d] else acc[d]
+        p = n + pairs[i]
+        if replace:
+            for d in range(D):
+                Z[p, d] = acc[d]
+        else:
+            for d in range(D):
+                v = Z[p, d]
+                Z[p, d] = acc[d] if acc[d] < v else v
+
+
+def _compiled_pair_kernels():
+    """The pair kernels compiled with numba (once per process), or None without numba."""
+    with _JIT_LOCK:
+        if not _JIT:
+            try:
+                import numba  # optional: the compiled pair kernels (chokepoint[fast])
+            except ImportError:
+                _JIT.append(None)
+            else:
+                jit = numba.njit(cache=True, nogil=True, boundscheck=False)
+                _JIT.append((jit(_py_pair_supplied), jit(_py_pair_inputs)))
+        return _JIT[0]
