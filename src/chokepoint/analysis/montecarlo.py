@@ -377,12 +377,19 @@ def _values_by_column(compiled, cuts, out, row_idx, *, draw, sample_start, spare
 
 
 def _block_values(compiled, cuts, row_idx, *, samples, seed, sample_start=0, spare=0.0, dtype=np.float64,
-                  threads=1, chunk=None, progress=None, target: _Target | None = None) -> np.ndarray:
+                  threads=1, chunk=None, progress=None, target: _Target | None = None,
+                  buffer: np.ndarray | None = None) -> np.ndarray:
     """Availability of rows ``row_idx`` under each cut for each draw: (rows x scenarios x draws).
     ``target``: evaluate on it (the rows it needs, see :func:`_target`) instead of the whole
-    graph. ``progress`` is called with the scenario-draws done since its last call."""
+    graph. ``progress`` is called with the scenario-draws done since its last call. ``buffer``:
+    a flat array to hold the values in (reused from block to block), when it is large enough."""
     target = target or _Target(compiled, np.asarray(row_idx), None)
-    out = np.empty((len(target.rows), len(cuts), samples), dtype=dtype)
+    shape = (len(target.rows), len(cuts), samples)
+    size = shape[0] * shape[1] * shape[2]
+    if buffer is not None and buffer.dtype == np.dtype(dtype) and buffer.size >= size:
+        out = buffer[:size].reshape(shape)
+    else:
+        out = np.empty(shape, dtype=dtype)
     if not len(cuts) or not samples:
         return out
     options = dict(draw=_draws_for(compiled, target, seed), sample_start=sample_start, spare=spare, dtype=dtype,
@@ -496,7 +503,10 @@ def sample_intervals(compiled, cuts, *, samples: int, seed: int, spare_capacity:
     names = [*quantile_columns(quantiles), "mean"]
     stats = {name: np.empty((n_rows, n_scen)) for name in names}
     means = np.zeros((n_scen, samples)) if row_mean else None
-    row_step, scen_step = _block_sizes(n_rows, n_scen, samples, np.dtype(dtype).itemsize, memory, block)
+    held = memory
+    if np.dtype(dtype) == np.float64 and memory - threads * PAIR_MEMORY >= memory // 2:
+        held = memory - threads * PAIR_MEMORY  # the engine's working memory comes out of the budget
+    row_step, scen_step = _block_sizes(n_rows, n_scen, samples, np.dtype(dtype).itemsize, held, block)
     if row_mean and row_step < n_rows:
         raise InputError(f"memory {memory:,} bytes holds the draws of fewer than all {n_rows:,} rows of a scenario")
     if n_scen:
@@ -504,12 +514,17 @@ def sample_intervals(compiled, cuts, *, samples: int, seed: int, spare_capacity:
         n_blocks = -(-n_scen // scen_step)
         scen_step = -(-n_scen // n_blocks)  # equal blocks
     step = _running(progress)
+    buffer = None  # one block's values, reused from block to block
     for r0 in range(0, n_rows, row_step):
         r1 = min(n_rows, r0 + row_step)
         target = _target(compiled, row_idx[r0:r1]) if restrict and n_scen else None
         for s0 in range(0, n_scen, scen_step):
             s1 = min(n_scen, s0 + scen_step)
-            values = _block_values(compiled, cuts[s0:s1], row_idx[r0:r1], samples=samples, seed=seed,
+            size = (r1 - r0) * (s1 - s0) * samples
+            if buffer is None or buffer.size < size:
+                buffer = None
+                buffer = np.empty(size, dtype=dtype)
+            values = _block_values(compiled, cuts[s0:s1], row_idx[r0:r1], samples=samples, seed=seed, buffer=buffer,
                                    sample_start=sample_start, spare=float(spare_capacity), dtype=dtype,
                                    threads=threads, progress=step if r0 == 0 else None, target=target)
             _reduce(values, quantiles, stats, slice(r0, r1), slice(s0, s1), means, threads)

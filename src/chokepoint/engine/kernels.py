@@ -679,6 +679,7 @@ class _PairPlan:
     n_scen: int
     levels: list
     out: np.ndarray          # (rows kept x scenarios) Z rows of the result
+    base: list = field(default_factory=list)  # per level, the baseline's groups (every row, "pair" row - n)
 
 
 def _sources_matrix(cg: CompiledGraph) -> csr_array:
@@ -718,8 +719,16 @@ def _pair_terms(ptr, src, rows, scen, z_of, with_eid: bool, pairs) -> _PairTerms
     total = int(deg.sum())
     e = np.repeat(ptr[rows] - first, deg) + np.arange(total, dtype=np.int64)
     z = z_of(src[e].astype(np.int64), np.repeat(scen, deg))
+    # int32 where the numbers fit: the terms are the plan's bulk (several per pair)
+    if len(z) and int(z.max()) < _INT32:
+        z = z.astype(np.int32)
+    if with_eid and len(e) and int(e.max()) < _INT32:
+        e = e.astype(np.int32)
     contiguous = bool(len(pairs)) and bool(np.all(np.diff(pairs) == 1))
     return _PairTerms(pairs, deg, first, z, e if with_eid else None, rows, contiguous)
+
+
+_INT32 = np.iinfo(np.int32).max
 
 
 def _build_pair_plan(cg: CompiledGraph, plan: _Plan, zeros: _Scenarios, out_rows: np.ndarray) -> _PairPlan:
@@ -727,13 +736,32 @@ def _build_pair_plan(cg: CompiledGraph, plan: _Plan, zeros: _Scenarios, out_rows
     reach = _reached(cg, zeros)
     prow, pscen = np.nonzero(reach)  # row-major: pairs by row, then scenario
     prow, pscen = prow.astype(np.int64), pscen.astype(np.int64)
-    pair_id = np.full((n, S), -1, dtype=np.int64)
+    pair_id = np.full((n, S), -1, dtype=np.int32 if n + len(prow) < _INT32 else np.int64)
     pair_id[prow, pscen] = np.arange(len(prow))
     del reach
 
     def z_of(rows, scen):
         p = pair_id[rows, scen]
         return np.where(p >= 0, n + p, rows)
+
+    def same(rows, scen):
+        return rows
+
+    base = []
+    for level in plan.levels:  # the baseline (nothing cut) by the same kernels: every row, in place
+        groups = []
+        for group in level.acyclic_groups:
+            rows = np.arange(group.start, group.stop, dtype=np.int64)
+            scen = np.zeros(len(rows), dtype=np.int64)
+            country = terms = ins = None
+            if group.base == _BASE_FACILITY:
+                country = cg.country[rows].astype(np.int64)
+            elif group.base == _BASE_SUPPLIED:
+                terms = _pair_terms(cg.sup_ptr, cg.sup_src, rows, scen, same, True, rows - n)
+            if group.inputs != _IN_NONE:
+                ins = _pair_terms(cg.in_ptr, cg.in_src, rows, scen, same, False, rows - n)
+            groups.append(_PairGroup(group.base, group.inputs, rows - n, country, terms, ins))
+        base.append(groups)
 
     levels = []
     for level in plan.levels:
@@ -758,7 +786,7 @@ def _build_pair_plan(cg: CompiledGraph, plan: _Plan, zeros: _Scenarios, out_rows
             cycle = _pair_cycle(cg, level.block, pair_id, z_of, zeros)
         levels.append(_PairLevel(groups, forced, cycle))
     out = z_of(np.repeat(out_rows, S), np.tile(np.arange(S, dtype=np.int64), len(out_rows))).reshape(len(out_rows), S)
-    return _PairPlan(n, len(prow), S, levels, out)
+    return _PairPlan(n, len(prow), S, levels, out, base)
 
 
 def _pair_cycle(cg, block: _Cycles, pair_id, z_of, zeros: _Scenarios) -> _PairCycle | None:
@@ -830,39 +858,43 @@ def _evaluate_pairs(cg: CompiledGraph, plan: _Plan, pp: _PairPlan, shares: np.nd
     base = Z[:n]
     none = _Scenarios(D, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     ctx = _Context(cg, base, np.float64(spare), shares, np.float64, True)
-    for level in plan.levels:  # the draws' baselines (nothing cut): one column per draw
-        for group in level.acyclic_groups:
-            _group_values(ctx, group, base[group.start:group.stop])
-        if level.block is not None:
-            _iterate_cycles(ctx, level.block, none.rows, none.cols)
     rem = ctx.remainder
     B = max(16, _PAIR_BLOCK_BYTES // max(1, 8 * D))
     buf = [np.empty((B, D)) for _ in range(6)]
     gain = 1.0 + float(spare)
     jit = _compiled_pair_kernels() if USE_JIT else None
+    for level, groups in zip(plan.levels, pp.base):  # the draws' baselines (nothing cut)
+        _pair_groups(Z, n, groups, shares, rem, buf, B, spare, gain, jit)
+        if level.block is not None:
+            _iterate_cycles(ctx, level.block, none.rows, none.cols)
     for level in pp.levels:
-        for g in level.groups:
-            if g.base == _BASE_COUNTRY or (g.base == _BASE_ONE and g.inputs == _IN_NONE):
-                Z[n + g.pairs] = 1.0
-            elif g.base == _BASE_FACILITY:
-                Z[n + g.pairs] = Z[g.country]
-            elif g.base == _BASE_SUPPLIED:
-                if jit is not None:
-                    t = g.terms
-                    jit[0](Z, n, shares, rem, t.pairs, t.deg, t.first, t.src, t.eid, t.rem, spare != 0.0, gain)
-                else:
-                    _pair_supplied(Z, n, shares, rem, g.terms, buf, B, spare != 0.0, gain)
-            if g.inputs != _IN_NONE:
-                if jit is not None:
-                    t = g.ins
-                    jit[1](Z, n, t.pairs, t.deg, t.first, t.src, g.inputs == _IN_ANY, g.base == _BASE_ONE)
-                else:
-                    _pair_inputs(Z, n, g.ins, buf, B, g.inputs == _IN_ANY, g.base == _BASE_ONE)
+        _pair_groups(Z, n, level.groups, shares, rem, buf, B, spare, gain, jit)
         if len(level.zeros):
             Z[n + level.zeros] = 0.0
         if level.cycle is not None:
             _pair_cycle_values(Z, n, level.cycle, shares, rem, spare)
     return Z[pp.out]
+
+
+def _pair_groups(Z, n, groups, shares, rem, buf, B, spare: float, gain: float, jit) -> None:
+    """As :func:`_group_values`, for pairs: each group's pairs from the rows and pairs below."""
+    for g in groups:
+        if g.base == _BASE_COUNTRY or (g.base == _BASE_ONE and g.inputs == _IN_NONE):
+            Z[n + g.pairs] = 1.0
+        elif g.base == _BASE_FACILITY:
+            Z[n + g.pairs] = Z[g.country]
+        elif g.base == _BASE_SUPPLIED:
+            t = g.terms
+            if jit is not None:
+                jit[0](Z, n, shares, rem, t.pairs, t.deg, t.first, t.src, t.eid, t.rem, spare != 0.0, gain)
+            else:
+                _pair_supplied(Z, n, shares, rem, t, buf, B, spare != 0.0, gain)
+        if g.inputs != _IN_NONE:
+            t = g.ins
+            if jit is not None:
+                jit[1](Z, n, t.pairs, t.deg, t.first, t.src, g.inputs == _IN_ANY, g.base == _BASE_ONE)
+            else:
+                _pair_inputs(Z, n, t, buf, B, g.inputs == _IN_ANY, g.base == _BASE_ONE)
 
 
 def _pair_supplied(Z, n, W, rem, terms: _PairTerms, buf, B, spare: bool, gain: float) -> None:
@@ -1025,27 +1057,24 @@ def _py_pair_inputs(Z, n, pairs, deg, first, src, any_, replace):
     acc = np.empty(D)
     for i in range(len(pairs)):
         f = first[i]
-        z = src[f]
+        row = Z[src[f]]
         for d in range(D):
-            acc[d] = Z[z, d]
+            acc[d] = row[d]
         for k in range(1, deg[i]):
-            z = src[f + k]
+            row = Z[src[f + k]]
             if any_:
                 for d in range(D):
-                    x = Z[z, d]
-                    acc[d] = x if x > acc[d] else acc[d]
+                    acc[d] = max(acc[d], row[d])
             else:
                 for d in range(D):
-                    x = Z[z, d]
-                    acc[d] = x if x < acc[d] else acc[d]
-        p = n + pairs[i]
+                    acc[d] = min(acc[d], row[d])
+        out = Z[n + pairs[i]]
         if replace:
             for d in range(D):
-                Z[p, d] = acc[d]
+                out[d] = acc[d]
         else:
             for d in range(D):
-                v = Z[p, d]
-                Z[p, d] = acc[d] if acc[d] < v else v
+                out[d] = min(acc[d], out[d])
 
 
 def _compiled_pair_kernels():
