@@ -92,3 +92,14 @@ def test_sweep_same_with_and_without_compiled_kernels(generated, monkeypatch):
     monkeypatch.setattr(kernels, "USE_JIT", False)
     plain = monte_carlo_sweep(generated, samples=40, seed=3, threads=1)
     assert fast.equals(plain)
+
+
+def test_row_sums_are_exact_row_sums(kernels_used):
+    """The compiled sums are exact_row_sums to the last bit, on values whose naive sums round."""
+    from chokepoint.engine import exact_row_sums
+    from chokepoint.engine.evaluate import row_sums
+    rng = np.random.default_rng(0)
+    values = rng.random((500, 7)) * 10.0 ** rng.integers(-12, 3, size=(500, 1))
+    deg = rng.integers(0, 9, size=90)
+    first = rng.integers(0, 500 - 9, size=90)
+    assert np.array_equal(row_sums(values, first, deg), exact_row_sums(values, first, deg))

@@ -12,13 +12,16 @@ percentiles over the draws (5th, 50th and 95th by default).
 
 Memory is bounded by a block, not by the number of draws. The scenarios are taken in blocks, as
 many as fit in ``memory`` bytes of sampled values (rows kept x scenarios x draws); every draw of a
-block is evaluated, the block's quantiles and means are taken, and only those are kept. A block
-of many scenarios is evaluated draw by draw: one engine call per draw over all the block's
-scenarios, the draw's shares as one vector (the engine's fast path: no share matrix, one
-remainder per draw). A block of few scenarios (a cutoff) is evaluated as columns of draws. Each
-(scenario, draw) column is computed as if alone (see :mod:`chokepoint.engine.evaluate`), so the
-results do not depend on the block size, the number of threads or Dask workers, and are those of
-evaluating every column at once.
+block is evaluated, the block's quantiles and means are taken, and only those are kept (the
+engine's working memory, :data:`PAIR_MEMORY` per thread, comes out of the same budget). In
+float64 a block is evaluated a chunk of draws at a time, every scenario at once
+(:class:`chokepoint.engine.evaluate.ScenarioDraws`): each draw's baseline (nothing cut) once, and
+per scenario only the rows its cut reaches, the draws as the inner axis; with numba installed
+(``chokepoint[fast]``) its loops are compiled, with the same operations in the same order. In
+float32 a block of many scenarios is evaluated draw by draw (one engine call per draw) and a block
+of few as columns of draws. Each (scenario, draw) column is computed as if alone (see
+:mod:`chokepoint.engine.evaluate`), so the results do not depend on the block size, the path, the
+number of threads or Dask workers, and are those of evaluating every column at once, to the last bit.
 
 Only the part of the graph that the rows kept depend on is evaluated (a sweep keeps the
 products: items no product needs are left out), compiled once per call with the same suppliers
@@ -43,10 +46,10 @@ from scipy.sparse import csr_array
 from ..model import DEFAULT_THRESHOLD, Graph
 from ..errors import InputError
 from ..engine import (
-    DEFAULT_MEMORY, REQUIRES, SUPPLIES, compile_arrays, compile_graph, default_chunk, evaluate, exact_row_sums,
+    DEFAULT_MEMORY, REQUIRES, SUPPLIES, compile_arrays, compile_graph, default_chunk, evaluate,
     scenario_matrix,
 )
-from ..engine.evaluate import ScenarioDraws
+from ..engine.evaluate import ScenarioDraws, row_sums
 from .scenarios import check_spare_capacity, resolve_countries, scenario_combos, sweep_to_frame
 from .concentration import EPS, target
 from .evidence import bounds
@@ -146,7 +149,7 @@ def _draw_rows(compiled, count: int, seed: int, start: int = 0) -> np.ndarray:
         noise *= plan.width[ranged]
         out[:, ranged] = plan.low[ranged] + noise  # low + u * width, as one draw at a time
     if len(plan.edges) and count:
-        totals = exact_row_sums(np.ascontiguousarray(out[:, plan.edges].T), plan.first, plan.deg)
+        totals = row_sums(np.ascontiguousarray(out[:, plan.edges].T), plan.first, plan.deg)
         scaled = np.flatnonzero((totals > 1.0).any(axis=1))
         if len(scaled):
             total = totals[scaled]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile import COUNTRY, CompiledGraph
-from .kernels import _build_pair_plan, _evaluate_chunk, _evaluate_pairs, _months_chunk, _plan, _Scenarios
+from .kernels import _build_pair_plan, _evaluate_chunk, _evaluate_pairs, _months_chunk, _plan, _row_sums, _Scenarios
 
 #: Default working memory for the availability matrix of one chunk of scenarios.
 DEFAULT_MEMORY = 128 << 20
@@ -206,6 +206,12 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
     if months:
         return result, result_months
     return result
+
+
+def row_sums(values: np.ndarray, first: np.ndarray, deg: np.ndarray) -> np.ndarray:
+    """Correctly rounded sums of ``values[first[i]:first[i] + deg[i]]``: :func:`exact_row_sums`, to
+    the last bit, compiled when numba is installed."""
+    return _row_sums(values, first, deg)
 
 
 class ScenarioDraws:

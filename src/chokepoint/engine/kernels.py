@@ -262,7 +262,7 @@ def _remainder(cg: CompiledGraph, shares: np.ndarray) -> np.ndarray:
     counts = np.diff(cg.sup_ptr)
     rows = np.flatnonzero(counts > 0)
     if len(rows):
-        rem[rows] = np.maximum(0.0, 1.0 - exact_row_sums(shares, cg.sup_ptr[rows], counts[rows]))
+        rem[rows] = np.maximum(0.0, 1.0 - _row_sums(shares, cg.sup_ptr[rows], counts[rows]))
     return rem
 
 
@@ -1077,6 +1077,42 @@ def _py_pair_inputs(Z, n, pairs, deg, first, src, any_, replace):
                 out[d] = min(acc[d], out[d])
 
 
+def _py_row_sums(v, first, deg, out):
+    D = v.shape[1]
+    s = np.empty(D)
+    c = np.empty(D)
+    for i in range(len(first)):
+        f = first[i]
+        for d in range(D):
+            s[d] = 0.0
+            c[d] = 0.0
+        for k in range(deg[i]):
+            row = v[f + k]
+            for d in range(D):
+                x = row[d]
+                a = s[d]
+                t = a + x
+                z = t - a
+                x = x - z
+                z = t - z
+                z = a - z
+                c[d] = c[d] + (z + x)
+                s[d] = t
+        for d in range(D):
+            out[i, d] = s[d] + c[d]
+
+
+def _row_sums(values: np.ndarray, first: np.ndarray, deg: np.ndarray) -> np.ndarray:
+    """:func:`~chokepoint.engine.compile.exact_row_sums` of a 2-D array (the same TwoSum steps in the
+    same order: the same bits), compiled when numba is installed."""
+    jit = _compiled_pair_kernels() if USE_JIT and values.ndim == 2 and values.dtype == np.float64 else None
+    if jit is None or not len(first):
+        return exact_row_sums(values, first, deg)
+    out = np.empty((len(first), values.shape[1]))
+    jit[2](np.ascontiguousarray(values), np.asarray(first, dtype=np.int64), np.asarray(deg, dtype=np.int64), out)
+    return out
+
+
 def _compiled_pair_kernels():
     """The pair kernels compiled with numba (once per process), or None without numba."""
     with _JIT_LOCK:
@@ -1087,5 +1123,5 @@ def _compiled_pair_kernels():
                 _JIT.append(None)
             else:
                 jit = numba.njit(cache=True, nogil=True, boundscheck=False)
-                _JIT.append((jit(_py_pair_supplied), jit(_py_pair_inputs)))
+                _JIT.append((jit(_py_pair_supplied), jit(_py_pair_inputs), jit(_py_row_sums)))
         return _JIT[0]
