@@ -12,13 +12,16 @@ percentiles over the draws (5th, 50th and 95th by default).
 
 Memory is bounded by a block, not by the number of draws. The scenarios are taken in blocks, as
 many as fit in ``memory`` bytes of sampled values (rows kept x scenarios x draws); every draw of a
-block is evaluated, the block's quantiles and means are taken, and only those are kept. A block
-of many scenarios is evaluated draw by draw: one engine call per draw over all the block's
-scenarios, the draw's shares as one vector (the engine's fast path: no share matrix, one
-remainder per draw). A block of few scenarios (a cutoff) is evaluated as columns of draws. Each
-(scenario, draw) column is computed as if alone (see :mod:`chokepoint.engine.evaluate`), so the
-results do not depend on the block size, the number of threads or Dask workers, and are those of
-evaluating every column at once.
+block is evaluated, the block's quantiles and means are taken, and only those are kept (the
+engine's working memory, :data:`PAIR_MEMORY` per thread, comes out of the same budget). In
+float64 a block is evaluated a chunk of draws at a time, every scenario at once
+(:class:`chokepoint.engine.evaluate.ScenarioDraws`): each draw's baseline (nothing cut) once, and
+per scenario only the rows its cut reaches, the draws as the inner axis; with numba installed
+(``chokepoint[fast]``) its loops are compiled, with the same operations in the same order. In
+float32 a block of many scenarios is evaluated draw by draw (one engine call per draw) and a block
+of few as columns of draws. Each (scenario, draw) column is computed as if alone (see
+:mod:`chokepoint.engine.evaluate`), so the results do not depend on the block size, the path, the
+number of threads or Dask workers, and are those of evaluating every column at once, to the last bit.
 
 Only the part of the graph that the rows kept depend on is evaluated (a sweep keeps the
 products: items no product needs are left out), compiled once per call with the same suppliers
@@ -43,9 +46,10 @@ from scipy.sparse import csr_array
 from ..model import DEFAULT_THRESHOLD, Graph
 from ..errors import InputError
 from ..engine import (
-    DEFAULT_MEMORY, REQUIRES, SUPPLIES, compile_arrays, compile_graph, default_chunk, evaluate, exact_row_sums,
+    DEFAULT_MEMORY, REQUIRES, SUPPLIES, compile_arrays, compile_graph, default_chunk, evaluate,
     scenario_matrix,
 )
+from ..engine.evaluate import ScenarioDraws, row_sums
 from .scenarios import check_spare_capacity, resolve_countries, scenario_combos, sweep_to_frame
 from .concentration import EPS, target
 from .evidence import bounds
@@ -59,6 +63,11 @@ MEMORY = 1 << 30
 PER_DRAW = 16
 #: Draws made at once when evaluating draw by draw.
 DRAW_CHUNK = 32
+#: Draws evaluated at once on the pairs path (fewer when the pairs of a block need more memory).
+PAIR_DRAWS = 64
+#: Working memory of one thread on the pairs path (its values of every row and pair for a chunk
+#: of draws); taken from ``memory`` before the block's sampled values.
+PAIR_MEMORY = 128 << 20
 #: Values reduced to quantiles at once (np.quantile works on a copy).
 REDUCE_BYTES = 64 << 20
 
@@ -140,7 +149,7 @@ def _draw_rows(compiled, count: int, seed: int, start: int = 0) -> np.ndarray:
         noise *= plan.width[ranged]
         out[:, ranged] = plan.low[ranged] + noise  # low + u * width, as one draw at a time
     if len(plan.edges) and count:
-        totals = exact_row_sums(np.ascontiguousarray(out[:, plan.edges].T), plan.first, plan.deg)
+        totals = row_sums(np.ascontiguousarray(out[:, plan.edges].T), plan.first, plan.deg)
         scaled = np.flatnonzero((totals > 1.0).any(axis=1))
         if len(scaled):
             total = totals[scaled]
@@ -309,6 +318,32 @@ def _values_by_draw(compiled, cuts, out, row_idx, *, draw, sample_start, spare, 
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _values_by_pairs(compiled, cuts, out, row_idx, *, draw, sample_start, spare, threads, progress):
+    """Fill ``out`` (rows x scenarios x draws) a chunk of draws at a time, every scenario at once:
+    each draw's baseline once, and per scenario only the rows its cut reaches
+    (:class:`chokepoint.engine.evaluate.ScenarioDraws`, the same values to the last bit)."""
+    n_scen, samples = len(cuts), out.shape[2]
+    draws_of = ScenarioDraws(compiled, cuts, rows=row_idx)
+    per = max(1, min(samples, PAIR_DRAWS, PAIR_MEMORY // max(1, draws_of.nbytes(1))))
+    chunks = [(d0, min(samples, d0 + per)) for d0 in range(0, samples, per)]
+    local = threading.local()  # each thread's working buffer, reused from chunk to chunk
+
+    def one(bound):
+        d0, d1 = bound
+        if getattr(local, "work", None) is None:
+            local.work = np.empty(draws_of.nbytes(per) // 8)
+        out[:, :, d0:d1] = draws_of.evaluate(draw(d1 - d0, sample_start + d0).T, spare, work=local.work)
+        if progress is not None:
+            progress(n_scen * (d1 - d0))
+
+    if threads > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(min(threads, len(chunks))) as pool:
+            list(pool.map(one, chunks))
+    else:
+        for bound in chunks:
+            one(bound)
+
+
 def _values_by_column(compiled, cuts, out, row_idx, *, draw, sample_start, spare, dtype, chunk, progress):
     """Fill ``out`` (rows x scenarios x draws): columns (draw, scenario), draw-major, chunk by chunk,
     each chunk with the draws it needs as a share matrix."""
@@ -345,17 +380,27 @@ def _values_by_column(compiled, cuts, out, row_idx, *, draw, sample_start, spare
 
 
 def _block_values(compiled, cuts, row_idx, *, samples, seed, sample_start=0, spare=0.0, dtype=np.float64,
-                  threads=1, chunk=None, progress=None, target: _Target | None = None) -> np.ndarray:
+                  threads=1, chunk=None, progress=None, target: _Target | None = None,
+                  buffer: np.ndarray | None = None) -> np.ndarray:
     """Availability of rows ``row_idx`` under each cut for each draw: (rows x scenarios x draws).
     ``target``: evaluate on it (the rows it needs, see :func:`_target`) instead of the whole
-    graph. ``progress`` is called with the scenario-draws done since its last call."""
+    graph. ``progress`` is called with the scenario-draws done since its last call. ``buffer``:
+    a flat array to hold the values in (reused from block to block), when it is large enough."""
     target = target or _Target(compiled, np.asarray(row_idx), None)
-    out = np.empty((len(target.rows), len(cuts), samples), dtype=dtype)
+    shape = (len(target.rows), len(cuts), samples)
+    size = shape[0] * shape[1] * shape[2]
+    if buffer is not None and buffer.dtype == np.dtype(dtype) and buffer.size >= size:
+        out = buffer[:size].reshape(shape)
+    else:
+        out = np.empty(shape, dtype=dtype)
     if not len(cuts) or not samples:
         return out
     options = dict(draw=_draws_for(compiled, target, seed), sample_start=sample_start, spare=spare, dtype=dtype,
                    progress=progress)
-    if chunk is None and len(cuts) >= PER_DRAW:
+    if chunk is None and np.dtype(dtype) == np.float64:
+        _values_by_pairs(target.compiled, cuts, out, target.rows, threads=threads, draw=options["draw"],
+                         sample_start=sample_start, spare=spare, progress=progress)
+    elif chunk is None and len(cuts) >= PER_DRAW:
         _values_by_draw(target.compiled, cuts, out, target.rows, threads=threads, **options)
     else:
         _values_by_column(target.compiled, cuts, out, target.rows, chunk=chunk, **options)
@@ -461,7 +506,10 @@ def sample_intervals(compiled, cuts, *, samples: int, seed: int, spare_capacity:
     names = [*quantile_columns(quantiles), "mean"]
     stats = {name: np.empty((n_rows, n_scen)) for name in names}
     means = np.zeros((n_scen, samples)) if row_mean else None
-    row_step, scen_step = _block_sizes(n_rows, n_scen, samples, np.dtype(dtype).itemsize, memory, block)
+    held = memory
+    if np.dtype(dtype) == np.float64 and memory - threads * PAIR_MEMORY >= memory // 2:
+        held = memory - threads * PAIR_MEMORY  # the engine's working memory comes out of the budget
+    row_step, scen_step = _block_sizes(n_rows, n_scen, samples, np.dtype(dtype).itemsize, held, block)
     if row_mean and row_step < n_rows:
         raise InputError(f"memory {memory:,} bytes holds the draws of fewer than all {n_rows:,} rows of a scenario")
     if n_scen:
@@ -469,12 +517,17 @@ def sample_intervals(compiled, cuts, *, samples: int, seed: int, spare_capacity:
         n_blocks = -(-n_scen // scen_step)
         scen_step = -(-n_scen // n_blocks)  # equal blocks
     step = _running(progress)
+    buffer = None  # one block's values, reused from block to block
     for r0 in range(0, n_rows, row_step):
         r1 = min(n_rows, r0 + row_step)
         target = _target(compiled, row_idx[r0:r1]) if restrict and n_scen else None
         for s0 in range(0, n_scen, scen_step):
             s1 = min(n_scen, s0 + scen_step)
-            values = _block_values(compiled, cuts[s0:s1], row_idx[r0:r1], samples=samples, seed=seed,
+            size = (r1 - r0) * (s1 - s0) * samples
+            if buffer is None or buffer.size < size:
+                buffer = None
+                buffer = np.empty(size, dtype=dtype)
+            values = _block_values(compiled, cuts[s0:s1], row_idx[r0:r1], samples=samples, seed=seed, buffer=buffer,
                                    sample_start=sample_start, spare=float(spare_capacity), dtype=dtype,
                                    threads=threads, progress=step if r0 == 0 else None, target=target)
             _reduce(values, quantiles, stats, slice(r0, r1), slice(s0, s1), means, threads)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .compile import COUNTRY, CompiledGraph
-from .kernels import _evaluate_chunk, _months_chunk, _plan, _Scenarios
+from .kernels import _build_pair_plan, _evaluate_chunk, _evaluate_pairs, _months_chunk, _plan, _row_sums, _Scenarios
 
 #: Default working memory for the availability matrix of one chunk of scenarios.
 DEFAULT_MEMORY = 128 << 20
@@ -206,6 +206,62 @@ def evaluate(compiled: CompiledGraph, cuts=None, *, knockout=None, spare_capacit
     if months:
         return result, result_months
     return result
+
+
+def row_sums(values: np.ndarray, first: np.ndarray, deg: np.ndarray) -> np.ndarray:
+    """Correctly rounded sums of ``values[first[i]:first[i] + deg[i]]``: :func:`exact_row_sums`, to
+    the last bit, compiled when numba is installed."""
+    return _row_sums(values, first, deg)
+
+
+class ScenarioDraws:
+    """Many scenarios (cuts, knockouts) under many draws of the shares: (rows x scenarios x draws).
+
+    Built once per set of scenarios (the structure), evaluated for any number of share draws
+    (only the shares change). Under draws no two columns share their shares, but the rows that no
+    scenario's forced zeros reach are the same in every scenario of a draw: they are computed once
+    per draw, and each scenario computes only the rows its zeros reach. Every value is
+    :func:`evaluate`'s for that scenario with that draw as its share column, to the last bit
+    (float64, exact sums): the same operations in the same order, with the draws as the inner axis.
+    """
+
+    def __init__(self, compiled: CompiledGraph, cuts=None, *, knockout=None, rows=None, count: int | None = None):
+        self.compiled = compiled
+        zeros = cuts if isinstance(cuts, _Scenarios) else scenario_matrix(compiled, cuts, knockout, count)
+        if rows is None:
+            out_rows = np.arange(compiled.n_nodes, dtype=np.int64)
+        elif isinstance(rows, np.ndarray) and rows.dtype.kind in "iu":
+            out_rows = rows.astype(np.int64, copy=False)
+        else:
+            out_rows = compiled.rows(rows)
+        self.count = zeros.count
+        self.rows = out_rows
+        self._plan = _build_pair_plan(compiled, _plan(compiled), zeros, out_rows)
+
+    @property
+    def pairs(self) -> int:
+        """(row, scenario) pairs computed per draw beyond the draw's baseline."""
+        return self._plan.n_pairs
+
+    def nbytes(self, draws: int) -> int:
+        """Working memory of :meth:`evaluate` for ``draws`` draws (the values of every pair and row)."""
+        return (self.compiled.n_nodes + self._plan.n_pairs) * 8 * max(1, int(draws))
+
+    def evaluate(self, shares: np.ndarray, spare_capacity: float = 0.0, *, work: np.ndarray | None = None) -> np.ndarray:
+        """Availability of the rows under each scenario for each draw: (rows x scenarios x draws).
+
+        ``shares``: (supply edges x draws), in the order of ``compiled.sup_src``; the remainder is
+        ``max(0, 1 - sum)`` per item and draw. ``spare_capacity``: one value for every scenario.
+        ``work``: a float64 buffer of :meth:`nbytes` bytes to compute in, reused from call to call.
+        """
+        shares = np.asarray(shares, dtype=np.float64)
+        if shares.ndim != 2 or shares.shape[0] != len(self.compiled.sup_src):
+            raise ValueError(f"shares of shape {shares.shape}, expected ({len(self.compiled.sup_src)}, draws)")
+        if np.ndim(spare_capacity):
+            raise ValueError("one spare capacity for every scenario")
+        compiled = self.compiled
+        return _evaluate_pairs(compiled, _plan(compiled), self._plan, np.ascontiguousarray(shares),
+                               float(spare_capacity), work)
 
 
 def evaluate_scenarios(compiled: CompiledGraph, scenarios, **options):

@@ -262,7 +262,7 @@ def _remainder(cg: CompiledGraph, shares: np.ndarray) -> np.ndarray:
     counts = np.diff(cg.sup_ptr)
     rows = np.flatnonzero(counts > 0)
     if len(rows):
-        rem[rows] = np.maximum(0.0, 1.0 - exact_row_sums(shares, cg.sup_ptr[rows], counts[rows]))
+        rem[rows] = np.maximum(0.0, 1.0 - _row_sums(shares, cg.sup_ptr[rows], counts[rows]))
     return rem
 
 
@@ -613,3 +613,515 @@ def _segment_reduce(ptr, src, M, r0, r1, out, op, mask) -> None:
         out[sel] = op(out[sel], M[src[base[sel] + k]])
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# many scenarios under many share draws: only the (row, scenario) pairs a cut can reach
+#
+# Under share draws every column has its own shares, so nothing is shared between columns but
+# the rows no cut reaches: those are the same in every scenario of a draw. They are computed once
+# per draw (the draw's baseline, one column per draw), and each scenario only computes the rows
+# its cut reaches (its "pairs"), reading the baseline where a source is not reached. The draws
+# are the inner, contiguous axis: a pair's value for D draws is one row of D values, computed by
+# the same operations, in the same order, as the dense engine's column for that (scenario, draw)
+# (the same gathers, products, Fast2Sum steps, remainder, cap; min and max are exact), so every
+# value is the dense engine's to the last bit.
+
+
+@dataclass
+class _PairTerms:
+    """Weighted terms (or inputs) of some pairs, in processing order (by number of terms, desc)."""
+
+    pairs: np.ndarray   # pair numbers (rows of the pair matrix)
+    deg: np.ndarray     # terms per pair, descending
+    first: np.ndarray   # position of each pair's first term in ``src``/``eid``
+    src: np.ndarray     # row of Z each term reads (a baseline row, or n + a pair)
+    eid: np.ndarray | None = None   # supply edge of each term (its share)
+    rem: np.ndarray | None = None   # each pair's row (for its remainder)
+    contiguous: bool = False        # ``pairs`` is a run of consecutive numbers
+
+
+@dataclass
+class _PairGroup:
+    base: int
+    inputs: int
+    pairs: np.ndarray               # the group's pairs
+    country: np.ndarray | None      # facilities: Z row of the country's value, per pair
+    terms: _PairTerms | None
+    ins: _PairTerms | None
+
+
+@dataclass
+class _PairCycle:
+    """A level's cycle block for the scenarios that reach it, as a small dense system."""
+
+    block: _Cycles           # renumbered: the external rows first, then the block's rows
+    ext_rows: np.ndarray     # the rows outside the block that it reads
+    ext: np.ndarray          # (external rows x scenarios) Z rows to gather
+    out: np.ndarray          # (block rows x scenarios) pairs to write
+    rem_rows: np.ndarray     # the block's rows (for their remainders)
+    zr: np.ndarray           # forced zeros in the block: local row, scenario
+    zc: np.ndarray
+    ids: list
+
+
+@dataclass
+class _PairLevel:
+    groups: list
+    zeros: np.ndarray        # pairs forced to zero (acyclic rows of the level)
+    cycle: _PairCycle | None
+
+
+@dataclass
+class _PairPlan:
+    n: int
+    n_pairs: int
+    n_scen: int
+    levels: list
+    out: np.ndarray          # (rows kept x scenarios) Z rows of the result
+    base: list = field(default_factory=list)  # per level, the baseline's groups (every row, "pair" row - n)
+
+
+def _sources_matrix(cg: CompiledGraph) -> csr_array:
+    """(n x n) 0/1: each row's suppliers, inputs and country."""
+    n = cg.n_nodes
+    fac = np.flatnonzero(cg.country >= 0)
+    dst = np.concatenate([np.repeat(np.arange(n), np.diff(cg.sup_ptr)), np.repeat(np.arange(n), np.diff(cg.in_ptr)), fac])
+    src = np.concatenate([cg.sup_src.astype(np.int64), cg.in_src.astype(np.int64), cg.country[fac].astype(np.int64)])
+    return csr_array((np.ones(len(src), dtype=np.float32), (dst, src)), shape=(n, n))
+
+
+def _reached(cg: CompiledGraph, zeros: _Scenarios) -> np.ndarray:
+    """(n x scenarios) bool: the rows a scenario's forced zeros can change (themselves included);
+    a cycle block is reached whole."""
+    n, S = cg.n_nodes, zeros.count
+    reach = np.zeros((n, S), dtype=bool)
+    reach[zeros.rows, zeros.cols] = True
+    if not len(zeros.rows):
+        return reach
+    M = _sources_matrix(cg)
+    first = int(cg.level[zeros.rows.min()])
+    for level in range(first, cg.n_levels):
+        start, cyc, stop = int(cg.level_ptr[level]), int(cg.cyclic_ptr[level]), int(cg.level_ptr[level + 1])
+        for a, b in ((start, cyc), (cyc, stop)):
+            if b > a:
+                reach[a:b] |= (M[a:b, :stop] @ reach[:stop].astype(np.float32)) > 0
+                if a == cyc:  # the cycle block: a scenario that reaches any of it reaches all of it
+                    reach[a:b, reach[a:b].any(axis=0)] = True
+    return reach
+
+
+def _pair_terms(ptr, src, rows, scen, z_of, with_eid: bool, pairs) -> _PairTerms:
+    deg = (ptr[rows + 1] - ptr[rows]).astype(np.int64)
+    order = np.argsort(-deg, kind="stable")
+    rows, scen, deg, pairs = rows[order], scen[order], deg[order], pairs[order]
+    first = np.r_[0, np.cumsum(deg)[:-1]].astype(np.int64) if len(deg) else np.zeros(0, dtype=np.int64)
+    total = int(deg.sum())
+    e = np.repeat(ptr[rows] - first, deg) + np.arange(total, dtype=np.int64)
+    z = z_of(src[e].astype(np.int64), np.repeat(scen, deg))
+    # int32 where the numbers fit: the terms are the plan's bulk (several per pair)
+    if len(z) and int(z.max()) < _INT32:
+        z = z.astype(np.int32)
+    if with_eid and len(e) and int(e.max()) < _INT32:
+        e = e.astype(np.int32)
+    contiguous = bool(len(pairs)) and bool(np.all(np.diff(pairs) == 1))
+    return _PairTerms(pairs, deg, first, z, e if with_eid else None, rows, contiguous)
+
+
+_INT32 = np.iinfo(np.int32).max
+
+
+def _build_pair_plan(cg: CompiledGraph, plan: _Plan, zeros: _Scenarios, out_rows: np.ndarray) -> _PairPlan:
+    n, S = cg.n_nodes, zeros.count
+    reach = _reached(cg, zeros)
+    prow, pscen = np.nonzero(reach)  # row-major: pairs by row, then scenario
+    prow, pscen = prow.astype(np.int64), pscen.astype(np.int64)
+    pair_id = np.full((n, S), -1, dtype=np.int32 if n + len(prow) < _INT32 else np.int64)
+    pair_id[prow, pscen] = np.arange(len(prow))
+    del reach
+
+    def z_of(rows, scen):
+        p = pair_id[rows, scen]
+        return np.where(p >= 0, n + p, rows)
+
+    def same(rows, scen):
+        return rows
+
+    base = []
+    for level in plan.levels:  # the baseline (nothing cut) by the same kernels: every row, in place
+        groups = []
+        for group in level.acyclic_groups:
+            rows = np.arange(group.start, group.stop, dtype=np.int64)
+            scen = np.zeros(len(rows), dtype=np.int64)
+            country = terms = ins = None
+            if group.base == _BASE_FACILITY:
+                country = cg.country[rows].astype(np.int64)
+            elif group.base == _BASE_SUPPLIED:
+                terms = _pair_terms(cg.sup_ptr, cg.sup_src, rows, scen, same, True, rows - n)
+            if group.inputs != _IN_NONE:
+                ins = _pair_terms(cg.in_ptr, cg.in_src, rows, scen, same, False, rows - n)
+            groups.append(_PairGroup(group.base, group.inputs, rows - n, country, terms, ins))
+        base.append(groups)
+
+    levels = []
+    for level in plan.levels:
+        groups = []
+        for group in level.acyclic_groups:
+            p0, p1 = np.searchsorted(prow, [group.start, group.stop])
+            if p1 == p0:
+                continue
+            rows, scen, pairs = prow[p0:p1], pscen[p0:p1], np.arange(p0, p1, dtype=np.int64)
+            country = terms = ins = None
+            if group.base == _BASE_FACILITY:
+                country = z_of(cg.country[rows].astype(np.int64), scen)
+            elif group.base == _BASE_SUPPLIED:
+                terms = _pair_terms(cg.sup_ptr, cg.sup_src, rows, scen, z_of, True, pairs)
+            if group.inputs != _IN_NONE:
+                ins = _pair_terms(cg.in_ptr, cg.in_src, rows, scen, z_of, False, pairs)
+            groups.append(_PairGroup(group.base, group.inputs, pairs, country, terms, ins))
+        lo, hi = np.searchsorted(zeros.rows, [level.start, level.cyclic])
+        forced = pair_id[zeros.rows[lo:hi], zeros.cols[lo:hi]]
+        cycle = None
+        if level.block is not None:
+            cycle = _pair_cycle(cg, level.block, pair_id, z_of, zeros)
+        levels.append(_PairLevel(groups, forced, cycle))
+    out = z_of(np.repeat(out_rows, S), np.tile(np.arange(S, dtype=np.int64), len(out_rows))).reshape(len(out_rows), S)
+    return _PairPlan(n, len(prow), S, levels, out, base)
+
+
+def _pair_cycle(cg, block: _Cycles, pair_id, z_of, zeros: _Scenarios) -> _PairCycle | None:
+    c0, c1 = block.start, block.stop
+    scen = np.flatnonzero((pair_id[c0:c1] >= 0).any(axis=0))
+    if not len(scen):
+        return None
+    K = c1 - c0
+    ext_rows = np.unique(np.concatenate([
+        np.asarray(block.country, dtype=np.int64), np.asarray(block.ext_terms.src, dtype=np.int64),
+        np.asarray(block.ext_all[1], dtype=np.int64), np.asarray(block.ext_any[1], dtype=np.int64)]))
+    R = len(ext_rows)
+
+    def outside(rows):
+        return np.searchsorted(ext_rows, np.asarray(rows, dtype=np.int64))
+
+    def inside(rows):
+        return np.asarray(rows, dtype=np.int64) - c0 + R
+
+    local = _Cycles(
+        R, R + K, outside(block.country), block.fac_rows, block.sup_rows,
+        _Terms(block.ext_terms.rows, block.ext_terms.deg, block.ext_terms.first, outside(block.ext_terms.src),
+               block.ext_terms.eid),
+        _Terms(block.int_terms.rows, block.int_terms.deg, block.int_terms.first, inside(block.int_terms.src),
+               block.int_terms.eid),
+        (block.ext_all[0], outside(block.ext_all[1])), (block.int_all[0], inside(block.int_all[1])),
+        (block.ext_any[0], outside(block.ext_any[1])), (block.int_any[0], inside(block.int_any[1])),
+        block.any_rows,
+    )
+    ext = z_of(np.repeat(ext_rows, len(scen)), np.tile(scen, R)).reshape(R, len(scen))
+    out = pair_id[c0:c1][:, scen]
+    lo, hi = np.searchsorted(zeros.rows, [c0, c1])
+    where = np.searchsorted(scen, zeros.cols[lo:hi])
+    return _PairCycle(local, ext_rows, ext, out, np.arange(c0, c1), zeros.rows[lo:hi] - c0, where, [cg.ids[r] for r in range(c0, c1)])
+
+
+class _DrawContext(_Context):
+    """A cycle block's context under draws: columns (scenario, draw), each with its draw's shares."""
+
+    def __init__(self, A, spare, draw_shares, draws, remainder, ids):
+        self.cg = type("_Ids", (), {"ids": ids})()
+        self.A, self.dtype, self.exact = A, np.float64, True
+        self.S = A.shape[1]
+        self.spare = spare
+        self.scalar_spare = True
+        self.no_spare = float(spare) == 0.0
+        self.draw_shares, self.draws = draw_shares, draws  # column j is draw ``draws[j]``
+        self.shares = draw_shares  # not None: per-column weights
+        self.remainder = remainder
+
+    def weights(self, eid):
+        return self.draw_shares[eid][:, self.draws]
+
+
+_PAIR_BLOCK_BYTES = 256 << 10
+
+
+def _evaluate_pairs(cg: CompiledGraph, plan: _Plan, pp: _PairPlan, shares: np.ndarray, spare: float,
+                    work: np.ndarray | None = None) -> np.ndarray:
+    """(rows kept x scenarios x draws) under the draws ``shares`` (supply edges x draws).
+    ``work``: a float64 buffer of at least (rows + pairs) x draws values to compute in (reused
+    from call to call: no fresh pages each time)."""
+    n, D = cg.n_nodes, shares.shape[1]
+    size = (n + pp.n_pairs) * D
+    if work is not None and work.dtype == np.float64 and work.size >= size and work.flags.c_contiguous:
+        Z = work.reshape(-1)[:size].reshape(n + pp.n_pairs, D)
+    else:
+        Z = np.empty((n + pp.n_pairs, D))
+    base = Z[:n]
+    none = _Scenarios(D, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    ctx = _Context(cg, base, np.float64(spare), shares, np.float64, True)
+    rem = ctx.remainder
+    B = max(16, _PAIR_BLOCK_BYTES // max(1, 8 * D))
+    buf = [np.empty((B, D)) for _ in range(6)]
+    gain = 1.0 + float(spare)
+    jit = _compiled_pair_kernels() if USE_JIT else None
+    for level, groups in zip(plan.levels, pp.base):  # the draws' baselines (nothing cut)
+        _pair_groups(Z, n, groups, shares, rem, buf, B, spare, gain, jit)
+        if level.block is not None:
+            _iterate_cycles(ctx, level.block, none.rows, none.cols)
+    for level in pp.levels:
+        _pair_groups(Z, n, level.groups, shares, rem, buf, B, spare, gain, jit)
+        if len(level.zeros):
+            Z[n + level.zeros] = 0.0
+        if level.cycle is not None:
+            _pair_cycle_values(Z, n, level.cycle, shares, rem, spare)
+    return Z[pp.out]
+
+
+def _pair_groups(Z, n, groups, shares, rem, buf, B, spare: float, gain: float, jit) -> None:
+    """As :func:`_group_values`, for pairs: each group's pairs from the rows and pairs below."""
+    for g in groups:
+        if g.base == _BASE_COUNTRY or (g.base == _BASE_ONE and g.inputs == _IN_NONE):
+            Z[n + g.pairs] = 1.0
+        elif g.base == _BASE_FACILITY:
+            Z[n + g.pairs] = Z[g.country]
+        elif g.base == _BASE_SUPPLIED:
+            t = g.terms
+            if jit is not None:
+                jit[0](Z, n, shares, rem, t.pairs, t.deg, t.first, t.src, t.eid, t.rem, spare != 0.0, gain)
+            else:
+                _pair_supplied(Z, n, shares, rem, t, buf, B, spare != 0.0, gain)
+        if g.inputs != _IN_NONE:
+            t = g.ins
+            if jit is not None:
+                jit[1](Z, n, t.pairs, t.deg, t.first, t.src, g.inputs == _IN_ANY, g.base == _BASE_ONE)
+            else:
+                _pair_inputs(Z, n, t, buf, B, g.inputs == _IN_ANY, g.base == _BASE_ONE)
+
+
+def _pair_supplied(Z, n, W, rem, terms: _PairTerms, buf, B, spare: bool, gain: float) -> None:
+    """As :func:`_supplied_terms` in exact mode, for pairs: ``min(1, (fsum(share * value) + remainder) * gain)``."""
+    s_, c_, t_, z_, x_, w_ = buf
+    P = len(terms.pairs)
+    for b0 in range(0, P, B):
+        b1 = min(P, b0 + B)
+        size = b1 - b0
+        deg, first = terms.deg[b0:b1], terms.first[b0:b1]
+        s, c = s_[:size], c_[:size]
+        top, lowest = int(deg[0]), int(deg[-1])
+        if top == 0:
+            s[:] = 0.0
+        for k in range(top):
+            m = size if k < lowest else int(np.searchsorted(-deg, -k, side="left"))
+            e = first[:m] + k
+            w = np.take(W, terms.eid[e], axis=0, out=w_[:m])
+            if k == 0:
+                np.take(Z, terms.src[e], axis=0, out=s[:m])
+                s[:m] *= w
+                c[:] = 0.0
+                if m < size:
+                    s[m:] = 0.0
+                continue
+            x = np.take(Z, terms.src[e], axis=0, out=x_[:m])
+            x *= w
+            _fast_two_sum(s[:m], c[:m], x, t_[:m], z_[:m])
+        r = np.take(rem, terms.rem[b0:b1], axis=0, out=x_[:size])
+        _fast_two_sum(s, c, r, t_[:size], z_[:size])
+        s += c
+        if spare:
+            s *= gain
+        np.minimum(s, 1.0, out=s)
+        Z[n + terms.pairs[b0:b1]] = s
+
+
+def _pair_inputs(Z, n, ins: _PairTerms, buf, B, any_: bool, replace: bool) -> None:
+    """As :func:`_combine_inputs`, for pairs: min (``all``) or max (``any``) of the inputs, then
+    ``min`` with the base (``replace``: the inputs alone)."""
+    op = np.maximum if any_ else np.minimum
+    acc_, x_ = buf[0], buf[4]
+    P = len(ins.pairs)
+    for b0 in range(0, P, B):
+        b1 = min(P, b0 + B)
+        size = b1 - b0
+        deg, first = ins.deg[b0:b1], ins.first[b0:b1]
+        acc = np.take(Z, ins.src[first], axis=0, out=acc_[:size])
+        lowest = int(deg[-1])
+        for k in range(1, int(deg[0])):
+            m = size if k < lowest else int(np.searchsorted(-deg, -k, side="left"))
+            x = np.take(Z, ins.src[first[:m] + k], axis=0, out=x_[:m])
+            op(acc[:m], x, out=acc[:m])
+        if ins.contiguous:  # the pairs in their own order: a slice, no gather and scatter
+            dst = Z[n + int(ins.pairs[b0]):n + int(ins.pairs[b0]) + size]
+            if replace:
+                dst[...] = acc
+            else:
+                np.minimum(dst, acc, out=dst)
+            continue
+        dst = n + ins.pairs[b0:b1]
+        Z[dst] = acc if replace else np.minimum(Z[dst], acc)
+
+
+def _pair_cycle_values(Z, n, cyc: _PairCycle, W, rem, spare: float) -> None:
+    """A cycle block for the scenarios that reach it: the dense iteration on a small matrix whose
+    columns are (scenario, draw), the external values gathered from the pairs and baselines.
+
+    A column whose every value read from outside the block is its draw's baseline's (and with no
+    forced zero in the block) iterates exactly as the baseline did: it takes the baseline's values.
+    """
+    R, Sc = cyc.ext.shape
+    D = Z.shape[1]
+    ext = Z[cyc.ext]                                             # (external rows, scenarios, draws)
+    differs = (ext != Z[cyc.ext_rows][:, None, :]).any(axis=0)  # (scenarios, draws)
+    if len(cyc.zc):
+        differs[cyc.zc] = True
+    Z[n + cyc.out] = Z[cyc.rem_rows][:, None, :]
+    js, ds = np.nonzero(differs)
+    if not len(js):
+        return
+    K = len(cyc.rem_rows)
+    A = np.empty((R + K, len(js)))
+    A[:R] = ext[:, js, ds]
+    remainder = np.zeros((R + K, len(js)))
+    remainder[R:] = rem[cyc.rem_rows][:, ds]
+    ctx = _DrawContext(A, np.float64(spare), W, ds, remainder, cyc.ids)
+    zr = zc = np.zeros(0, dtype=np.int64)
+    if len(cyc.zc):
+        col_of = np.full((Sc, D), -1, dtype=np.int64)
+        col_of[js, ds] = np.arange(len(js))
+        cols = col_of[cyc.zc]                                    # (zeros, draws): all in ``differs``
+        zr = np.repeat(cyc.zr + R, D)
+        zc = cols.reshape(-1)
+    _iterate_cycles(ctx, cyc.block, zr, zc)
+    Z[n + cyc.out[:, js], ds[None, :]] = A[R:]
+
+
+# ---------------------------------------------------------------------------------------------
+# the pair kernels compiled (numba, optional): the same operations, fused over a pair's terms
+#
+# The loops below do, value by value, exactly what the numpy kernels above do array by array
+# (products, Fast2Sum on max and min, the remainder, the cap; min and max for inputs) in the
+# same order, so the results are the same to the last bit (no fast-math: no reassociation, no
+# fused multiply-add, and no product feeds an addition directly). They keep a pair's running
+# sums in registers instead of passing over arrays of pairs once per operation.
+
+#: Use the compiled pair kernels when numba is installed (``pip install 'chokepoint[fast]'``).
+USE_JIT = True
+_JIT: list = []
+_JIT_LOCK = threading.Lock()
+
+
+def _py_pair_supplied(Z, n, W, rem, pairs, deg, first, src, eid, remrow, spare, gain):
+    D = Z.shape[1]
+    s = np.empty(D)
+    c = np.empty(D)
+    for i in range(len(pairs)):
+        f = first[i]
+        dg = deg[i]
+        if dg == 0:
+            for d in range(D):
+                s[d] = 0.0
+                c[d] = 0.0
+        else:
+            z = src[f]
+            e = eid[f]
+            for d in range(D):
+                s[d] = Z[z, d] * W[e, d]
+                c[d] = 0.0
+            for k in range(1, dg):
+                z = src[f + k]
+                e = eid[f + k]
+                for d in range(D):
+                    x = Z[z, d] * W[e, d]
+                    a = s[d]
+                    t = a if a >= x else x
+                    y = x if a >= x else a
+                    a = t + y
+                    t = a - t
+                    c[d] += y - t
+                    s[d] = a
+        r = remrow[i]
+        p = n + pairs[i]
+        for d in range(D):
+            x = rem[r, d]
+            a = s[d]
+            t = a if a >= x else x
+            y = x if a >= x else a
+            a = t + y
+            t = a - t
+            v = a + (c[d] + (y - t))
+            if spare:
+                v = v * gain
+            Z[p, d] = v if v < 1.0 else 1.0
+
+
+def _py_pair_inputs(Z, n, pairs, deg, first, src, any_, replace):
+    D = Z.shape[1]
+    acc = np.empty(D)
+    for i in range(len(pairs)):
+        f = first[i]
+        row = Z[src[f]]
+        for d in range(D):
+            acc[d] = row[d]
+        for k in range(1, deg[i]):
+            row = Z[src[f + k]]
+            if any_:
+                for d in range(D):
+                    acc[d] = max(acc[d], row[d])
+            else:
+                for d in range(D):
+                    acc[d] = min(acc[d], row[d])
+        out = Z[n + pairs[i]]
+        if replace:
+            for d in range(D):
+                out[d] = acc[d]
+        else:
+            for d in range(D):
+                out[d] = min(acc[d], out[d])
+
+
+def _py_row_sums(v, first, deg, out):
+    D = v.shape[1]
+    s = np.empty(D)
+    c = np.empty(D)
+    for i in range(len(first)):
+        f = first[i]
+        for d in range(D):
+            s[d] = 0.0
+            c[d] = 0.0
+        for k in range(deg[i]):
+            row = v[f + k]
+            for d in range(D):
+                x = row[d]
+                a = s[d]
+                t = a + x
+                z = t - a
+                x = x - z
+                z = t - z
+                z = a - z
+                c[d] = c[d] + (z + x)
+                s[d] = t
+        for d in range(D):
+            out[i, d] = s[d] + c[d]
+
+
+def _row_sums(values: np.ndarray, first: np.ndarray, deg: np.ndarray) -> np.ndarray:
+    """:func:`~chokepoint.engine.compile.exact_row_sums` of a 2-D array (the same TwoSum steps in the
+    same order: the same bits), compiled when numba is installed."""
+    jit = _compiled_pair_kernels() if USE_JIT and values.ndim == 2 and values.dtype == np.float64 else None
+    if jit is None or not len(first):
+        return exact_row_sums(values, first, deg)
+    out = np.empty((len(first), values.shape[1]))
+    jit[2](np.ascontiguousarray(values), np.asarray(first, dtype=np.int64), np.asarray(deg, dtype=np.int64), out)
+    return out
+
+
+def _compiled_pair_kernels():
+    """The pair kernels compiled with numba (once per process), or None without numba."""
+    with _JIT_LOCK:
+        if not _JIT:
+            try:
+                import numba  # optional: the compiled pair kernels (chokepoint[fast])
+            except ImportError:
+                _JIT.append(None)
+            else:
+                jit = numba.njit(cache=True, nogil=True, boundscheck=False)
+                _JIT.append((jit(_py_pair_supplied), jit(_py_pair_inputs), jit(_py_row_sums)))
+        return _JIT[0]
