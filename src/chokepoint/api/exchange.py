@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from ..analysis import columns as _columns
 from ..formats.exchange import export_format, export_table, export_targets, to_export_digraph, write_export
+from ..formats.export import analysis_left_out
 from .graphs import as_graph
 
 __all__ = ["export_digraph", "export_graph"]
 
 
-def export_graph(graph, path, *, format: str | None = None, with_cutoff=(), blocs=(), analysis: bool = True,
+def export_graph(graph, path, *, format: str | None = None, with_cutoff=(), blocs=(), analysis: bool | None = None,
                  force: bool = False) -> list[Path]:
     """Write ``graph`` as GraphML, GEXF, CSV (nodes.csv + edges.csv) or node-link JSON.
 
@@ -26,7 +28,11 @@ def export_graph(graph, path, *, format: str | None = None, with_cutoff=(), bloc
     with_cutoff, blocs
         Add ``availability``/``loss`` under this cutoff (countries and blocs together).
     analysis
-        Add concentration, target status and chokepoint scores.
+        Add concentration, target status and chokepoint scores (True), or not (False). By default
+        (None) they are added to graphs of at most
+        :data:`~chokepoint.formats.export.ANALYSIS_MAX_EDGES` (100,000) edges; a larger graph is
+        written without them, with a warning, and the file says why in its ``analysis`` graph
+        attribute (GraphML's metadata comment, node-link JSON's ``graph``).
     force
         Overwrite files chokepoint did not write (ours are always replaced).
 
@@ -36,8 +42,14 @@ def export_graph(graph, path, *, format: str | None = None, with_cutoff=(), bloc
     fmt = export_format(path, format)
     export_targets(path, fmt, force=force)  # refused before anything is computed
     g = as_graph(graph)
+    note = None
+    if analysis is None:
+        note = analysis_left_out(len(g.columns.edges))
+        analysis = note is None
+        if note is not None:
+            warnings.warn(note, stacklevel=2)
     columns, scenario = _columns.node_columns(g, with_cutoff=with_cutoff, blocs=blocs, analysis=analysis)
-    return write_export(export_table(g, columns, scenario), path, fmt, force=force)
+    return write_export(export_table(g, columns, scenario, note=note), path, fmt, force=force)
 
 
 def export_digraph(graph, *, with_cutoff=(), blocs=(), analysis: bool = True):
