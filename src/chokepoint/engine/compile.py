@@ -65,6 +65,7 @@ class CompiledGraph:
     group_ptr: np.ndarray = field(repr=False)   # int64 boundaries of same-kind groups inside levels
     group_code: np.ndarray = field(repr=False)  # int8 base * 3 + inputs code of each group
     sup_edge: np.ndarray = field(default=None, repr=False)  # int64 row of each supply slot in the graph's edge table
+    order: np.ndarray = field(default=None, repr=False)  # int64 position of each row's node in the given ids
 
     @property
     def n_nodes(self) -> int:
@@ -88,8 +89,19 @@ class CompiledGraph:
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("index", None)  # a cache: rebuilt on demand
+        state.pop("index", None)  # caches: rebuilt on demand
+        state.pop("id_array", None)
         return state
+
+    @cached_property
+    def id_rank(self) -> np.ndarray:
+        """Each row's place in the sorted ids (int64): ties broken by id over arrays."""
+        return id_ranks(self.ids)
+
+    @cached_property
+    def id_array(self) -> np.ndarray:
+        """The ids as an object array (ids of many rows at once)."""
+        return np.asarray(self.ids, dtype=object)
 
     @cached_property
     def index(self) -> dict:
@@ -166,7 +178,7 @@ def _compile_graph(graph) -> CompiledGraph:
     return compile_arrays(
         ids=ids, kind=kind, edge_src=src[order], edge_dst=dst[order], edge_type=etype[order],
         share_low=low[order], share_high=high[order], country=country, needs_any=needs_any, stockpile=stockpile,
-        name=graph.name, edge_rows=order,
+        name=graph.name, edge_rows=order, id_rank=rank,
     )
 
 
@@ -267,7 +279,7 @@ def compile_tables(nodes, edges, *, name: str = "") -> CompiledGraph:
 
 def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, share_low=None, share_high=None,
                    country=None, needs_any=None, stockpile=None, name: str = "", products=None, countries=None,
-                   supply_share=None, remainder=None, edge_rows=None) -> CompiledGraph:
+                   supply_share=None, remainder=None, edge_rows=None, id_rank=None) -> CompiledGraph:
     """Compile from integer arrays: the fast path for generated and imported graphs.
 
     Parameters
@@ -293,6 +305,9 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
     edge_rows
         Each given edge's row in the caller's own edge table (``sup_edge`` maps supply slots back
         to it); the position in the given arrays when omitted.
+    id_rank
+        Each id's place in sorted order (:func:`id_ranks`), when the caller has it: kept as the
+        compiled graph's ``id_rank`` (else made on first use).
     """
     n = len(ids)
     kind = np.asarray(kind, dtype=np.int8)
@@ -394,15 +409,18 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
     country_rows = np.array([index[c] for c in countries], dtype=np.int32)
     country_p = country[perm]
     country_p = np.where(country_p >= 0, inv[np.maximum(country_p, 0)], -1).astype(np.int32)
-    return CompiledGraph(
+    compiled = CompiledGraph(
         name=name, ids=ids_p, kind=kind_p, needs_any=needs_any[perm], country=country_p,
         stockpile=stockpile[perm], sup_ptr=sup_ptr, sup_src=sup_src, sup_share=sup_share.astype(np.float64),
         sup_low=low[s_idx], sup_high=high[s_idx], remainder=rem, in_ptr=in_ptr, in_src=in_src,
         level=lv.astype(np.int32), level_ptr=level_ptr, cyclic_ptr=cyclic_ptr,
         products=products, country_codes=countries, country_rows=country_rows,
         group_ptr=group_ptr, group_code=group_code,
-        sup_edge=(s_idx if edge_rows is None else np.asarray(edge_rows, dtype=np.int64)[s_idx]),
+        sup_edge=(s_idx if edge_rows is None else np.asarray(edge_rows, dtype=np.int64)[s_idx]), order=perm,
     )
+    if id_rank is not None:
+        compiled.__dict__["id_rank"] = np.asarray(id_rank, dtype=np.int64)[perm]
+    return compiled
 
 
 def _row_order(level, cyclic, code, indeg) -> np.ndarray:
