@@ -20,6 +20,11 @@ import pandas as pd
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
+try:  # scipy's counting sort (COO -> CSR): stable, O(n); without it, numpy's stable argsort
+    from scipy.sparse._sparsetools import coo_tocsr as _coo_tocsr
+except ImportError:  # pragma: no cover - a scipy without it
+    _coo_tocsr = None
+
 from ..model.graph import gc_paused
 from ..model.schema import KINDS
 
@@ -355,7 +360,7 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
 
     # CSR of suppliers (stable: keeps the given order within an item) and of inputs (by source)
     s_idx = np.flatnonzero(is_sup)
-    sup_ptr, order = _csr(inv[dst[s_idx]], np.arange(len(s_idx)), n)
+    sup_ptr, order = _csr(inv[dst[s_idx]], np.arange(len(s_idx)), n, ordered=False)
     s_idx = s_idx[order]
     counts = np.diff(sup_ptr)
     sup_src = inv[src[s_idx]].astype(np.int32)
@@ -449,7 +454,7 @@ def _levels(n: int, src: np.ndarray, dst: np.ndarray):
     cyclic = np.zeros(n, dtype=bool)
     if n == 0:
         return level, cyclic
-    ptr, targets = _csr(src, dst, n)
+    ptr, targets = _csr(src, dst, n, ordered=False)
     indeg = np.bincount(targets, minlength=n)
     if _peel(ptr, targets, indeg, np.flatnonzero(indeg == 0), level) == n:
         return level, cyclic
@@ -469,31 +474,35 @@ def _levels(n: int, src: np.ndarray, dst: np.ndarray):
     np.maximum.at(start, comp[local[dst[entering]]], level[src[entering]] + 1)
     cs, cd = comp[s_in], comp[d_in]
     keep = cs != cd
-    c_ptr, c_targets = _csr(cs[keep], cd[keep], n_comp)
+    c_ptr, c_targets = _csr(cs[keep], cd[keep], n_comp, ordered=False)
     c_indeg = np.bincount(c_targets, minlength=n_comp)
     _peel(c_ptr, c_targets, c_indeg, np.flatnonzero(c_indeg == 0), start, longest=True)
     level[rest] = start[comp]
     return level, cyclic
 
 
-def _csr(src, dst, n):
+def _csr(src, dst, n, *, ordered: bool = True):
     """(ptr, targets): ``dst`` grouped by ``src`` (``n`` groups), each group in ascending order
-    (a counting sort: what ``dst[np.lexsort((dst, src))]`` gives, with ``ptr`` the group bounds)."""
+    (what ``dst[np.lexsort((dst, src))]`` gives, with ``ptr`` the group bounds), or with
+    ``ordered=False`` in the given order (what a stable sort by ``src`` gives). Counting sorts."""
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
-    if len(src) <= 1 << 12:
-        ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=n))].astype(np.int64)
-        return ptr, dst[np.lexsort((dst, src))]
-    width = int(dst.max()) + 1
-    adj = csr_array((np.ones(len(src), dtype=np.int32), (src, dst)), shape=(n, width))
-    adj.sort_indices()
-    ptr, targets = adj.indptr.astype(np.int64), adj.indices.astype(np.int64)
-    if adj.nnz != len(src):  # entries given twice were merged: repeat them
-        counts = adj.data.astype(np.int64)
-        targets = np.repeat(targets, counts)
-        row = np.repeat(np.arange(n), np.diff(ptr))
-        ptr = np.r_[0, np.cumsum(np.bincount(row, weights=counts, minlength=n))].astype(np.int64)
-    return ptr, targets
+    if len(src) <= 1 << 12 or _coo_tocsr is None:
+        order = np.lexsort((dst, src)) if ordered else np.argsort(src, kind="stable")
+        return np.r_[0, np.cumsum(np.bincount(src, minlength=n))].astype(np.int64), dst[order]
+    if ordered:  # by target first, then (stably) by source: sorted within each group
+        _, by_dst = _counting_sort(dst, np.arange(len(dst), dtype=np.int64), int(dst.max()) + 1)
+        src, dst = src[by_dst], dst[by_dst]
+    return _counting_sort(src, dst, n)
+
+
+def _counting_sort(keys, values, n):
+    """(ptr, values grouped by key, in the given order within a key): scipy's C counting sort."""
+    ptr = np.empty(n + 1, dtype=np.int64)
+    out = np.empty(len(values), dtype=np.int64)
+    data = np.empty(len(values), dtype=np.int8)
+    _coo_tocsr(n, 1, len(keys), keys, values, np.zeros(len(keys), dtype=np.int8), ptr, out, data)
+    return ptr, out
 
 
 def _peel(ptr, targets, indeg, frontier, level, longest=False) -> int:
