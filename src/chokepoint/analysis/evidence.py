@@ -187,6 +187,51 @@ def chain_assumptions(graph: Graph, compiled: CompiledGraph, rows) -> list[dict]
     return found
 
 
+def chains_assumptions(graph: Graph, compiled: CompiledGraph, flat: np.ndarray, length: np.ndarray) -> list[tuple]:
+    """:func:`chain_assumptions` of many chains, given as one array of rows (``flat``, the chains
+    one after another) and their lengths: each link looked up once, over arrays (the first supply
+    slot of its item from its supplier, as the loop of :func:`chain_assumptions` finds it).
+    Returns a tuple of assumptions per chain."""
+    n = compiled.n_nodes
+    out = [()] * len(length)
+    flat = np.asarray(flat, dtype=np.int64)
+    link_at = np.ones(len(flat), dtype=bool)  # a link starts at each row but a chain's last
+    link_at[np.cumsum(length)[length > 0] - 1] = False
+    link_at = np.flatnonzero(link_at)
+    if not len(link_at):
+        return out
+    keys = flat[link_at] * n + flat[link_at + 1]
+    unique = np.unique(keys)
+    supplier, item = unique // n, unique % n
+    count = np.diff(compiled.sup_ptr)[item]
+    link = np.repeat(np.arange(len(unique)), count)
+    slot = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count - compiled.sup_ptr[item],
+                                                                   count)
+    match = np.flatnonzero(compiled.sup_src[slot] == supplier[link])
+    first = match[np.r_[True, link[match][1:] != link[match][:-1]]] if len(match) else match
+    table = _supply_table(graph, compiled)
+    edge = compiled.sup_edge[slot[first]]
+    level = table.level[edge]
+    written = np.array([isinstance(v, str) for v in level.tolist()], dtype=bool)
+    estimate = table.estimated[edge].astype(bool) | written | (table.low[edge] != table.high[edge])
+    if not estimate.any():
+        return out
+    ids = compiled.ids
+    found = {}
+    for k, e in zip(link[first][estimate].tolist(), edge[estimate].tolist()):
+        level = table.level[e]
+        low, high = float(table.low[e]), float(table.high[e])
+        share = Share.model_construct(low=low, high=high, level=level if isinstance(level, str) else None)
+        a, b = int(supplier[k]), int(item[k])
+        found[int(unique[k])] = {"from": ids[a], "to": ids[b], "share": str(share), "fact": table.fact(e) or "",
+                                 "note": table.note(e) or ""}
+    hit = np.flatnonzero(np.isin(keys, np.fromiter(found, dtype=np.int64, count=len(found))))
+    chain_of = np.repeat(np.arange(len(length)), length)[link_at[hit]]
+    for chain, key in zip(chain_of.tolist(), keys[hit].tolist()):
+        out[chain] = out[chain] + (dict(found[key]),)
+    return out
+
+
 class _SupplyTable:
     """The compiled supply slots as lists, and the edges' fields as arrays (read only at the few
     slots a chain passes through)."""

@@ -18,9 +18,10 @@ import pandas as pd
 
 from ..engine import compile_graph, evaluate
 from ..errors import InputError
+from ..formats.results import json_records
 from ..model import KINDS, Graph, country_name, resolve_bloc, resolve_country
 from ..model.graph import gc_paused
-from .evidence import bounds, chain_assumptions, grade
+from .evidence import bounds, chains_assumptions, grade
 from .paths import chain_finder
 
 PRODUCT_COLUMNS = ["id", "label", "availability", "availability_low", "availability_high", "loss", "loss_low",
@@ -69,25 +70,55 @@ def check_spare_capacity(spare_capacity: float) -> float:
     return float(spare_capacity)
 
 
+class _Frame:
+    """A frame of :class:`CutoffResult`: the one given, or else made from the result's arrays on
+    first use (and kept with them)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return None  # the field's default
+        given = obj.__dict__.get(self.name)
+        if given is not None or obj.arrays is None:
+            return given
+        return obj.arrays.frame(self.name)
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.name] = value
+
+
 @dataclass(frozen=True)
 class CutoffResult:
-    """Availability of every node when ``countries`` are cut off."""
+    """Availability of every node when ``countries`` are cut off.
+
+    ``products`` (most loss first) and ``nodes`` (least available first) are frames; a cutoff made
+    by :func:`cutoff` holds its answer as arrays (``arrays``) and makes each frame on first use
+    (JSON and the first rows of a table are made from the arrays)."""
 
     graph: str
     countries: tuple[str, ...]
     blocs: tuple[str, ...]
     spare_capacity: float
     absent: tuple[str, ...]
-    products: pd.DataFrame = field(repr=False)
-    nodes: pd.DataFrame = field(repr=False)
-    bases: dict = field(default_factory=dict, repr=False)
+    products: pd.DataFrame = _Frame("products")
+    nodes: pd.DataFrame = _Frame("nodes")
+    bases: dict = field(default_factory=dict)
     """Basis -> items upstream of the products hit whose shares are on that basis."""
     named: tuple[str, ...] = ()
     """The countries named on their own (not through a bloc), as codes."""
-    intervals: pd.DataFrame | None = field(default=None, repr=False)
+    intervals: pd.DataFrame | None = None
     """With Monte Carlo draws: per product id, the availability's ``p5``, ``p50`` and ``p95``."""
     samples: int = 0
     seed: int = 0
+    arrays: CutoffArrays | None = None
+    """The answer as arrays by compiled row (``None`` for a result made from frames)."""
+
+    def __repr__(self) -> str:
+        return (f"CutoffResult(graph={self.graph!r}, countries={self.countries!r}, blocs={self.blocs!r}, "
+                f"spare_capacity={self.spare_capacity!r}, absent={self.absent!r}, named={self.named!r}, "
+                f"samples={self.samples!r}, seed={self.seed!r})")
 
     @property
     def note(self) -> str:
@@ -104,35 +135,175 @@ class CutoffResult:
                  for basis, items in self.bases.items()]
         return "combines shares on different bases: " + "; ".join(parts)
 
+    def _from_arrays(self, name: str) -> bool:
+        """Whether the frame ``name`` is (or would be) the one made from the arrays."""
+        given = self.__dict__.get(name)
+        return self.arrays is not None and (given is None or given is self.arrays.frame(name, make=False))
+
+    @property
+    def n_products(self) -> int:
+        return len(self.arrays.product_rows) if self._from_arrays("products") else len(self.products)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.arrays.node_rows) if self._from_arrays("nodes") else len(self.nodes)
+
+    def head(self, name: str, rows: int) -> pd.DataFrame:
+        """The first ``rows`` rows of the frame ``name`` (``"products"`` or ``"nodes"``), made from
+        the arrays when the whole frame is not needed."""
+        if self._from_arrays(name) and self.arrays.frame(name, make=False) is None:
+            return self.arrays.frame(name, limit=rows)
+        return getattr(self, name).head(rows)
+
     def to_dict(self) -> dict:
         with gc_paused():
             return self._to_dict()
 
-    def _to_dict(self) -> dict:
-        products = []
-        for row in _rows(self.products):
-            entry = {"id": row.id, "label": row.label, "availability": row.availability,
-                     "availability_low": row.availability_low, "availability_high": row.availability_high,
-                     "loss": row.loss, "loss_low": row.loss_low, "loss_high": row.loss_high,
-                     "months_to_shortage": _months(row.months_to_shortage),
-                     "path": list(row.path), "evidence": row.evidence, "assumptions": list(row.assumptions)}
-            if self.intervals is not None:
-                draws = self.intervals.loc[row.id]
-                entry.update(p5=float(draws.p5), p50=float(draws.p50), p95=float(draws.p95))
-            products.append(entry)
+    def compact_json(self, longer_than: int = 0) -> str | None:
+        """The compact JSON text of :meth:`to_dict` as orjson writes it, when orjson is installed
+        and the text is longer than ``longer_than`` characters; else ``None``. The nodes' records
+        are written column by column (:func:`~chokepoint.formats.results.json_records`), not made
+        as a dict each."""
+        if not self._from_arrays("nodes"):
+            return None
+        try:
+            import orjson  # optional: the scale extra; to_dict and json say the same, slower
+        except ImportError:
+            return None
+        with gc_paused():
+            try:
+                nodes = self.arrays.node_json()
+                if nodes is None:
+                    return None
+                head = orjson.dumps(self._to_dict(nodes=False))
+            except (TypeError, ValueError):  # what orjson does not take: json writes it (to_dict)
+                return None
+        if not head.endswith(b'"nodes":[]}'):  # pragma: no cover - orjson's compact form
+            return None
+        text = head[:-3].decode("utf-8") + nodes + "}"
+        return text if len(text) > longer_than else None
+
+    def _to_dict(self, nodes: bool = True) -> dict:
+        if self._from_arrays("products"):
+            products = self.arrays.product_records()
+        else:
+            products = []
+            for row in _rows(self.products):
+                products.append({
+                    "id": row.id, "label": row.label, "availability": row.availability,
+                    "availability_low": row.availability_low, "availability_high": row.availability_high,
+                    "loss": row.loss, "loss_low": row.loss_low, "loss_high": row.loss_high,
+                    "months_to_shortage": _months(row.months_to_shortage), "path": list(row.path),
+                    "evidence": row.evidence, "assumptions": list(row.assumptions)})
+        if self.intervals is not None:
+            draws = self.intervals
+            p5, p50, p95 = (dict(zip(draws.index.tolist(), draws[c].astype(float).tolist())) for c in ("p5", "p50", "p95"))
+            for entry in products:
+                key = entry["id"]
+                entry.update(p5=p5[key], p50=p50[key], p95=p95[key])
         scenario = {"graph": self.graph, "countries": list(self.countries), "blocs": list(self.blocs),
                     "spare_capacity": self.spare_capacity, "absent": list(self.absent), "note": self.note,
                     "bases": {basis: list(items) for basis, items in self.bases.items()},
                     "bases_note": self.bases_note}
         if self.intervals is not None:
             scenario.update(samples=self.samples, seed=self.seed)
-        return {
-            "scenario": scenario,
-            "products": products,
-            "nodes": [{"id": r.id, "availability": r.availability, "availability_low": r.availability_low,
-                       "availability_high": r.availability_high, "months_to_shortage": _months(r.months_to_shortage)}
-                      for r in _rows(self.nodes)],
-        }
+        if not nodes:
+            nodes = []
+        elif self._from_arrays("nodes"):
+            nodes = self.arrays.node_records()
+        else:
+            nodes = [{"id": r.id, "availability": r.availability, "availability_low": r.availability_low,
+                      "availability_high": r.availability_high, "months_to_shortage": _months(r.months_to_shortage)}
+                     for r in _rows(self.nodes)]
+        return {"scenario": scenario, "products": products, "nodes": nodes}
+
+
+class CutoffArrays:
+    """A cutoff's answer by compiled row: availability with its bounds and months to shortage of
+    every node, and for the products (most loss first) the chain and the estimates it rests on.
+    The frames of :class:`CutoffResult` and its JSON records are made from these, in one pass
+    over columns."""
+
+    def __init__(self, graph: Graph, compiled, avail, low, high, months, product_rows, paths, assumptions):
+        self.graph, self.compiled = graph, compiled
+        self.avail, self.low, self.high, self.months = avail, low, high, months
+        self.product_rows = product_rows
+        self.paths, self.assumptions = paths, assumptions
+        self.node_rows = np.lexsort((compiled.id_rank, avail))  # least available first, then by id
+        self._frames: dict = {}
+
+    def labels(self, rows) -> list:
+        order = self.compiled.order
+        return self.graph.label_column(order[rows] if order is not None else None).tolist()
+
+    def frame(self, name: str, *, limit: int | None = None, make: bool = True):
+        """The frame ``products`` or ``nodes`` (kept once made); its first ``limit`` rows (not
+        kept); with ``make=False`` only a frame already made, else ``None``."""
+        if limit is None and (name in self._frames or not make):
+            return self._frames.get(name)
+        made = self._products_frame(limit) if name == "products" else self._nodes_frame(limit)
+        if limit is None:
+            self._frames[name] = made
+        return made
+
+    def _ids(self, rows) -> list:
+        return self.compiled.id_array[rows].tolist()
+
+    def _products_frame(self, limit=None) -> pd.DataFrame:
+        rows = self.product_rows[:limit]
+        count = len(rows)
+        point, low, high = self.avail[rows], self.low[rows], self.high[rows]
+        assumptions = self.assumptions[:count]
+        return pd.DataFrame({
+            "id": self._ids(rows), "label": self.labels(rows), "availability": point,
+            "availability_low": low, "availability_high": high, "loss": 1.0 - point,
+            "loss_low": 1.0 - high, "loss_high": 1.0 - low, "months_to_shortage": self.months[rows],
+            "path": self.paths[:count], "evidence": [grade(a) for a in assumptions], "assumptions": assumptions,
+        }, columns=PRODUCT_COLUMNS)
+
+    def _nodes_frame(self, limit=None) -> pd.DataFrame:
+        rows = self.node_rows[:limit]
+        return pd.DataFrame({
+            "id": self._ids(rows), "label": self.labels(rows),
+            "kind": np.asarray(KINDS, dtype=object)[self.compiled.kind[rows]], "availability": self.avail[rows],
+            "availability_low": self.low[rows], "availability_high": self.high[rows],
+            "months_to_shortage": self.months[rows],
+        }, columns=NODE_COLUMNS)
+
+    def product_records(self) -> list[dict]:
+        """The products as JSON records (what :meth:`CutoffResult.to_dict` lists)."""
+        rows = self.product_rows
+        point, low, high = self.avail[rows], self.low[rows], self.high[rows]
+        columns = zip(self._ids(rows), self.labels(rows), point.tolist(), low.tolist(), high.tolist(),
+                      (1.0 - point).tolist(), (1.0 - high).tolist(), (1.0 - low).tolist(),
+                      _months_list(self.months[rows]), self.paths, self.assumptions)
+        return [{"id": ident, "label": label, "availability": a, "availability_low": a_low,
+                 "availability_high": a_high, "loss": loss, "loss_low": loss_low, "loss_high": loss_high,
+                 "months_to_shortage": m, "path": list(path), "evidence": grade(assumed),
+                 "assumptions": list(assumed)}
+                for ident, label, a, a_low, a_high, loss, loss_low, loss_high, m, path, assumed in columns]
+
+    def node_json(self) -> str | None:
+        """:meth:`node_records` as compact JSON (see :func:`~chokepoint.formats.results.json_records`)."""
+        rows = self.node_rows
+        return json_records({"id": self.compiled.id_array[rows].tolist(), "availability": self.avail[rows],
+                             "availability_low": self.low[rows], "availability_high": self.high[rows],
+                             "months_to_shortage": self.months[rows]})
+
+    def node_records(self) -> list[dict]:
+        """The nodes as JSON records, least available first."""
+        rows = self.node_rows
+        return [{"id": ident, "availability": a, "availability_low": low, "availability_high": high,
+                 "months_to_shortage": m}
+                for ident, a, low, high, m in zip(self._ids(rows), self.avail[rows].tolist(), self.low[rows].tolist(),
+                                                  self.high[rows].tolist(), _months_list(self.months[rows]))]
+
+
+def _months_list(months: np.ndarray) -> list:
+    """Months to shortage for JSON: ``None`` where there is no shortage (NaN)."""
+    values = months.astype(object)
+    values[np.isnan(months)] = None
+    return values.tolist()
 
 
 def _rows(frame: pd.DataFrame):
@@ -159,39 +330,78 @@ def _cutoff(graph: Graph, countries, blocs, spare_capacity) -> CutoffResult:
     if not codes:
         raise InputError("name at least one country (--country) or bloc (--bloc) to cut off")
     spare = check_spare_capacity(spare_capacity)
-    present = set(graph.countries)
-    absent = tuple(c for c in codes if c not in present)
     compiled = compile_graph(graph)
+    present = set(compiled.country_codes)
+    absent = tuple(c for c in codes if c not in present)
     avail, months, low, high = _evaluate_one(compiled, codes, spare)
-    ids = compiled.ids
-    finder = chain_finder(compiled)
-    by_row = avail.tolist()
-    paths, assumptions = [], []
-    rows = compiled.products.tolist()
-    lost = [row for row in rows if by_row[row] < 1.0 - 1e-12]
-    chains = dict(zip(lost, finder.chains(lost, by_row)))
-    for row in rows:
-        chain = chains.get(row, [])
-        paths.append(tuple(ids[r] for r in chain))
-        assumptions.append(tuple(chain_assumptions(graph, compiled, chain)))
-    labels = graph.labels
-    point = avail[rows]
-    products = pd.DataFrame({
-        "id": [ids[r] for r in rows], "label": [labels[ids[r]] for r in rows], "availability": point,
-        "availability_low": low[rows], "availability_high": high[rows], "loss": 1.0 - point,
-        "loss_low": 1.0 - high[rows], "loss_high": 1.0 - low[rows], "months_to_shortage": months[rows],
-        "path": paths, "evidence": [grade(a) for a in assumptions], "assumptions": assumptions,
-    }, columns=PRODUCT_COLUMNS)
-    products = products.sort_values(["loss", "id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
-    kinds = np.asarray(KINDS, dtype=object)[compiled.kind]
-    nodes = pd.DataFrame({
-        "id": list(ids), "label": [labels[i] for i in ids], "kind": kinds, "availability": avail,
-        "availability_low": low, "availability_high": high, "months_to_shortage": months,
-    }, columns=NODE_COLUMNS)
-    nodes = nodes.sort_values(["availability", "id"], kind="mergesort").reset_index(drop=True)
-    hit = [p for p, loss in zip(products["id"], products["loss"]) if loss > 1e-12]
-    bases = graph.bases(hit) if hit else {}
-    return CutoffResult(graph.name, codes, names, spare, absent, products, nodes, bases, cut.named)
+    rows = compiled.products.astype(np.int64)
+    loss = 1.0 - avail[rows]
+    rows = rows[np.lexsort((compiled.id_rank[rows], -loss))]  # most loss first, then by id
+    lost = np.flatnonzero(avail[rows] < 1.0 - 1e-12)  # the products that lose something: their chains
+    flat, length = chain_finder(compiled).chain_rows(rows[lost], avail)
+    found = chains_assumptions(graph, compiled, flat, length)
+    chain_ids = compiled.id_array[flat].tolist()
+    paths, assumptions = [()] * len(rows), [()] * len(rows)
+    for place, end, count, assumed in zip(lost.tolist(), np.cumsum(length).tolist(), length.tolist(), found):
+        paths[place] = tuple(chain_ids[end - count:end])
+        assumptions[place] = assumed
+    hit = rows[1.0 - avail[rows] > 1e-12]
+    bases = supply_bases(graph, compiled, hit) if len(hit) else {}
+    arrays = CutoffArrays(graph, compiled, avail, low, high, months, rows, paths, assumptions)
+    return CutoffResult(graph.name, codes, names, spare, absent, bases=bases, named=cut.named, arrays=arrays)
+
+
+def supply_bases(graph: Graph, compiled, rows) -> dict[str, tuple[str, ...]]:
+    """:meth:`Graph.bases` of the nodes at compiled ``rows``, over the compiled graph's arrays: the
+    bases of the supply edges into those nodes and everything upstream of them, basis -> the items
+    (both sorted)."""
+    n = compiled.n_nodes
+    keep = np.zeros(n, dtype=bool)
+    frontier = np.unique(np.asarray(rows, dtype=np.int64))
+    keep[frontier] = True
+    while frontier.size:  # one reverse traversal from all of them at once
+        found = np.concatenate([_slots_of(compiled.sup_ptr, compiled.sup_src, frontier),
+                                _slots_of(compiled.in_ptr, compiled.in_src, frontier)])
+        before = keep.copy()
+        keep[found] = True
+        frontier = np.flatnonzero(keep & ~before)
+    owner = np.repeat(np.arange(n), np.diff(compiled.sup_ptr))
+    slots = np.flatnonzero(keep[owner])
+    if not len(slots):
+        return {}
+    basis = graph.columns.edges["basis"].to_numpy(dtype=object)[compiled.sup_edge[slots]]
+    items = owner[slots]
+    codes, names = pd.factorize(basis, use_na_sentinel=True)
+    names = ["basis not given" if v == "" else v for v in names.tolist()]
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):  # None: not given; another missing value (NaN) is left out, as a group key is
+        codes[missing[np.equal(basis[missing], None).astype(bool)]] = len(names)
+        names.append("basis not given")
+    given = codes >= 0
+    codes, items = codes[given], items[given]
+    labels = sorted(set(names))
+    place = {name: i for i, name in enumerate(labels)}
+    group = np.array([place[name] for name in names], dtype=np.int64)[codes]
+    rank = compiled.id_rank[items]
+    if len(labels) * n <= 8 * max(len(items), n):  # a mask per basis over the ranks
+        mark = np.zeros((len(labels), n), dtype=bool)
+        mark[group, rank] = True
+        group, rank = np.nonzero(mark)
+    else:
+        key = np.unique(group * n + rank)
+        group, rank = key // n, key % n
+    members = compiled.id_array[np.argsort(compiled.id_rank)[rank]].tolist()
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True]).tolist()
+    return {labels[int(group[a])]: tuple(members[a:b]) for a, b in zip(bounds[:-1], bounds[1:])}
+
+
+def _slots_of(ptr: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[ptr[r]:ptr[r + 1]]`` of each of ``rows``, concatenated."""
+    count = ptr[rows + 1] - ptr[rows]
+    total = int(count.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    return values[np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count - ptr[rows], count)].astype(np.int64)
 
 
 def sweep(graph: Graph, *, pairs: bool = False, countries=None, spare_capacity: float = 0.0,

@@ -7,8 +7,8 @@ from typing import List, Optional
 import typer
 
 from .app import (
-    BLOC_HELP, COUNTRY_HELP, DEFAULT_THRESHOLD, FORCE_OPTION, GRAPH_HELP, SAMPLES_OPTION, SEED_OPTION, TABLE_FILE, app,
-    echo_json, wrote,
+    BLOC_HELP, COMPACT_PAST, COUNTRY_HELP, DEFAULT_THRESHOLD, FORCE_OPTION, GRAPH_HELP, SAMPLES_OPTION, SEED_OPTION,
+    TABLE_FILE, app, echo_json, echo_json_text, stdout_is_ascii, wrote,
 )
 from .render import TABLE_ROWS, console, frame_table, more_rows, pct
 
@@ -169,9 +169,14 @@ def cutoff(
                         samples=samples, seed=seed, output=output, force=force)
     written = output
     if as_json:
-        echo_json(result.to_dict())
+        # a large answer: its compact text made from the result's columns (what echo_json writes)
+        text = None if stdout_is_ascii() else result.compact_json(longer_than=COMPACT_PAST)
+        if text is not None:
+            echo_json_text(text + "\n")
+        else:
+            echo_json(result.to_dict())
         if written is not None:
-            wrote(written, len(result.nodes), as_json=True)
+            wrote(written, result.n_nodes, as_json=True)
         return
     out = console()
     who = ", ".join(result.countries)
@@ -182,7 +187,7 @@ def cutoff(
         out.print(result.note)
     if result.bases_note:
         out.print(f"note: {result.bases_note}")
-    products = result.products.head(top).copy()
+    products = result.head("products", top).copy()
     products["months_to_shortage"] = products["months_to_shortage"].map(lambda m: "" if m != m or m is None else f"{m:g}")
     products["availability"] = [bounded(r.availability, r.availability_low, r.availability_high,
                                         r.evidence == "estimated") for r in products.itertuples()]
@@ -194,15 +199,15 @@ def cutoff(
         columns.insert(2, "5th-95th")
         title += f" (availability: point value, and its 5th-95th percentile over {samples} draws, seed {seed})"
     out.print(frame_table(products[columns], title, formats={"loss": pct}))
-    if len(result.products) > len(products):
-        out.print(more_rows(len(products), len(result.products), "products (most loss first)", written=written))
+    if result.n_products > len(products):
+        out.print(more_rows(len(products), result.n_products, "products (most loss first)", written=written))
     out.print(ESTIMATE_LEGEND)
     if show_nodes:
-        nodes = result.nodes.head(top).copy()
+        nodes = result.head("nodes", top).copy()
         nodes["availability"] = [bounded(r.availability, r.availability_low, r.availability_high)
                                  for r in nodes.itertuples()]
         out.print(frame_table(nodes[["id", "label", "kind", "availability", "months_to_shortage"]], "Nodes"))
-        if len(result.nodes) > len(nodes):
-            out.print(more_rows(len(nodes), len(result.nodes), "nodes", written=written))
+        if result.n_nodes > len(nodes):
+            out.print(more_rows(len(nodes), result.n_nodes, "nodes", written=written))
     if written is not None:
-        wrote(written, len(result.nodes), as_json=False)
+        wrote(written, result.n_nodes, as_json=False)

@@ -13,13 +13,17 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import repeat
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
+
+try:  # scipy's counting sort (COO -> CSR): stable, O(n); without it, numpy's stable argsort
+    from scipy.sparse._sparsetools import coo_tocsr as _coo_tocsr
+except ImportError:  # pragma: no cover - a scipy without it
+    _coo_tocsr = None
 
 from ..model.graph import gc_paused
 from ..model.schema import KINDS
@@ -66,6 +70,7 @@ class CompiledGraph:
     group_ptr: np.ndarray = field(repr=False)   # int64 boundaries of same-kind groups inside levels
     group_code: np.ndarray = field(repr=False)  # int8 base * 3 + inputs code of each group
     sup_edge: np.ndarray = field(default=None, repr=False)  # int64 row of each supply slot in the graph's edge table
+    order: np.ndarray = field(default=None, repr=False)  # int64 position of each row's node in the given ids
 
     @property
     def n_nodes(self) -> int:
@@ -89,8 +94,19 @@ class CompiledGraph:
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("index", None)  # a cache: rebuilt on demand
+        state.pop("index", None)  # caches: rebuilt on demand
+        state.pop("id_array", None)
         return state
+
+    @cached_property
+    def id_rank(self) -> np.ndarray:
+        """Each row's place in the sorted ids (int64): ties broken by id over arrays."""
+        return id_ranks(self.ids)
+
+    @cached_property
+    def id_array(self) -> np.ndarray:
+        """The ids as an object array (ids of many rows at once)."""
+        return np.asarray(self.ids, dtype=object)
 
     @cached_property
     def index(self) -> dict:
@@ -148,28 +164,82 @@ def _compile_graph(graph) -> CompiledGraph:
     nodes, edges = columns.nodes, columns.edges
     ids = nodes["id"].tolist()
     n = len(ids)
-    index = dict(zip(ids, range(n)))
-    kind = np.fromiter(map(KIND_CODES.__getitem__, nodes["kind"].tolist()), dtype=np.int8, count=n)
+    kind = _codes(nodes["kind"], KIND_CODES, np.int8)
     needs_any = nodes["needs"].to_numpy(dtype=object) == "any"
     country = np.full(n, -1, dtype=np.int64)
     facility = np.flatnonzero(kind == FACILITY)
     if len(facility):
-        located = nodes["country"].to_numpy(dtype=object)[facility].tolist()
-        country[facility] = np.fromiter(map(index.get, located, repeat(-1)), dtype=np.int64, count=len(facility))
+        country[facility] = _rows_of(ids, kind, nodes["country"].to_numpy(dtype=object)[facility])
     stockpile = np.nan_to_num(nodes["stockpile_months"].to_numpy(dtype=np.float64), nan=0.0)
     src, dst = columns.ends
-    etype = np.where(edges["type"].to_numpy(dtype=object) == "supplies", SUPPLIES, REQUIRES).astype(np.int8)
+    supplies = edges["type"].to_numpy(dtype=object) == "supplies"
+    etype = np.where(supplies, SUPPLIES, REQUIRES).astype(np.int8)
     low = np.nan_to_num(edges["share_low"].to_numpy(dtype=np.float64), nan=0.0)
     high = np.nan_to_num(edges["share_high"].to_numpy(dtype=np.float64), nan=0.0)
-    rank = np.empty(n, dtype=np.int64)  # each node's place in id order: ties between equal shares
-    rank[np.argsort(np.asarray(ids, dtype=object), kind="stable")] = np.arange(n)
-    supplies = etype == SUPPLIES
-    order = np.lexsort((rank[src], -np.where(supplies, (low + high) / 2, 0.0), dst, ~supplies))
+    rank = id_ranks(ids)  # each node's place in id order: ties between equal shares
+    sup = np.flatnonzero(supplies)
+    sup = sup[_supply_order(dst[sup], (low[sup] + high[sup]) / 2, rank[src[sup]], n)]
+    order = np.concatenate([sup, np.flatnonzero(~supplies)])
     return compile_arrays(
         ids=ids, kind=kind, edge_src=src[order], edge_dst=dst[order], edge_type=etype[order],
         share_low=low[order], share_high=high[order], country=country, needs_any=needs_any, stockpile=stockpile,
-        name=graph.name, edge_rows=order,
+        name=graph.name, edge_rows=order, id_rank=rank,
     )
+
+
+def id_ranks(ids) -> np.ndarray:
+    """Each id's place in sorted (Python string) order, as int64: ties between ids broken in arrays."""
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(np.asarray(ids, dtype=object), kind="stable")] = np.arange(len(ids))
+    return rank
+
+
+def _codes(column, codes: dict, dtype) -> np.ndarray:
+    """A text column as integer codes by ``codes`` (each distinct value looked up once)."""
+    found, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
+    return np.array([codes[u] for u in uniques.tolist()], dtype=dtype)[found]
+
+
+def _rows_of(ids, kind, values) -> np.ndarray:
+    """The row of each of ``values`` (facilities' countries) among ``ids`` (unique), -1 where it is
+    none of them: each distinct value looked up once, among the country nodes first."""
+    found, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    countries = np.flatnonzero(kind == COUNTRY)
+    index = dict(zip(np.asarray(ids, dtype=object)[countries].tolist(), countries.tolist()))
+    uniques = uniques.tolist()
+    rows = [index.get(u, -1) for u in uniques]
+    others = [i for i, row in enumerate(rows) if row < 0]
+    if others:  # not a country node: any node of that id
+        where = pd.Index(ids).get_indexer([uniques[i] for i in others])
+        for i, row in zip(others, where.tolist()):
+            rows[i] = row
+    return np.array(rows + [-1], dtype=np.int64)[found]
+
+
+def _bits(count: int) -> int:
+    return max(int(count), 1).bit_length()
+
+
+def _supply_order(item, point, rank, n: int) -> np.ndarray:
+    """The order of supply edges by item, then point share descending, then supplier rank: what
+    ``np.lexsort((rank, -point, item))`` gives, by one sort of a combined integer key when it fits
+    in 63 bits (each share by the place of its value among the distinct values, largest first)."""
+    if not len(item):
+        return np.zeros(0, dtype=np.int64)
+    codes, values = pd.factorize(point + 0.0)  # + 0.0: -0.0 is 0.0, as in a sort
+    order = np.argsort(-values, kind="stable")
+    place = np.empty(len(values), dtype=np.int64)
+    place[order] = np.arange(len(values))
+    place = place[codes]
+    width_place, width_rank = _bits(len(values)), _bits(n)
+    if _bits(n) + width_place + width_rank > 63:
+        return np.lexsort((rank, place, item))
+    key = (item.astype(np.int64) << (width_place + width_rank)) | (place << width_rank) | rank
+    order = np.argsort(key)
+    ordered = key[order]
+    if np.any(ordered[1:] == ordered[:-1]):  # the same edge twice: keep the given order, as lexsort does
+        order = np.argsort(key, kind="stable")
+    return order
 
 
 def compile_tables(nodes, edges, *, name: str = "") -> CompiledGraph:
@@ -214,7 +284,7 @@ def compile_tables(nodes, edges, *, name: str = "") -> CompiledGraph:
 
 def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, share_low=None, share_high=None,
                    country=None, needs_any=None, stockpile=None, name: str = "", products=None, countries=None,
-                   supply_share=None, remainder=None, edge_rows=None) -> CompiledGraph:
+                   supply_share=None, remainder=None, edge_rows=None, id_rank=None) -> CompiledGraph:
     """Compile from integer arrays: the fast path for generated and imported graphs.
 
     Parameters
@@ -240,6 +310,9 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
     edge_rows
         Each given edge's row in the caller's own edge table (``sup_edge`` maps supply slots back
         to it); the position in the given arrays when omitted.
+    id_rank
+        Each id's place in sorted order (:func:`id_ranks`), when the caller has it: kept as the
+        compiled graph's ``id_rank`` (else made on first use).
     """
     n = len(ids)
     kind = np.asarray(kind, dtype=np.int8)
@@ -254,31 +327,22 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
     stockpile = np.zeros(n) if stockpile is None else np.asarray(stockpile, dtype=np.float64)
     is_sup = etype == SUPPLIES
 
-    # shares: point = midpoint; scaled down per item when the points sum past 1
-    if supply_share is None:
-        point = (low + high) / 2
-        total = _item_sums(point, dst, is_sup, n)
-        scale = np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0)
-        share = np.where(is_sup, point * scale[dst], 0.0)
-    else:
-        share = np.asarray(supply_share, dtype=np.float64)
-
     # dependencies: supplies, requires, and a facility's country
     fac = np.flatnonzero(country >= 0)
     dep_src = np.concatenate([src, country[fac]])
     dep_dst = np.concatenate([dst, fac])
-    level_of, scc, cyclic = _levels(n, dep_src, dep_dst)
+    level_of, cyclic = _levels(n, dep_src, dep_dst)
 
     # order rows: level, then cyclic part last, then group (base, inputs), more inputs first
-    has_sup = np.bincount(dst[is_sup], minlength=n) > 0
+    sup_count = np.bincount(dst[is_sup], minlength=n)
     indeg = np.bincount(dst[~is_sup], minlength=n)
     base = np.full(n, _BASE_ONE, dtype=np.int8)
-    base[has_sup] = _BASE_SUPPLIED
+    base[sup_count > 0] = _BASE_SUPPLIED
     base[kind == FACILITY] = _BASE_FACILITY
     base[kind == COUNTRY] = _BASE_COUNTRY
     inputs = np.where(indeg == 0, _IN_NONE, np.where(needs_any, _IN_ANY, _IN_ALL)).astype(np.int8)
     code = (base * 3 + inputs).astype(np.int8)
-    perm = np.lexsort((np.arange(n), -indeg, code, cyclic, level_of))
+    perm = _row_order(level_of, cyclic, code, indeg)
     inv = np.empty(n, dtype=np.int64)
     inv[perm] = np.arange(n)
 
@@ -286,8 +350,8 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
     n_levels = int(lv.max()) + 1 if n else 0
     level_ptr = np.searchsorted(lv, np.arange(n_levels + 1)).astype(np.int64)
     cyc = cyclic[perm]
-    cyclic_ptr = np.array([level_ptr[i] + np.count_nonzero(~cyc[level_ptr[i]:level_ptr[i + 1]])
-                           for i in range(n_levels)], dtype=np.int64)
+    # within a level the rows on no cycle come first
+    cyclic_ptr = (level_ptr[:-1] + np.bincount(lv[~cyc], minlength=n_levels)[:n_levels]).astype(np.int64)
     # groups: maximal runs of the same (level, cyclic part, code)
     key = (lv.astype(np.int64) * 2 + cyc) * 16 + code[perm]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if n else np.zeros(0, dtype=np.int64)
@@ -296,24 +360,36 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
 
     # CSR of suppliers (stable: keeps the given order within an item) and of inputs (by source)
     s_idx = np.flatnonzero(is_sup)
-    s_dst = inv[dst[s_idx]]
-    order = np.argsort(s_dst, kind="stable")
+    sup_ptr, order = _csr(inv[dst[s_idx]], np.arange(len(s_idx)), n, ordered=False)
     s_idx = s_idx[order]
-    sup_ptr = np.r_[0, np.cumsum(np.bincount(s_dst, minlength=n))].astype(np.int64)
+    counts = np.diff(sup_ptr)
     sup_src = inv[src[s_idx]].astype(np.int32)
     r_idx = np.flatnonzero(~is_sup)
-    r_dst = inv[dst[r_idx]]
-    r_src = inv[src[r_idx]]
-    order = np.lexsort((r_src, r_dst))
-    in_ptr = np.r_[0, np.cumsum(np.bincount(r_dst, minlength=n))].astype(np.int64)
-    in_src = r_src[order].astype(np.int32)
+    in_ptr, in_src = _csr(inv[dst[r_idx]], inv[src[r_idx]], n)
+    in_src = in_src.astype(np.int32)
 
-    if remainder is None:
-        sums = np.zeros(n)
-        counts = np.diff(sup_ptr)
-        nonempty = np.flatnonzero(counts > 0)
+    # shares: point = midpoint; scaled down per item when the points sum past 1 (exact sums, each
+    # item's shares in the given order); the remainder is what the (scaled) shares leave
+    nonempty = np.flatnonzero(counts > 0)
+    if supply_share is None:
+        point = (low[s_idx] + high[s_idx]) / 2
+        total = np.zeros(n)
         if len(nonempty):
-            sums[nonempty] = exact_row_sums(share[s_idx], sup_ptr[nonempty], counts[nonempty])
+            total[nonempty] = exact_row_sums(point, sup_ptr[nonempty], counts[nonempty])
+        scaled = np.flatnonzero(total > 1.0)
+        if len(scaled):
+            point = point * np.repeat(np.where(total > 1.0, 1.0 / np.where(total > 0, total, 1.0), 1.0), counts)
+        sup_share = point
+        sums = total
+        if len(scaled):
+            sums = total.copy()
+            sums[scaled] = exact_row_sums(sup_share, sup_ptr[scaled], counts[scaled])
+    else:
+        sup_share = np.asarray(supply_share, dtype=np.float64)[s_idx]
+        sums = np.zeros(n)
+        if len(nonempty) and remainder is None:
+            sums[nonempty] = exact_row_sums(sup_share, sup_ptr[nonempty], counts[nonempty])
+    if remainder is None:
         rem = np.where(counts > 0, np.maximum(0.0, 1.0 - sums), 1.0)
     else:
         rem = np.asarray(remainder, dtype=np.float64)[perm]
@@ -327,7 +403,7 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
             prod = np.flatnonzero((kind >= MATERIAL) & ~used)
         products = prod
     products = inv[np.asarray(products, dtype=np.int64)].astype(np.int32)
-    ids_p = tuple(ids[i] for i in perm.tolist())
+    ids_p = tuple(np.asarray(ids, dtype=object)[perm].tolist())
     if countries is None:
         sup_rows = src[s_idx]
         owners = np.where(kind[sup_rows] == COUNTRY, sup_rows, country[sup_rows])
@@ -338,62 +414,125 @@ def compile_arrays(*, ids: Sequence[str], kind, edge_src, edge_dst, edge_type, s
     country_rows = np.array([index[c] for c in countries], dtype=np.int32)
     country_p = country[perm]
     country_p = np.where(country_p >= 0, inv[np.maximum(country_p, 0)], -1).astype(np.int32)
-    return CompiledGraph(
+    compiled = CompiledGraph(
         name=name, ids=ids_p, kind=kind_p, needs_any=needs_any[perm], country=country_p,
-        stockpile=stockpile[perm], sup_ptr=sup_ptr, sup_src=sup_src, sup_share=share[s_idx].astype(np.float64),
+        stockpile=stockpile[perm], sup_ptr=sup_ptr, sup_src=sup_src, sup_share=sup_share.astype(np.float64),
         sup_low=low[s_idx], sup_high=high[s_idx], remainder=rem, in_ptr=in_ptr, in_src=in_src,
         level=lv.astype(np.int32), level_ptr=level_ptr, cyclic_ptr=cyclic_ptr,
         products=products, country_codes=countries, country_rows=country_rows,
         group_ptr=group_ptr, group_code=group_code,
-        sup_edge=(s_idx if edge_rows is None else np.asarray(edge_rows, dtype=np.int64)[s_idx]),
+        sup_edge=(s_idx if edge_rows is None else np.asarray(edge_rows, dtype=np.int64)[s_idx]), order=perm,
     )
+    if id_rank is not None:
+        compiled.__dict__["id_rank"] = np.asarray(id_rank, dtype=np.int64)[perm]
+    return compiled
 
 
-def _item_sums(values, dst, mask, n) -> np.ndarray:
-    """Exact (correctly rounded) sum of ``values[mask]`` per ``dst`` node."""
-    idx = np.flatnonzero(mask)
-    order = idx[np.argsort(dst[idx], kind="stable")]
-    counts = np.bincount(dst[order], minlength=n)
-    ptr = np.r_[0, np.cumsum(counts)]
-    out = np.zeros(n)
-    rows = np.flatnonzero(counts > 0)
-    if len(rows):
-        out[rows] = exact_row_sums(values[order], ptr[rows], counts[rows])
-    return out
+def _row_order(level, cyclic, code, indeg) -> np.ndarray:
+    """The rows by level, then the cyclic part last, then group code, then more inputs first, then
+    position: what ``np.lexsort((np.arange(n), -indeg, code, cyclic, level))`` gives, by one stable
+    sort of a combined key when it fits in 63 bits."""
+    n = len(level)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    most = int(indeg.max())
+    width = _bits(most)
+    if _bits(int(level.max())) + 1 + 4 + width > 63:
+        return np.lexsort((np.arange(n), -indeg, code, cyclic, level))
+    key = (((level.astype(np.int64) << 1 | cyclic) << 4 | code) << width) | (most - indeg)
+    return np.argsort(key, kind="stable")
 
 
 def _levels(n: int, src: np.ndarray, dst: np.ndarray):
-    """Topological level (longest path over the SCC condensation), SCC id and cyclic flag per node."""
+    """Topological level (longest path over the SCC condensation) and cyclic flag per node.
+
+    The levels are peeled from the sources (Kahn's algorithm over the nodes): in a graph without
+    cycles that is all. Otherwise the nodes left over are those on a cycle or downstream of one;
+    their strongly connected components are found among them only, and the peeling goes on over
+    those components, each starting one past the deepest peeled node that feeds it."""
+    level = np.zeros(n, dtype=np.int64)
+    cyclic = np.zeros(n, dtype=bool)
     if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-    adj = csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+        return level, cyclic
+    ptr, targets = _csr(src, dst, n, ordered=False)
+    indeg = np.bincount(targets, minlength=n)
+    if _peel(ptr, targets, indeg, np.flatnonzero(indeg == 0), level) == n:
+        return level, cyclic
+    rest = np.flatnonzero(indeg > 0)  # not peeled: on a cycle or downstream of one
+    local = np.full(n, -1, dtype=np.int64)
+    local[rest] = np.arange(len(rest))
+    inside = (local[src] >= 0) & (local[dst] >= 0)
+    s_in, d_in = local[src[inside]], local[dst[inside]]
+    adj = csr_array((np.ones(len(s_in), dtype=np.int8), (s_in, d_in)), shape=(len(rest), len(rest)))
     n_comp, comp = connected_components(adj, directed=True, connection="strong")
     comp = comp.astype(np.int64)
     size = np.bincount(comp, minlength=n_comp)
-    cyclic = size[comp] > 1
+    cyclic[rest] = size[comp] > 1
     cyclic[src[src == dst]] = True
-    cs, cd = comp[src], comp[dst]
+    start = np.zeros(n_comp, dtype=np.int64)
+    entering = (local[src] < 0) & (local[dst] >= 0)
+    np.maximum.at(start, comp[local[dst[entering]]], level[src[entering]] + 1)
+    cs, cd = comp[s_in], comp[d_in]
     keep = cs != cd
-    cs, cd = cs[keep], cd[keep]
-    indeg = np.bincount(cd, minlength=n_comp)
-    order = np.argsort(cs, kind="stable")
-    targets = cd[order]
-    ptr = np.r_[0, np.cumsum(np.bincount(cs, minlength=n_comp))]
-    level = np.zeros(n_comp, dtype=np.int64)
-    frontier = np.flatnonzero(indeg == 0)
-    depth = 0
+    c_ptr, c_targets = _csr(cs[keep], cd[keep], n_comp, ordered=False)
+    c_indeg = np.bincount(c_targets, minlength=n_comp)
+    _peel(c_ptr, c_targets, c_indeg, np.flatnonzero(c_indeg == 0), start, longest=True)
+    level[rest] = start[comp]
+    return level, cyclic
+
+
+def _csr(src, dst, n, *, ordered: bool = True):
+    """(ptr, targets): ``dst`` grouped by ``src`` (``n`` groups), each group in ascending order
+    (what ``dst[np.lexsort((dst, src))]`` gives, with ``ptr`` the group bounds), or with
+    ``ordered=False`` in the given order (what a stable sort by ``src`` gives). Counting sorts."""
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    if len(src) <= 1 << 12 or _coo_tocsr is None:
+        order = np.lexsort((dst, src)) if ordered else np.argsort(src, kind="stable")
+        return np.r_[0, np.cumsum(np.bincount(src, minlength=n))].astype(np.int64), dst[order]
+    if ordered:  # by target first, then (stably) by source: sorted within each group
+        _, by_dst = _counting_sort(dst, np.arange(len(dst), dtype=np.int64), int(dst.max()) + 1)
+        src, dst = src[by_dst], dst[by_dst]
+    return _counting_sort(src, dst, n)
+
+
+def _counting_sort(keys, values, n):
+    """(ptr, values grouped by key, in the given order within a key): scipy's C counting sort."""
+    ptr = np.empty(n + 1, dtype=np.int64)
+    out = np.empty(len(values), dtype=np.int64)
+    data = np.empty(len(values), dtype=np.int8)
+    _coo_tocsr(n, 1, len(keys), keys, values, np.zeros(len(keys), dtype=np.int8), ptr, out, data)
+    return ptr, out
+
+
+def _peel(ptr, targets, indeg, frontier, level, longest=False) -> int:
+    """Kahn's algorithm from ``frontier`` (the nodes of in-degree zero). Each node peeled gets its
+    level: the depth at which it was peeled, or with ``longest`` the most of its own start and one
+    past each predecessor's level. ``indeg`` is used up; returns the number of nodes peeled."""
+    depth, done = 0, 0
+    n = len(indeg)
     while frontier.size:
-        level[frontier] = depth
+        done += frontier.size
+        if not longest:
+            level[frontier] = depth
         counts = ptr[frontier + 1] - ptr[frontier]
         total = int(counts.sum())
         if not total:
             break
         offsets = np.repeat(ptr[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
-        hit, times = np.unique(targets[offsets], return_counts=True)
+        reached = targets[offsets]
+        if longest:
+            np.maximum.at(level, reached, np.repeat(level[frontier] + 1, counts))
+        if total * 8 > n:
+            times = np.bincount(reached, minlength=n)
+            hit = np.flatnonzero(times)
+            times = times[hit]
+        else:
+            hit, times = np.unique(reached, return_counts=True)
         indeg[hit] -= times
         frontier = hit[indeg[hit] == 0]
         depth += 1
-    return level[comp], comp, cyclic
+    return done
 
 
 def _two_sum(s, c, x, t, z) -> None:

@@ -17,8 +17,10 @@ A cell that holds a list or a mapping is written as its JSON text in both format
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -65,6 +67,67 @@ def write_table(frame: pd.DataFrame, path, *, force: bool = False) -> Path:
     kind = table_format(path)
     check_output(path, force=force)
     return atomic_write(path, table_bytes(frame, kind), force=force)
+
+
+#: Text that a JSON string cannot hold as it is (a quote, a backslash, a control character), but
+#: the line break that joins a column's values (counted instead).
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x09\x0b-\x1f]')
+
+
+def json_records(columns: dict) -> str | None:
+    """The compact JSON text of the records ``{name: value, ...}``, one per row (the columns given
+    as lists or float64 arrays of equal length), as orjson writes the list of dicts; made column by
+    column (orjson writes each float column at once; the pieces are then joined in one pass), not a
+    dict per row. NaN is ``null``, as orjson writes it. ``None`` when orjson is not installed."""
+    try:
+        import orjson  # optional: the scale extra
+    except ImportError:
+        return None
+    names = list(columns)
+    count = len(columns[names[0]]) if names else 0
+    if not count:
+        return "[]"
+    texts, quoted = [], []
+    for name in names:
+        values = columns[name]
+        if isinstance(values, np.ndarray) and values.dtype == np.float64 and values.ndim == 1:
+            text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).decode("ascii")[1:-1].split(",")
+            quote = False
+        else:
+            text, quote = _json_strings(values.tolist() if isinstance(values, np.ndarray) else list(values), orjson)
+        if len(text) != count:
+            raise ValueError(f"column {name!r} has {len(text)} values, not {count}")
+        texts.append(text)
+        quoted.append(quote)
+    keys = [orjson.dumps(name).decode("utf-8") + ":" for name in names]
+    width = 2 * len(names)
+    pieces = [""] * (width * count)
+    for j, (key, text, quote) in enumerate(zip(keys, texts, quoted)):
+        if j:
+            before = ('"' if quoted[j - 1] else "") + ","
+        else:  # the end of the row before
+            before = ('"' if quoted[-1] else "") + "},{"
+        pieces[2 * j::width] = [before + key + ('"' if quote else "")] * count
+        pieces[2 * j + 1::width] = text
+    pieces[0] = "[{" + keys[0] + ('"' if quoted[0] else "")
+    return "".join(pieces) + ('"' if quoted[-1] else "") + "}]"
+
+
+def _json_strings(values: list, orjson) -> tuple[list, bool]:
+    """The JSON texts of a column of values: (the values themselves, True: they go between quotes)
+    when every one is text that needs no escape (the usual case: one search of the column joined),
+    else (each value's own JSON text, False)."""
+    try:
+        joined = "\n".join(values)
+    except TypeError:  # not all text
+        joined = None
+    if joined is not None and _JSON_ESCAPED.search(joined) is None and joined.count("\n") == len(values) - 1:
+        try:
+            joined.encode("utf-8")
+            return values, True
+        except UnicodeEncodeError:  # a lone surrogate: orjson.dumps says so below
+            pass
+    return [orjson.dumps(v).decode("utf-8") for v in values], False
 
 
 def _parquet(target: Path):

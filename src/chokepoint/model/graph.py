@@ -98,10 +98,24 @@ class Graph:
     @cached_property
     def labels(self) -> dict[str, str]:
         """Every node's label: its own, a country's name, or its id."""
+        return dict(zip(self.columns.nodes["id"].tolist(), self.label_column().tolist()))
+
+    def label_column(self, rows=None) -> np.ndarray:
+        """The labels (see :attr:`labels`) of the nodes at ``rows`` (positions in the node table;
+        all by default), as an object array."""
         nodes = self.columns.nodes
-        given = nodes["label"].tolist()
-        return {ident: label if label else (country_name(ident) if kind == "country" else ident)
-                for ident, kind, label in zip(nodes["id"].tolist(), nodes["kind"].tolist(), given)}
+        label, ident = nodes["label"].to_numpy(dtype=object), nodes["id"].to_numpy(dtype=object)
+        kind = nodes["kind"].to_numpy(dtype=object)
+        if rows is not None:
+            label, ident, kind = label[rows], ident[rows], kind[rows]
+        label = label.copy()
+        empty = np.flatnonzero([not value for value in label.tolist()])
+        if len(empty):
+            fill = ident[empty]
+            country = np.flatnonzero(kind[empty] == "country")
+            fill[country] = [country_name(code) for code in fill[country].tolist()]
+            label[empty] = fill
+        return label
 
     @cached_property
     def kinds(self) -> dict[str, str]:
