@@ -99,7 +99,17 @@ def test_row_sums_are_exact_row_sums(kernels_used):
     from chokepoint.engine import exact_row_sums
     from chokepoint.engine.evaluate import row_sums
     rng = np.random.default_rng(0)
-    values = rng.random((500, 7)) * 10.0 ** rng.integers(-12, 3, size=(500, 1))
+    values = rng.random((500, 40)) * 10.0 ** rng.integers(-12, 3, size=(500, 1))  # >= JIT_MIN_COLUMNS
     deg = rng.integers(0, 9, size=90)
     first = rng.integers(0, 500 - 9, size=90)
     assert np.array_equal(row_sums(values, first, deg), exact_row_sums(values, first, deg))
+
+
+def test_a_single_cutoff_does_not_load_numba():
+    """numba's import and cache cost ~0.5-1 s: a cutoff (a few columns) sums in numpy instead."""
+    import subprocess
+    import sys
+    code = ("import sys; from chokepoint import api; api.cutoff('quantum', countries=['CN']); "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1102,10 +1102,16 @@ def _py_row_sums(v, first, deg, out):
             out[i, d] = s[d] + c[d]
 
 
+#: Fewer columns than this are summed by numpy (importing numba and loading its cache costs ~0.5-1 s).
+JIT_MIN_COLUMNS = 16
+
+
 def _row_sums(values: np.ndarray, first: np.ndarray, deg: np.ndarray) -> np.ndarray:
     """:func:`~chokepoint.engine.compile.exact_row_sums` of a 2-D array (the same TwoSum steps in the
-    same order: the same bits), compiled when numba is installed."""
-    jit = _compiled_pair_kernels() if USE_JIT and values.ndim == 2 and values.dtype == np.float64 else None
+    same order: the same bits), compiled when numba is installed and there are enough columns (draws)
+    to pay for loading the compiled code: a single cutoff's few columns stay in numpy."""
+    jit = _compiled_pair_kernels() if (USE_JIT and values.ndim == 2 and values.dtype == np.float64
+                                       and values.shape[1] >= JIT_MIN_COLUMNS) else None
     if jit is None or not len(first):
         return exact_row_sums(values, first, deg)
     out = np.empty((len(first), values.shape[1]))
