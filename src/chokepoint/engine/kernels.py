@@ -212,14 +212,17 @@ class _Context:
         self.remainder = cg.remainder.astype(dtype) if dtype != np.float64 else cg.remainder
         if shares is not None and shares.ndim == 1:
             self.sup_data = shares.astype(dtype)
-            self.remainder = _remainder(cg, shares[:, None])[:, 0].astype(dtype)
             self.shares = None
+        if remainder_lost:  # the pessimistic bound: no unattributed supply survives
+            # a supplied item's remainder is 0 whatever its shares sum to, and an item with no
+            # suppliers listed keeps all of it (1): the shares' sums are not needed
+            supplied = np.diff(cg.sup_ptr) > 0
+            kept = np.where(supplied, 0.0, 1.0 if shares is not None else self.remainder).astype(dtype)
+            self.remainder = kept if self.shares is None else np.repeat(kept[:, None], shares.shape[1], axis=1)
+        elif shares is not None and shares.ndim == 1:
+            self.remainder = _remainder(cg, shares[:, None])[:, 0].astype(dtype)
         elif shares is not None:
             self.remainder = _remainder(cg, shares)
-        if remainder_lost:  # the pessimistic bound: no unattributed supply survives
-            supplied = np.diff(cg.sup_ptr) > 0
-            self.remainder = np.where(supplied if self.remainder.ndim == 1 else supplied[:, None], 0.0,
-                                      self.remainder).astype(dtype)
         block = max(16, _BLOCK_BYTES // max(1, self.S * np.dtype(dtype).itemsize))
         self.block = block
         shape = (block, self.S)
