@@ -293,18 +293,24 @@ def _strategy_iteration(pieces: _Pieces, start: np.ndarray, slack: float, wanted
 
 def _loop_values(succ: np.ndarray, x: np.ndarray):
     """Rows on loops of inputs taken (``x_i = x_j = ... = x_i``; ``succ`` the row copied, or -1)
-    and each such row's loop's least ``x`` (K x S both)."""
+    and each such row's loop's least ``x`` (K x S both), by pointer doubling: after ``2^m >= K``
+    steps every walk that has not ended sits on a loop (those rows are the loops'), and the least
+    ``x`` over the ``2^m`` rows a walk visits from a loop's row covers the whole loop."""
     K, S = succ.shape
     colidx = np.arange(S)[None, :]
-    rows = np.arange(K)[:, None]
     on_loop = np.zeros((K, S), dtype=bool)
-    low = x.copy()
-    cur = succ.copy()
-    for _ in range(K):
-        valid = cur >= 0
-        on_loop |= cur == rows
-        low = np.where(valid, np.minimum(low, x[np.maximum(cur, 0), colidx]), low)
-        cur = np.where(valid, succ[np.maximum(cur, 0), colidx], -1)
+    if not (succ >= 0).any():
+        return on_loop, x
+    jump, low = succ.copy(), x.copy()  # succ^(2^k), least x over the next 2^k rows from each
+    span = 1
+    while span < K:
+        valid = jump >= 0
+        at = np.maximum(jump, 0)
+        low = np.where(valid, np.minimum(low, low[at, colidx]), low)
+        jump = np.where(valid, jump[at, colidx], -1)
+        span *= 2
+    valid = jump >= 0
+    on_loop[jump[valid], np.broadcast_to(colidx, (K, S))[valid]] = True
     return on_loop, low
 
 
