@@ -26,6 +26,7 @@ from chokepoint.analysis.concentration import (
     CONCENTRATION_COLUMNS, EPS, TARGET_COLUMNS, concentration, supply_table, target,
 )
 from chokepoint.analysis.evidence import bounds, is_estimate
+from chokepoint.analysis.scenarios import sweep
 from chokepoint.engine import compile_graph, evaluate
 from chokepoint.engine import knockout as ko
 
@@ -252,3 +253,13 @@ def test_concentration_and_target_equal_the_per_item_computation(tmp_path):
                 pd.testing.assert_frame_equal(got, _oracle_target(graph, threshold, all_items), check_exact=True)
                 statuses |= set(got["status"])
     assert statuses == {"fail", "undetermined", "pass", "no data"}  # every branch is compared
+
+
+def test_chokepoints_and_sweep_equal_each_computed_apart(tmp_path):
+    """The analysis takes the country sweep from the exposure's engine passes: the same frames,
+    to the last bit, as find_chokepoints and sweep called apart."""
+    for name, graph in _graphs(tmp_path):
+        frame, swept = ch.chokepoints_and_sweep(graph)
+        pd.testing.assert_frame_equal(frame, ch.find_chokepoints(graph), check_exact=True)
+        pd.testing.assert_frame_equal(swept, sweep(graph), check_exact=True)
+        assert len(swept) == len(graph.products) * len(graph.countries), name

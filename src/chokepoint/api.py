@@ -16,6 +16,7 @@ import pandas as pd
 
 from .analysis import columns as _columns
 from .analysis import montecarlo as _montecarlo
+from .analysis.chokepoints import chokepoints_and_sweep as _chokepoints_and_sweep
 from .analysis.chokepoints import find_chokepoints as _find_chokepoints
 from .analysis.concentration import concentration as _concentration, target as _target
 from .analysis.distributed import sweep as _dask_sweep
@@ -351,14 +352,15 @@ def analyse(graph, *, top: int = 10, threshold: float = DEFAULT_THRESHOLD, count
     if output is not None:
         check_table_output(output, force=force)
     g = _graph(graph)
-    everything = _find_chokepoints(g, top=None)  # every node is scored whatever the top
+    # every node is scored whatever the top; the country sweep comes from the same engine passes
+    everything, swept = _chokepoints_and_sweep(g, top=None)
     written = write_table(everything, output, force=force) if output is not None else None
     choke = everything.head(top) if top else everything
     choke.attrs["notes"] = list(everything.attrs.get("notes", ()))
     tgt = _target(g, threshold=threshold)
     if tgt.empty:
         tgt = _target(g, threshold=threshold, all_items=True)
-    exp = _exposure(g, _sweep(g), top=countries)
+    exp = _exposure(g, swept, top=countries)
     return Analysis(g.name, g.title, choke, tgt, exp, g.bases(), g.aggregates, len(everything), written)
 
 

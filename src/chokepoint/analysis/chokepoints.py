@@ -36,6 +36,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import depth_first_order
 
 from .concentration import concentration, supply_table
+from .scenarios import scenario_combos, sweep_to_frame
 from ..model import Graph
 from ..model.graph import gc_paused
 from ..engine import compile_graph, evaluate, knockout_batches
@@ -193,10 +194,19 @@ def _rows(compiled, ids) -> np.ndarray:
 def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     """Every non-country node ranked by ``score`` (see module docstring), with the reason in words."""
     with gc_paused():
-        return _find_chokepoints(graph, top)
+        return _find_chokepoints(graph, top)[0]
 
 
-def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
+def chokepoints_and_sweep(graph: Graph, *, top: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`find_chokepoints` and the single-country sweep (:func:`~.scenarios.sweep` with its
+    defaults: every country, no spare capacity, with bounds) from the same engine passes over the
+    countries: the sweep's matrices are the products' rows of the exposure's (products are
+    candidates). Both bit for bit as computed apart."""
+    with gc_paused():
+        return _find_chokepoints(graph, top, sweep=True)
+
+
+def _find_chokepoints(graph: Graph, top, sweep: bool = False):
     compiled = compile_graph(graph)
     products = graph.products
     nodes = graph.columns.nodes
@@ -204,7 +214,17 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
     candidates = nodes["id"][kinds != "country"].tolist()
     cand_rows = _rows(compiled, candidates)
     countries = graph.countries
-    exposure, worst, exposure_low, exposure_high = exposures(compiled, countries, cand_rows, bounds=True)
+    sweep_frame = None
+    if sweep:
+        at = np.full(compiled.n_nodes, -1, dtype=np.int64)
+        at[cand_rows] = np.arange(len(cand_rows))
+        keep = at[_rows(compiled, products)]
+        exposure, worst, exposure_low, exposure_high, (s_point, s_low, s_high) = exposures(
+            compiled, countries, cand_rows, bounds=True, keep=keep)
+        sweep_frame = sweep_to_frame(graph, scenario_combos(graph), s_point, s_low, s_high)
+        del s_point, s_low, s_high
+    else:
+        exposure, worst, exposure_low, exposure_high = exposures(compiled, countries, cand_rows, bounds=True)
     # where end items stand in for products (an imported data table), an item's own loss counts:
     # otherwise every candidate would be its own excluded product and score 0
     stand_in = not (kinds == "product").any()
@@ -256,39 +276,52 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
                        for k, row in zip(frame.index.tolist(), frame.to_dict("records"))]
     frame = frame[COLUMNS].reset_index(drop=True)
     frame.attrs["notes"] = notes
-    return frame
+    return frame, sweep_frame
 
 
-def exposures(compiled, countries, rows, *, bounds: bool = False):
+def exposures(compiled, countries, rows, *, bounds: bool = False, keep=None):
     """Each row's exposure to single-country cutoffs (:func:`country_exposure`): for the ``rows``
     (compiled rows), ``(exposure, worst country or -1)``, and with ``bounds`` also the exposure's
     bounds ``(low, high)`` (:func:`exposure_bounds`). The cutoffs run :data:`COUNTRY_CHUNK`
     countries at a time and are reduced chunk by chunk, so that memory is bounded by a chunk, not
-    rows x countries."""
+    rows x countries.
+
+    ``keep`` (positions into ``rows``, with ``bounds``): also return those rows' (rows x countries)
+    matrices ``(point, low, high)`` as :func:`~.evidence.bounds` gives them (the sweep's)."""
     k = len(rows)
     exposure = np.zeros(k)
     worst = np.full(k, -1, dtype=np.int64)
     low, high = (np.full(k, -np.inf), np.full(k, -np.inf)) if len(countries) else (np.zeros(k), np.zeros(k))
     rows = np.asarray(rows, dtype=np.int64)
     countries = list(countries)
+    kept = ([], [], []) if keep is not None else None
     for c0 in range(0, len(countries), COUNTRY_CHUNK):
         cuts = [[c] for c in countries[c0:c0 + COUNTRY_CHUNK]]
         point = evaluate(compiled, cuts, rows=rows)
         _fold_exposure(point, c0, exposure, worst)
         if bounds:
-            _fold_bounds(compiled, cuts, rows, point, low, high)
+            _fold_bounds(compiled, cuts, rows, point, low, high, keep, kept)
+    if keep is not None:
+        width = (len(keep), 0)
+        return exposure, worst, low, high, tuple(np.concatenate(m, axis=1) if m else np.zeros(width) for m in kept)
     return (exposure, worst, low, high) if bounds else (exposure, worst)
 
 
-def _fold_bounds(compiled, cuts, rows, point, low, high) -> None:
+def _fold_bounds(compiled, cuts, rows, point, low, high, keep=None, kept=None) -> None:
     """The exposure's bounds continued over the countries ``cuts``: the most a cutoff takes with
     the shares at their low ends and the remainder surviving (low) or lost (high), each value
-    held on the far side of its point value, as :func:`~.evidence.bounds` does."""
-    survive = evaluate(compiled, cuts, shares=compiled.sup_low, rows=rows)
-    np.maximum(low, (1.0 - np.maximum(survive, point)).max(axis=1), out=low)
+    held on the far side of its point value, as :func:`~.evidence.bounds` does; ``kept`` gathers
+    the ``keep`` rows' point, low and high values."""
+    survive = np.maximum(evaluate(compiled, cuts, shares=compiled.sup_low, rows=rows), point)
+    np.maximum(low, (1.0 - survive).max(axis=1), out=low)
+    if keep is not None:
+        kept[0].append(point[keep])
+        kept[2].append(survive[keep])
     del survive
-    lost = evaluate(compiled, cuts, shares=compiled.sup_low, remainder_lost=True, rows=rows)
-    np.maximum(high, (1.0 - np.minimum(lost, point)).max(axis=1), out=high)
+    lost = np.minimum(evaluate(compiled, cuts, shares=compiled.sup_low, remainder_lost=True, rows=rows), point)
+    np.maximum(high, (1.0 - lost).max(axis=1), out=high)
+    if keep is not None:
+        kept[1].append(lost[keep])
 
 
 def exposure_bounds(compiled, countries, rows):

@@ -316,9 +316,10 @@ def _loop_values(succ: np.ndarray, x: np.ndarray):
 
 def _solve(pieces: _Pieces, cols: np.ndarray, taken: np.ndarray, x: np.ndarray):
     """The largest solution below ``x`` of the linear system the pieces ``taken`` make, for each
-    column ``cols`` (``taken`` and ``x``: K x len(cols)). A loop of rows each equal to the next has every value equal: the largest below
-    ``x`` is the loop's least ``x``; the rest is one dense solve per column (singular only for a
-    loop of gain 1 through a supply). Returns (y, solved mask)."""
+    column ``cols`` (``taken`` and ``x``: K x len(cols)). A loop of rows each equal to the next has
+    every value equal: the largest below ``x`` is the loop's least ``x``; the rest is one dense
+    solve per column (singular only for a loop of gain 1 through a supply). Returns (y, solved
+    mask)."""
     K, S = taken.shape
     kind = pieces.kind[taken]
     src = pieces.src[taken]
@@ -404,7 +405,8 @@ def solve_engine_columns(ctx, block, cols, X, base, ext_sum, rem, ext_all, ext_a
     S = len(cols)
     if not S:
         return []
-    spare = np.full(S, float(ctx.spare)) if ctx.scalar_spare else np.asarray(ctx.spare, dtype=np.float64).reshape(-1)[cols]
+    spare = np.full(S, float(ctx.spare)) if ctx.scalar_spare else \
+        np.asarray(ctx.spare, dtype=np.float64).reshape(-1)[cols]
     gain = 1.0 + spare
     upper = np.minimum(base[:, cols], ext_all[:, cols]).astype(np.float64)
     position = np.full(X.shape[1], -1, dtype=np.int64)
