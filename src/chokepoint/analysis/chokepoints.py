@@ -488,6 +488,27 @@ def _sum_in_order(k, loss, width) -> np.ndarray:
 
 
 def _sum_with_baseline(p, k, loss, base_loss, self_pos, width) -> np.ndarray:
+    """:func:`_sum_in_order` where some products have a loss with nothing knocked out. A knockout
+    that changes no product (and is not itself such a product) adds the baseline losses alone, in
+    product order: one sum, the same for all of them; the others go product by product
+    (:func:`_sum_changed_with_baseline`)."""
+    active = np.zeros(width, dtype=bool)
+    active[k] = True
+    own = np.flatnonzero(self_pos >= 0)
+    active[own[base_loss[self_pos[own]] != 0.0]] = True
+    plain = 0.0
+    for value in base_loss[base_loss != 0.0].tolist():  # in product order, as the loop below
+        plain += value
+    total = np.full(width, plain)
+    act = np.flatnonzero(active)
+    if len(act):
+        local = np.full(width, -1, dtype=np.int64)
+        local[act] = np.arange(len(act))
+        total[act] = _sum_changed_with_baseline(p, local[k], loss, base_loss, self_pos[act], len(act))
+    return total
+
+
+def _sum_changed_with_baseline(p, k, loss, base_loss, self_pos, width) -> np.ndarray:
     """:func:`_sum_in_order` where some products have a loss with nothing knocked out: product by
     product, a product's changed losses to the knockouts that change it, its baseline loss (where
     not 0) to all others. Between two such products the changed losses go in one ``np.add.at``
