@@ -15,7 +15,7 @@ output keeps reporting about 100% when the largest fixed point is 0.
 
 :func:`largest_fixed_point` solves the block exactly instead, by min-strategy iteration from
 the point the iteration reached (which lies above the largest fixed point): each row takes its
-smallest piece there, the linear system of those pieces is solved (a sparse solve), and again
+smallest piece there, the linear system of those pieces is solved (a dense LU solve), and again
 from the solution, until the pieces no longer change; the point is then a fixed point of the
 full system, and the largest (every point visited stays above the largest fixed point). An
 ``any`` row is a maximum: for each choice of one alternative per ``any`` row the system is
@@ -23,6 +23,13 @@ min-affine and smaller, and the largest fixed point is the componentwise maximum
 choices (the choice the true point makes is among them), so they are enumerated (at most
 :data:`MAX_CHOICES`). A loop whose gain is 1 or more under the pieces taken (a singular system)
 is not solved: the caller keeps the iteration's value, an upper bound, and says so.
+
+:func:`largest_fixed_points` does this for many scenarios of one block at once (the engine hands
+it every stalled column of a block: a sweep's countries, the knockouts that reach the block): the
+pieces are chosen column by column in arrays and the linear systems solved as one stack, each
+column exactly as it would be alone (``tests/test_fixpoint_batched.py``). On a generated 1M-edge
+graph with cycles the pessimistic sweep bound solved ~1,100 block columns one by one in Python in
+about 14 s; together, in about 1 s.
 
 :func:`is_settled` decides when iterating may stop: a change of 0, or two consecutive small
 changes shrinking fast enough that what is left is below the tolerance.
