@@ -70,8 +70,9 @@ def main():
                  "knockout_losses_many", "concentration", "dominators", "_reason"):
         if hasattr(ch, name):
             timed(ch, name, "chokepoints." + name)
-    for name in ("_find_chokepoints", "_target", "_exposure", "_sweep"):
-        timed(api, name, "api." + name)
+    for name in ("_find_chokepoints", "_chokepoints_and_sweep", "_target", "_exposure", "_sweep"):
+        if hasattr(api, name):
+            timed(api, name, "api." + name)
     timed(api.Graph, "bases", "api.Graph.bases")
     gc.collect()
     reset_peak()

@@ -26,6 +26,7 @@ from chokepoint.analysis.concentration import (
     CONCENTRATION_COLUMNS, EPS, TARGET_COLUMNS, concentration, supply_table, target,
 )
 from chokepoint.analysis.evidence import bounds, is_estimate
+from chokepoint.analysis.scenarios import sweep
 from chokepoint.engine import compile_graph, evaluate
 from chokepoint.engine import knockout as ko
 
@@ -252,3 +253,32 @@ def test_concentration_and_target_equal_the_per_item_computation(tmp_path):
                 pd.testing.assert_frame_equal(got, _oracle_target(graph, threshold, all_items), check_exact=True)
                 statuses |= set(got["status"])
     assert statuses == {"fail", "undetermined", "pass", "no data"}  # every branch is compared
+
+
+def test_chokepoints_and_sweep_equal_each_computed_apart(tmp_path):
+    """The analysis takes the country sweep from the exposure's engine passes: the same frames,
+    to the last bit, as find_chokepoints and sweep called apart."""
+    for name, graph in _graphs(tmp_path):
+        frame, swept = ch.chokepoints_and_sweep(graph)
+        pd.testing.assert_frame_equal(frame, ch.find_chokepoints(graph), check_exact=True)
+        pd.testing.assert_frame_equal(swept, sweep(graph), check_exact=True)
+        assert len(swept) == len(graph.products) * len(graph.countries), name
+
+
+def test_sums_with_a_baseline_loss_skip_the_knockouts_that_change_nothing():
+    """Knockouts that change no product add the baseline losses alone: the same sums, to the last
+    bit, as product by product for every knockout (tiny baseline losses, some knockouts their
+    own product, most changing nothing)."""
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        n_products, width = int(rng.integers(1, 40)), int(rng.integers(1, 300))
+        base_loss = np.where(rng.random(n_products) < 0.3, rng.random(n_products) * 1e-12, 0.0)
+        base_loss[rng.random(n_products) < 0.1] = rng.random() * 0.5
+        pairs = np.unique(rng.integers(0, width, 200) * n_products + rng.integers(0, n_products, 200))
+        pairs = pairs[rng.random(len(pairs)) < 0.3]
+        k, p = pairs // n_products, pairs % n_products
+        loss = rng.random(len(pairs))
+        self_pos = np.where(rng.random(width) < 0.2, rng.integers(0, n_products, width), -1)
+        loss[self_pos[k] == p] = 0.0
+        every = ch._sum_changed_with_baseline(p, k, loss, base_loss, self_pos, width)
+        assert np.array_equal(ch._sum_with_baseline(p, k, loss, base_loss, self_pos, width), every)

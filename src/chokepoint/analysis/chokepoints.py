@@ -17,9 +17,8 @@ compiled engine (:mod:`chokepoint.engine`), many scenarios at once:
 
 - the knockouts propagate only what each changes (:func:`~chokepoint.engine.knockout.knockout_batches`),
   under the point, high and low shares in one propagation, reduced batch by batch;
-- the exposure is one engine pass over the countries, reduced chunk by chunk; its bounds (which
-  need the slow pessimistic evaluation) are computed for the rows kept only, by the same sparse
-  propagation of the country cutoffs;
+- the exposure and its bounds are engine passes over the countries (the point shares, the low
+  ends with the remainder surviving, and lost), reduced chunk by chunk of countries;
 - the dominators come from the compiled arrays; betweenness is skipped above
   :data:`BETWEENNESS_MAX_NODES` nodes, and ``frame.attrs["notes"]`` says so;
 - the reasons are written for the rows kept only.
@@ -36,6 +35,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import depth_first_order
 
 from .concentration import concentration, supply_table
+from .scenarios import scenario_combos, sweep_to_frame
 from ..model import Graph
 from ..model.graph import gc_paused
 from ..engine import compile_graph, evaluate, knockout_batches
@@ -46,6 +46,10 @@ COLUMNS = ["id", "label", "kind", "score", "knockout_loss", "knockout_loss_low",
            "top_country", "top_share", "hhi", "dominates", "betweenness", "reason"]
 ROOT = ("__root__",)
 
+
+#: Countries cut at once when the exposures and their bounds are reduced (the memory of a chunk
+#: is rows x this x 8 bytes, two or three at a time).
+COUNTRY_CHUNK = 64
 
 #: Above this many nodes betweenness centrality is not computed (exact betweenness is
 #: O(nodes x edges)); the frame's ``attrs["notes"]`` says so.
@@ -189,10 +193,19 @@ def _rows(compiled, ids) -> np.ndarray:
 def find_chokepoints(graph: Graph, *, top: int | None = None) -> pd.DataFrame:
     """Every non-country node ranked by ``score`` (see module docstring), with the reason in words."""
     with gc_paused():
-        return _find_chokepoints(graph, top)
+        return _find_chokepoints(graph, top)[0]
 
 
-def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
+def chokepoints_and_sweep(graph: Graph, *, top: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`find_chokepoints` and the single-country sweep (:func:`~.scenarios.sweep` with its
+    defaults: every country, no spare capacity, with bounds) from the same engine passes over the
+    countries: the sweep's matrices are the products' rows of the exposure's (products are
+    candidates). Both bit for bit as computed apart."""
+    with gc_paused():
+        return _find_chokepoints(graph, top, sweep=True)
+
+
+def _find_chokepoints(graph: Graph, top, sweep: bool = False):
     compiled = compile_graph(graph)
     products = graph.products
     nodes = graph.columns.nodes
@@ -200,7 +213,17 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
     candidates = nodes["id"][kinds != "country"].tolist()
     cand_rows = _rows(compiled, candidates)
     countries = graph.countries
-    exposure, worst = exposures(compiled, countries, cand_rows)
+    sweep_frame = None
+    if sweep:
+        at = np.full(compiled.n_nodes, -1, dtype=np.int64)
+        at[cand_rows] = np.arange(len(cand_rows))
+        keep = at[_rows(compiled, products)]
+        exposure, worst, exposure_low, exposure_high, (s_point, s_low, s_high) = exposures(
+            compiled, countries, cand_rows, bounds=True, keep=keep)
+        sweep_frame = sweep_to_frame(graph, scenario_combos(graph), s_point, s_low, s_high)
+        del s_point, s_low, s_high
+    else:
+        exposure, worst, exposure_low, exposure_high = exposures(compiled, countries, cand_rows, bounds=True)
     # where end items stand in for products (an imported data table), an item's own loss counts:
     # otherwise every candidate would be its own excluded product and score 0
     stand_in = not (kinds == "product").any()
@@ -245,61 +268,72 @@ def _find_chokepoints(graph: Graph, top) -> pd.DataFrame:
     frame = frame.head(top) if top else frame
     # the exposure's bounds, for the rows kept
     kept = frame.index.to_numpy()
-    low, high = exposure_bounds(compiled, countries, cand_rows[kept])
-    frame["exposure_low"] = np.minimum(exposure[kept], low)
-    frame["exposure_high"] = np.maximum(exposure[kept], high)
+    frame["exposure_low"] = np.minimum(exposure[kept], exposure_low[kept])
+    frame["exposure_high"] = np.maximum(exposure[kept], exposure_high[kept])
     # the reasons, for the rows kept: in words, from the knockouts and the shares
     words = _Words(graph)
     frame["reason"] = [words.reason(row, [(products[p], loss) for p, loss in top_hits[k]])
                        for k, row in zip(frame.index.tolist(), frame.to_dict("records"))]
     frame = frame[COLUMNS].reset_index(drop=True)
     frame.attrs["notes"] = notes
-    return frame
+    return frame, sweep_frame
 
 
-def exposures(compiled, countries, rows):
+def exposures(compiled, countries, rows, *, bounds: bool = False, keep=None):
     """Each row's exposure to single-country cutoffs (:func:`country_exposure`): for the ``rows``
-    (compiled rows), ``(exposure, worst country or -1)``. The cutoffs are reduced chunk by chunk
-    as the engine gives them, so that memory is bounded by a chunk, not rows x countries."""
+    (compiled rows), ``(exposure, worst country or -1)``, and with ``bounds`` also the exposure's
+    bounds ``(low, high)`` (:func:`exposure_bounds`). The cutoffs run :data:`COUNTRY_CHUNK`
+    countries at a time and are reduced chunk by chunk, so that memory is bounded by a chunk, not
+    rows x countries.
+
+    ``keep`` (positions into ``rows``, with ``bounds``): also return those rows' (rows x countries)
+    matrices ``(point, low, high)`` as :func:`~.evidence.bounds` gives them (the sweep's)."""
     k = len(rows)
     exposure = np.zeros(k)
     worst = np.full(k, -1, dtype=np.int64)
-    if len(countries):
-        evaluate(compiled, [[c] for c in countries], rows=np.asarray(rows, dtype=np.int64),
-                 on_chunk=lambda start, stop, point: _fold_exposure(point, start, exposure, worst))
-    return exposure, worst
+    low, high = (np.full(k, -np.inf), np.full(k, -np.inf)) if len(countries) else (np.zeros(k), np.zeros(k))
+    rows = np.asarray(rows, dtype=np.int64)
+    countries = list(countries)
+    kept = ([], [], []) if keep is not None else None
+    for c0 in range(0, len(countries), COUNTRY_CHUNK):
+        cuts = [[c] for c in countries[c0:c0 + COUNTRY_CHUNK]]
+        point = evaluate(compiled, cuts, rows=rows)
+        _fold_exposure(point, c0, exposure, worst)
+        if bounds:
+            _fold_bounds(compiled, cuts, rows, point, low, high, keep, kept)
+    if keep is not None:
+        width = (len(keep), 0)
+        return exposure, worst, low, high, tuple(np.concatenate(m, axis=1) if m else np.zeros(width) for m in kept)
+    return (exposure, worst, low, high) if bounds else (exposure, worst)
+
+
+def _fold_bounds(compiled, cuts, rows, point, low, high, keep=None, kept=None) -> None:
+    """The exposure's bounds continued over the countries ``cuts``: the most a cutoff takes with
+    the shares at their low ends and the remainder surviving (low) or lost (high), each value
+    held on the far side of its point value, as :func:`~.evidence.bounds` does; ``kept`` gathers
+    the ``keep`` rows' point, low and high values."""
+    survive = np.maximum(evaluate(compiled, cuts, shares=compiled.sup_low, rows=rows), point)
+    np.maximum(low, (1.0 - survive).max(axis=1), out=low)
+    if keep is not None:
+        kept[0].append(point[keep])
+        kept[2].append(survive[keep])
+    del survive
+    lost = np.minimum(evaluate(compiled, cuts, shares=compiled.sup_low, remainder_lost=True, rows=rows), point)
+    np.maximum(high, (1.0 - lost).max(axis=1), out=high)
+    if keep is not None:
+        kept[1].append(lost[keep])
 
 
 def exposure_bounds(compiled, countries, rows):
     """The bounds of each row's exposure to single-country cutoffs: ``(low, high)``, the most any
     one cutoff takes with the shares at their low ends and the unattributed remainder surviving
     (low) or lost (high), each cutoff's value held on the far side of its point value
-    (:func:`~.evidence.bounds`).
-
-    The cutoffs run as knockouts of the countries' rows (:func:`~chokepoint.engine.knockout.knockout_batches`:
-    only what a cutoff changes, and only upstream of ``rows``), the point, low and high together;
-    a row a cutoff leaves unchanged keeps its value with nothing cut. Bit for bit the maxima of
-    :func:`~.evidence.bounds`' matrices.
-    """
-    k = len(rows)
-    if not len(countries) or not k:
-        return np.zeros(k), np.zeros(k)
-    country_rows = compiled.rows(countries)
-    low, high = np.full(k, -np.inf), np.full(k, -np.inf)
-    reached = np.zeros(k, dtype=np.int64)
-    baseline = None
-    for _, _, p, _, v, _, baseline in knockout_batches(
-            compiled, country_rows, rows, shares=(None, compiled.sup_low, compiled.sup_low),
-            remainder_lost=(False, False, True)):
-        np.maximum.at(low, p, 1.0 - np.maximum(v[:, 1], v[:, 0]))
-        np.maximum.at(high, p, 1.0 - np.minimum(v[:, 2], v[:, 0]))
-        reached += np.bincount(p, minlength=k)
-    missing = reached < len(country_rows)
-    if missing.any():
-        b = baseline[missing]
-        low[missing] = np.maximum(low[missing], 1.0 - np.maximum(b[:, 1], b[:, 0]))
-        high[missing] = np.maximum(high[missing], 1.0 - np.minimum(b[:, 2], b[:, 0]))
-    return low, high
+    (:func:`~.evidence.bounds`). Bit for bit the maxima of :func:`~.evidence.bounds`' matrices:
+    the same engine evaluations, :data:`COUNTRY_CHUNK` countries at a time (dense: every cutoff
+    reaches most rows, so following only what each changes would cost more)."""
+    if not len(countries) or not len(rows):
+        return np.zeros(len(rows)), np.zeros(len(rows))
+    return exposures(compiled, countries, rows, bounds=True)[2:]
 
 
 def _fold_exposure(by_country, first, exposure, worst) -> None:
@@ -454,6 +488,27 @@ def _sum_in_order(k, loss, width) -> np.ndarray:
 
 
 def _sum_with_baseline(p, k, loss, base_loss, self_pos, width) -> np.ndarray:
+    """:func:`_sum_in_order` where some products have a loss with nothing knocked out. A knockout
+    that changes no product (and is not itself such a product) adds the baseline losses alone, in
+    product order: one sum, the same for all of them; the others go product by product
+    (:func:`_sum_changed_with_baseline`)."""
+    active = np.zeros(width, dtype=bool)
+    active[k] = True
+    own = np.flatnonzero(self_pos >= 0)
+    active[own[base_loss[self_pos[own]] != 0.0]] = True
+    plain = 0.0
+    for value in base_loss[base_loss != 0.0].tolist():  # in product order, as the loop below
+        plain += value
+    total = np.full(width, plain)
+    act = np.flatnonzero(active)
+    if len(act):
+        local = np.full(width, -1, dtype=np.int64)
+        local[act] = np.arange(len(act))
+        total[act] = _sum_changed_with_baseline(p, local[k], loss, base_loss, self_pos[act], len(act))
+    return total
+
+
+def _sum_changed_with_baseline(p, k, loss, base_loss, self_pos, width) -> np.ndarray:
     """:func:`_sum_in_order` where some products have a loss with nothing knocked out: product by
     product, a product's changed losses to the knockouts that change it, its baseline loss (where
     not 0) to all others. Between two such products the changed losses go in one ``np.add.at``

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis.chokepoints import chokepoints_and_sweep as _chokepoints_and_sweep
 from ..analysis.chokepoints import find_chokepoints as _find_chokepoints
 from ..analysis.concentration import target as _target
-from ..analysis.scenarios import exposure as _exposure, sweep as _sweep
+from ..analysis.scenarios import exposure as _exposure
 from ..formats.results import check_table_output, write_table
 from ..model import DEFAULT_THRESHOLD
 from .graphs import as_graph
@@ -69,12 +70,13 @@ def analyse(graph, *, top: int = 10, threshold: float = DEFAULT_THRESHOLD, count
     if output is not None:
         check_table_output(output, force=force)
     g = as_graph(graph)
-    everything = _find_chokepoints(g, top=None)  # every node is scored whatever the top
+    # every node is scored whatever the top; the country sweep comes from the same engine passes
+    everything, swept = _chokepoints_and_sweep(g, top=None)
     written = write_table(everything, output, force=force) if output is not None else None
     choke = everything.head(top) if top else everything
     choke.attrs["notes"] = list(everything.attrs.get("notes", ()))
     tgt = _target(g, threshold=threshold)
     if tgt.empty:
         tgt = _target(g, threshold=threshold, all_items=True)
-    exp = _exposure(g, _sweep(g), top=countries)
+    exp = _exposure(g, swept, top=countries)
     return Analysis(g.name, g.title, choke, tgt, exp, g.bases(), g.aggregates, len(everything), written)
