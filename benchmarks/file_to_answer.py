@@ -81,8 +81,9 @@ COMMANDS = {
     "sweep-samples": ("parquet", ["--samples", "1000", "-o", "{out}.parquet", "--force"], "file"),
     "analyse": ("json", ["--json"], "stdout"),
     "analyse-parquet": ("parquet", ["--json"], "stdout"),
-    "export": ("json", ["--format", "graphml", "--no-analysis", "-o", "{out}.graphml", "--force"], "file"),
-    "export-analysis": ("json", ["--format", "graphml", "-o", "{out}.graphml", "--force"], "file"),
+    # the default export: past 100,000 edges without the analysis columns (it says so)
+    "export": ("parquet", ["--format", "graphml", "-o", "{out}.graphml", "--force"], "file"),
+    "export-analysis": ("parquet", ["--format", "graphml", "--analysis", "-o", "{out}.graphml", "--force"], "file"),
 }
 FORMAT_SUFFIX = {"json": ".json", "csv": ".csv", "parquet": ".parquet"}
 
