@@ -470,7 +470,7 @@ def _evaluate_one(compiled, codes, spare: float):
 def sweep_matrix(frame: pd.DataFrame) -> pd.DataFrame:
     """Products x scenarios availability matrix from a :func:`sweep` frame (scenario order kept)."""
     matrix = frame.pivot(index="product", columns="countries", values="availability")
-    return matrix[list(dict.fromkeys(frame["countries"]))]
+    return matrix[list(frame["countries"].unique())]  # in order of appearance (not per-cell Python)
 
 
 def mean_loss(frame: pd.DataFrame, exclude=()) -> pd.Series:

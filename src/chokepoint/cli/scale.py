@@ -78,8 +78,8 @@ def _print_sweep(out, result, top: int) -> None:
         return pct(row.availability)  # no uncertainty that shows at this precision
 
     shown_rows = frame[frame["countries"].isin(shown)]  # cells only for the scenarios shown
-    cells = shown_rows.assign(cell=[cell(r) for r in shown_rows.itertuples()])
     if matrix.shape[0] <= 8:
+        cells = shown_rows.assign(cell=[cell(r) for r in shown_rows.itertuples()])
         # scenarios as rows (most costly first), products as columns
         table = cells.pivot(index="countries", columns="product", values="cell").loc[shown]
         table.insert(0, "mean loss", [pct(v) for v in ranked.loc[shown, "mean_loss"]])
@@ -90,6 +90,7 @@ def _print_sweep(out, result, top: int) -> None:
         return
     # many products: one line per scenario
     rows = []
+    by_key = shown_rows.set_index(["countries", "product"])  # one cell per line: the hardest-hit product's
     for key in shown:
         column = matrix[key]
         worst = column.sort_values(kind="mergesort").index[0]
@@ -97,7 +98,7 @@ def _print_sweep(out, result, top: int) -> None:
                      **({"beyond worse single": pct(ranked.loc[key, "excess"]) if "+" in key else ""}
                         if pairs_shown else {}),
                      "products hit": int((column < 1 - 1e-12).sum()), "hardest-hit product": worst,
-                     "its availability": cells.set_index(["countries", "product"]).loc[(key, worst), "cell"]})
+                     "its availability": cell(by_key.loc[(key, worst)])})
     out.print(frame_table(pd.DataFrame(rows), (f"Country cutoffs ranked by mean product loss, {matrix.shape[0]} products"
                                                      f"{draws}{more}")))
 
