@@ -28,7 +28,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "chokepoint"
 
 #: Layer of each top-level module or subpackage: an import may only go to the same layer or a lower one.
 LAYERS = {
-    "version": 0, "errors": 0,
+    "version": 0, "errors": 0, "lazy": 0,
     "model": 1,
     "formats": 2,
     "engine": 3,

@@ -6,7 +6,7 @@ propagation) -> :mod:`chokepoint.analysis` -> :mod:`chokepoint.api` (the facade,
 here) -> :mod:`chokepoint.plot` -> :mod:`chokepoint.cli`.
 """
 
-from importlib import import_module
+from .lazy import lazy_names
 
 from .version import __version__
 from .errors import ChokepointError, InputError, UnknownCountryError, ValidationError
@@ -34,14 +34,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'chokepoint' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -18,7 +18,7 @@ public names (``chokepoint.api.cutoff``), each imported on first use (PEP 562) f
 named in :data:`_LAZY`.
 """
 
-from importlib import import_module
+from ..lazy import lazy_names
 
 #: Each public name of the API, by the module of this package that holds it (tests/test_startup.py
 #: checks that each resolves and that every module's ``__all__`` is here).
@@ -39,14 +39,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'chokepoint.api' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - a scipy without it
     _coo_tocsr = None
 
 from ..model.graph import gc_paused
+from ..model.traversal import peel
 from ..model.schema import KINDS
 
 KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
@@ -456,7 +457,7 @@ def _levels(n: int, src: np.ndarray, dst: np.ndarray):
         return level, cyclic
     ptr, targets = _csr(src, dst, n, ordered=False)
     indeg = np.bincount(targets, minlength=n)
-    if _peel(ptr, targets, indeg, np.flatnonzero(indeg == 0), level) == n:
+    if peel(ptr, targets, indeg, np.flatnonzero(indeg == 0), level) == n:
         return level, cyclic
     rest = np.flatnonzero(indeg > 0)  # not peeled: on a cycle or downstream of one
     local = np.full(n, -1, dtype=np.int64)
@@ -476,7 +477,7 @@ def _levels(n: int, src: np.ndarray, dst: np.ndarray):
     keep = cs != cd
     c_ptr, c_targets = _csr(cs[keep], cd[keep], n_comp, ordered=False)
     c_indeg = np.bincount(c_targets, minlength=n_comp)
-    _peel(c_ptr, c_targets, c_indeg, np.flatnonzero(c_indeg == 0), start, longest=True)
+    peel(c_ptr, c_targets, c_indeg, np.flatnonzero(c_indeg == 0), start, longest=True)
     level[rest] = start[comp]
     return level, cyclic
 
@@ -503,36 +504,6 @@ def _counting_sort(keys, values, n):
     data = np.empty(len(values), dtype=np.int8)
     _coo_tocsr(n, 1, len(keys), keys, values, np.zeros(len(keys), dtype=np.int8), ptr, out, data)
     return ptr, out
-
-
-def _peel(ptr, targets, indeg, frontier, level, longest=False) -> int:
-    """Kahn's algorithm from ``frontier`` (the nodes of in-degree zero). Each node peeled gets its
-    level: the depth at which it was peeled, or with ``longest`` the most of its own start and one
-    past each predecessor's level. ``indeg`` is used up; returns the number of nodes peeled."""
-    depth, done = 0, 0
-    n = len(indeg)
-    while frontier.size:
-        done += frontier.size
-        if not longest:
-            level[frontier] = depth
-        counts = ptr[frontier + 1] - ptr[frontier]
-        total = int(counts.sum())
-        if not total:
-            break
-        offsets = np.repeat(ptr[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
-        reached = targets[offsets]
-        if longest:
-            np.maximum.at(level, reached, np.repeat(level[frontier] + 1, counts))
-        if total * 8 > n:
-            times = np.bincount(reached, minlength=n)
-            hit = np.flatnonzero(times)
-            times = times[hit]
-        else:
-            hit, times = np.unique(reached, return_counts=True)
-        indeg[hit] -= times
-        frontier = hit[indeg[hit] == 0]
-        depth += 1
-    return done
 
 
 def _two_sum(s, c, x, t, z) -> None:

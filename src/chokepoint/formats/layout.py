@@ -15,6 +15,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..model import Graph
 from ..model.schema import KINDS as KIND_ORDER
+from ..model.traversal import peel
 
 #: Barycentre sweeps (alternately left to right over the inputs, right to left over the users).
 SWEEPS = 6
@@ -136,19 +137,8 @@ def _depths(n: int, kind, src, dst, requires) -> np.ndarray:
     ptr = np.r_[0, np.cumsum(np.bincount(ca, minlength=count))]
     targets = cb[order]
     level = np.zeros(count, dtype=np.int64)
-    frontier = np.flatnonzero(indegree == 0)
-    step = 0
-    while frontier.size:  # Kahn's algorithm in rounds: a component's round is its longest chain
-        level[frontier] = step
-        spans = ptr[frontier + 1] - ptr[frontier]
-        total = int(spans.sum())
-        if not total:
-            break
-        offsets = np.repeat(ptr[frontier] - np.cumsum(spans) + spans, spans) + np.arange(total)
-        reached = targets[offsets]
-        np.subtract.at(indegree, reached, 1)
-        frontier = _distinct(reached[indegree[reached] == 0])
-        step += 1
+    # Kahn's algorithm in rounds: a component's round is its longest chain
+    peel(ptr, targets, indegree, np.flatnonzero(indegree == 0), level)
     return level[label]
 
 
