@@ -127,7 +127,7 @@ def run(sizes, commands, seed: int, repeats: int, workdir: Path, log=print, naiv
         for fmt in sorted(formats):
             inputs[fmt] = workdir / f"g{edges}{FORMAT_SUFFIX[fmt]}"
             generate(edges, inputs[fmt], seed)
-        size_mb = graph.stat().st_size / 1e6 if graph.exists() else float("nan")
+        size_mb = graph.stat().st_size / 1e6 if "json" in inputs else float("nan")
         best: dict = {}
         for _ in range(repeats):  # interleaved, so that load on the machine hits both alike
             for name in (["naive"] if naive else []) + list(commands):
@@ -209,9 +209,9 @@ def write_results(text: str, args) -> None:
         return
     head = old[:old.index(MARK)].rstrip("\n") if MARK in old else old.rstrip("\n")
     section = [MARK, "", "## From file to answer", "",
-               command + " Each command is its own process, timed with `/usr/bin/time -v` (wall clock, peak RSS), "
-               "interleaved with the naive script (benchmarks/naive_cutoff.py) on the same acyclic generated "
-               "graph.", "", text, ""]
+               command + " Each command is its own process, timed with `/usr/bin/time -v` (wall clock, peak RSS)"
+               + ("." if args.no_naive else ", interleaved with the naive script (benchmarks/naive_cutoff.py) on "
+                  "the same acyclic generated graph."), "", text, ""]
     path.write_text((head + "\n\n" if head else "") + "\n".join(section), encoding="utf-8")
 
 

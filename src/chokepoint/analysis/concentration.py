@@ -46,20 +46,6 @@ def country_shares(graph: Graph, item: str) -> dict[str, tuple[float, float, flo
     return {c: tuple(min(1.0, math.fsum(v[i] for v in values)) for i in range(3)) for c, values in parts.items()}
 
 
-def published_sum(graph: Graph, item: str) -> float:
-    """The sum of an item's shares as written (point values)."""
-    return math.fsum(s.edge.share.point for s in graph.supplies.get(item, ()))
-
-
-def unknown_max(graph: Graph, item: str) -> float:
-    """The most one unnamed country could supply: the remainder left at the low ends of the
-    named shares, bounded by the node's ``unknown_max_share`` when the source gives one
-    (USGS lists the leading producers, so no unnamed one is larger than the smallest listed)."""
-    remainder = max(0.0, 1.0 - math.fsum(s.edge.share.low for s in graph.supplies.get(item, ())))
-    bound = graph.nodes[item].unknown_max_share
-    return remainder if bound is None else min(remainder, bound)
-
-
 @dataclass(frozen=True, eq=False)
 class SupplyTable:
     """Every supplies edge of a graph as arrays, in the order of ``graph.supplies``: items in
@@ -217,7 +203,7 @@ def _concentration_columns(table: SupplyTable, g: _Groups) -> dict:
         "top3_share": _exact_sums(g.point[take3], runs3) if len(first) else np.zeros(0),
         "hhi": _exact_sums(squares, g.ptr) if len(first) else np.zeros(0),
         "share_unknown": np.maximum(0.0, 1.0 - published), "shares_sum": published,
-        "suppliers": np.diff(table.starts), "bases": bases, "_countries": count,
+        "suppliers": np.diff(table.starts), "bases": bases,
     }
 
 
@@ -230,7 +216,6 @@ def concentration(graph: Graph) -> pd.DataFrame:
 def _concentration(graph: Graph) -> pd.DataFrame:
     table = supply_table(graph)
     columns = _concentration_columns(table, _groups(table))
-    del columns["_countries"]
     nodes = graph.columns.nodes
     at = table.position[table.starts[:-1]]
     labels = graph.labels

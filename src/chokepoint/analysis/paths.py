@@ -54,13 +54,6 @@ class ChainFinder:
         path.reverse()
         return path
 
-    def chains(self, rows, avail) -> list[list[int]]:
-        """:meth:`chain` for many rows (the same chains, found as :meth:`chain_rows` finds them)."""
-        flat, length = self.chain_rows(rows, avail)
-        flat = flat.tolist()
-        ends = np.cumsum(length).tolist()
-        return [flat[end - count:end] for end, count in zip(ends, length.tolist())]
-
     def chain_rows(self, rows, avail) -> tuple[np.ndarray, np.ndarray]:
         """The chains of ``rows`` (what :meth:`chain` gives each, without knockouts) as one array
         of rows, each chain from its start to its row, one after another, and each chain's length.

@@ -219,8 +219,7 @@ def _factorized(series: pd.Series, column: str) -> tuple[np.ndarray, np.ndarray]
 
 def _typed(frame: pd.DataFrame) -> dict[str, list]:
     """Each column as Python values: None where empty; numbers and booleans converted, a cell that
-    does not convert kept as its text (the checks then refuse it). The codes of the edge ends are
-    kept under ``("codes", column)`` for :func:`_fast`."""
+    does not convert kept as its text (the checks then refuse it)."""
     out = {}
     for column in frame.columns:
         if column in DERIVED:
@@ -231,8 +230,6 @@ def _typed(frame: pd.DataFrame) -> dict[str, list]:
             continue
         codes, values = _factorized(series, column)
         out[column] = values[codes].tolist()
-        if column in ("from", "to"):
-            out[("codes", column)] = (codes, values[:-1])
     return out
 
 
@@ -479,7 +476,7 @@ def _node_rows(nodes: dict):
 
 
 def _edge_rows(edges: dict):
-    names = [k for k in edges if isinstance(k, str)]
+    names = list(edges)
     for values in zip(*(edges[c] for c in names)):
         attrs = {k: v for k, v in zip(names, values) if v is not None}
         yield attrs.pop("from", ""), attrs.pop("to", ""), attrs

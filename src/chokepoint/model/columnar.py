@@ -402,10 +402,6 @@ def _idents_ok(values) -> bool:
     return max(lengths) <= 200 and min(lengths) >= 1
 
 
-def _is_given(value) -> bool:
-    return value is not None and value is not MISSING and value != "" and value is not False
-
-
 def _given(values) -> np.ndarray:
     """Whether each value counts as given (not None, False, "" or absent)."""
     if isinstance(values, Coded):
